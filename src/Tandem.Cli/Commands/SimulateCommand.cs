@@ -1,0 +1,74 @@
+using System.CommandLine;
+using Tandem.Simulator;
+
+namespace Tandem.Cli.Commands;
+
+internal static class SimulateCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string>("--urls") { Description = "Listen address", DefaultValueFactory = _ => "http://127.0.0.1:9100" };
+        var models = new Option<string?>("--models") { Description = "Comma-separated model ids to serve (default: any)" };
+        var latency = new Option<string>("--latency") { Description = "Delay before a non-streamed answer: 20ms | uniform:10ms-30ms | normal:20ms,5ms", DefaultValueFactory = _ => "0ms" };
+        var ttft = new Option<string>("--ttft") { Description = "Delay before the first streamed chunk (same forms as --latency)", DefaultValueFactory = _ => "0ms" };
+        var tps = new Option<double>("--tps") { Description = "Streamed tokens per second (0: as fast as possible)" };
+        var outputTokens = new Option<int>("--output-tokens") { Description = "Tokens in a generated answer", DefaultValueFactory = _ => 24 };
+        var chunkTokens = new Option<int>("--chunk-tokens") { Description = "Tokens per streamed chunk", DefaultValueFactory = _ => 1 };
+        var errors = new Option<string?>("--errors") { Description = "Injected faults with probabilities: 500:0.1,503:0.05,429:0.01,reset:0.01,abort:0.01,stall:0.01" };
+        var retryAfter = new Option<int>("--retry-after") { Description = "Retry-After seconds on injected 429s", DefaultValueFactory = _ => 1 };
+        var seed = new Option<int?>("--seed") { Description = "Seed for deterministic behaviour" };
+        var answers = new Option<string?>("--answers") { Description = "JSONL file of {\"input\":…,\"answer\":…}: answer keyed inputs (e.g. intent labels)" };
+        var accuracy = new Option<double>("--accuracy") { Description = "Share of keyed inputs answered correctly (a wrong answer is another valid label)", DefaultValueFactory = _ => 1.0 };
+        var noUsage = new Option<bool>("--no-usage") { Description = "Omit usage from responses, like some self-hosted servers" };
+        var fingerprint = new Option<string>("--fingerprint") { Description = "system_fingerprint to report", DefaultValueFactory = _ => "fp_tandem_sim" };
+        var record = new Option<int>("--record") { Description = "Keep the last N requests for GET /_sim/requests" };
+        var label = new Option<string>("--label") { Description = "A label for this simulator", DefaultValueFactory = _ => "simulator" };
+        var command = new Command("simulate", "Run an OpenAI-compatible upstream SIMULATOR for tests, demos and load tests (generated answers, not a model).")
+        {
+            urls, models, latency, ttft, tps, outputTokens, chunkTokens, errors, retryAfter, seed, answers, accuracy, noUsage, fingerprint, record, label,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            SimulatorOptions options;
+            try
+            {
+                options = new SimulatorOptions
+                {
+                    Models = parse.GetValue(models)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
+                    Latency = Distribution.Parse(parse.GetValue(latency)!),
+                    TimeToFirstToken = Distribution.Parse(parse.GetValue(ttft)!),
+                    TokensPerSecond = parse.GetValue(tps),
+                    OutputTokens = parse.GetValue(outputTokens),
+                    TokensPerChunk = parse.GetValue(chunkTokens),
+                    Faults = Fault.ParseList(parse.GetValue(errors)),
+                    RetryAfterSeconds = parse.GetValue(retryAfter),
+                    Seed = parse.GetValue(seed),
+                    Answers = parse.GetValue(answers) is { } file ? SimulatorOptions.LoadAnswers(file) : null,
+                    Accuracy = parse.GetValue(accuracy),
+                    ReportUsage = !parse.GetValue(noUsage),
+                    SystemFingerprint = parse.GetValue(fingerprint)!,
+                    RecordRequests = parse.GetValue(record),
+                    Label = parse.GetValue(label)!,
+                };
+            }
+            catch (Exception e) when (e is FormatException or IOException or System.Text.Json.JsonException)
+            {
+                await Console.Error.WriteLineAsync("tandem simulate: " + e.Message).ConfigureAwait(false);
+                return 2;
+            }
+
+            await using var sim = await SimulatorServer.StartAsync(options, parse.GetValue(urls)!, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await Console.Out.WriteLineAsync($"Tandem SIMULATOR '{options.Label}' listening on {sim.V1} (generated answers, not a model)").ConfigureAwait(false);
+            try
+            {
+                await sim.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,10 @@
+using System.CommandLine;
+using Tandem.Cli.Commands;
+
+var root = new RootCommand("Tandem: one OpenAI-compatible endpoint in front of every model, for moving from proprietary APIs to self-hosted models safely and measurably.");
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(SimulateCommand.Create());
+root.Subcommands.Add(ConfigCommand.Create());
+root.Subcommands.Add(KeysCommand.Create());
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

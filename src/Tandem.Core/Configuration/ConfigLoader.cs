@@ -1,0 +1,270 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Tandem.Configuration;
+
+/// <summary>Thrown when a configuration file cannot be used; <see cref="Errors"/> lists every problem with its path.</summary>
+public sealed class ConfigException : Exception
+{
+    /// <summary>Creates the exception from its list of errors.</summary>
+    public ConfigException(IReadOnlyList<string> errors)
+        : base("invalid configuration:" + Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", errors))
+    {
+        Errors = errors;
+    }
+
+    /// <summary>Every problem found, each starting with its path (<c>routes[2].deployment: ...</c>).</summary>
+    public IReadOnlyList<string> Errors { get; }
+}
+
+/// <summary>Reads a YAML (or JSON, which is YAML) configuration file into a validated <see cref="TandemConfig"/>.</summary>
+public static class ConfigLoader
+{
+    /// <summary>Loads and validates a file. Throws <see cref="ConfigException"/> listing every error.</summary>
+    public static TandemConfig LoadFile(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException([$"{path}: cannot read: {e.Message}"]);
+        }
+
+        return Parse(text);
+    }
+
+    /// <summary>Parses and validates configuration text.</summary>
+    public static TandemConfig Parse(string text)
+    {
+        JsonNode? tree;
+        try
+        {
+            tree = YamlToJson(text);
+        }
+        catch (YamlException e)
+        {
+            var message = e.InnerException?.Message ?? e.Message;
+            var cut = message.IndexOf("): ", StringComparison.Ordinal);
+            if (message.StartsWith('(') && cut > 0)
+            {
+                message = message[(cut + 3)..];
+            }
+
+            throw new ConfigException([$"line {e.Start.Line}, column {e.Start.Column}: {message}"]);
+        }
+
+        TandemConfig? config;
+        try
+        {
+            config = tree is null ? new TandemConfig() : tree.Deserialize(ConfigJsonContext.Default.TandemConfig);
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException([$"{DisplayPath(e.Path)}: {Describe(e)}"]);
+        }
+
+        config ??= new TandemConfig();
+        var errors = ConfigValidator.Validate(config);
+        if (errors.Count > 0)
+        {
+            throw new ConfigException(errors);
+        }
+
+        return config;
+    }
+
+    private static string DisplayPath(string? jsonPath)
+    {
+        if (string.IsNullOrEmpty(jsonPath) || jsonPath == "$")
+        {
+            return "(root)";
+        }
+
+        return jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath.TrimStart('$');
+    }
+
+    private static string Describe(JsonException e)
+    {
+        var message = e.Message;
+        // System.Text.Json names the CLR member; turn that into something a config author can act on.
+        if (message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            return "unknown setting";
+        }
+
+        if (message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return "wrong type of value";
+        }
+
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    /// <summary>
+    /// Converts YAML to a JSON tree. Plain scalars <c>true</c>/<c>false</c> become booleans, <c>null</c>/<c>~</c> null,
+    /// everything else a string (numeric settings accept strings), so an unquoted <c>2024-10-21</c> stays text.
+    /// </summary>
+    internal static JsonNode? YamlToJson(string text)
+    {
+        var stream = new YamlStream();
+        using (var reader = new StringReader(text))
+        {
+            stream.Load(reader);
+        }
+
+        if (stream.Documents.Count == 0)
+        {
+            return null;
+        }
+
+        return Convert(stream.Documents[0].RootNode);
+    }
+
+    private static JsonNode? Convert(YamlNode node)
+    {
+        switch (node)
+        {
+            case YamlMappingNode map:
+                var obj = new JsonObject();
+                foreach (var (key, value) in map.Children)
+                {
+                    var name = key is YamlScalarNode s ? s.Value ?? "" : key.ToString();
+                    if (obj.ContainsKey(name))
+                    {
+                        throw new YamlException(key.Start, key.End, $"duplicate key '{name}'");
+                    }
+
+                    obj[name] = Convert(value);
+                }
+
+                return obj;
+            case YamlSequenceNode seq:
+                var array = new JsonArray();
+                foreach (var item in seq.Children)
+                {
+                    array.Add(Convert(item));
+                }
+
+                return array;
+            case YamlScalarNode scalar:
+                var v = scalar.Value;
+                if (scalar.Style is ScalarStyle.Plain)
+                {
+                    switch (v)
+                    {
+                        case null or "" or "~" or "null" or "Null" or "NULL":
+                            return null;
+                        case "true" or "True" or "TRUE":
+                            return JsonValue.Create(true);
+                        case "false" or "False" or "FALSE":
+                            return JsonValue.Create(false);
+                    }
+                }
+
+                return JsonValue.Create(Expand(v ?? "", scalar));
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// Replaces <c>${NAME}</c> and <c>${NAME:-default}</c> with environment variables, so one file serves several
+    /// environments. Credentials should still be named with <c>api_key_env</c>/<c>key_env</c> rather than expanded.
+    /// </summary>
+    private static string Expand(string value, YamlScalarNode node)
+    {
+        var start = value.IndexOf("${", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return value;
+        }
+
+        var sb = new System.Text.StringBuilder();
+        var pos = 0;
+        while (start >= 0)
+        {
+            var end = value.IndexOf('}', start + 2);
+            if (end < 0)
+            {
+                break;
+            }
+
+            sb.Append(value, pos, start - pos);
+            var expr = value[(start + 2)..end];
+            var sep = expr.IndexOf(":-", StringComparison.Ordinal);
+            var name = sep >= 0 ? expr[..sep] : expr;
+            var fallback = sep >= 0 ? expr[(sep + 2)..] : null;
+            var env = Environment.GetEnvironmentVariable(name);
+            if (string.IsNullOrEmpty(env))
+            {
+                env = fallback ?? throw new YamlException(node.Start, node.End, $"environment variable '{name}' is not set");
+            }
+
+            sb.Append(env);
+            pos = end + 1;
+            start = value.IndexOf("${", pos, StringComparison.Ordinal);
+        }
+
+        sb.Append(value, pos, value.Length - pos);
+        return sb.ToString();
+    }
+
+    /// <summary>Parses a duration such as <c>250ms</c>, <c>5s</c>, <c>2m</c>, <c>1h</c> or a bare number of seconds.</summary>
+    public static bool TryParseDuration(string? text, out TimeSpan value)
+    {
+        value = default;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        var t = text.Trim();
+        double factorMs;
+        string number;
+        if (t.EndsWith("ms", StringComparison.OrdinalIgnoreCase))
+        {
+            factorMs = 1;
+            number = t[..^2];
+        }
+        else if (t.EndsWith('s') || t.EndsWith('S'))
+        {
+            factorMs = 1000;
+            number = t[..^1];
+        }
+        else if (t.EndsWith('m') || t.EndsWith('M'))
+        {
+            factorMs = 60_000;
+            number = t[..^1];
+        }
+        else if (t.EndsWith('h') || t.EndsWith('H'))
+        {
+            factorMs = 3_600_000;
+            number = t[..^1];
+        }
+        else if (t.EndsWith('d') || t.EndsWith('D'))
+        {
+            factorMs = 86_400_000;
+            number = t[..^1];
+        }
+        else
+        {
+            factorMs = 1000;
+            number = t;
+        }
+
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n < 0 || double.IsInfinity(n))
+        {
+            return false;
+        }
+
+        value = TimeSpan.FromMilliseconds(n * factorMs);
+        return true;
+    }
+}

@@ -1,0 +1,138 @@
+using Tandem.Configuration;
+
+namespace Tandem.Runtime;
+
+/// <summary>A deployment ready to be called.</summary>
+public sealed class DeploymentRuntime
+{
+    internal DeploymentRuntime(DeploymentConfig config, ProviderRuntime provider)
+    {
+        Config = config;
+        Name = config.Name;
+        Provider = provider;
+        UpstreamModel = config.Model;
+    }
+
+    /// <summary>The deployment's configuration.</summary>
+    public DeploymentConfig Config { get; }
+
+    /// <summary>The deployment's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The provider serving it.</summary>
+    public ProviderRuntime Provider { get; }
+
+    /// <summary>The model id sent upstream.</summary>
+    public string UpstreamModel { get; }
+}
+
+/// <summary>A route ready to be resolved.</summary>
+public sealed class RouteRuntime
+{
+    internal RouteRuntime(RouteConfig config, DeploymentRuntime deployment)
+    {
+        Config = config;
+        Name = config.Name;
+        Deployment = deployment;
+    }
+
+    /// <summary>The route's configuration.</summary>
+    public RouteConfig Config { get; }
+
+    /// <summary>The route's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The deployment that serves it.</summary>
+    public DeploymentRuntime Deployment { get; }
+}
+
+/// <summary>
+/// An immutable, compiled view of one configuration. The request path reads it through a single volatile
+/// reference that a reload swaps; a request keeps the snapshot it started with until it ends.
+/// </summary>
+public sealed class GatewaySnapshot
+{
+    private GatewaySnapshot(TandemConfig config, long version, KeyRing keys, Dictionary<string, ProviderRuntime> providers,
+        Dictionary<string, DeploymentRuntime> deployments, Dictionary<string, RouteRuntime> routes)
+    {
+        Config = config;
+        Version = version;
+        Keys = keys;
+        Providers = providers;
+        Deployments = deployments;
+        Routes = routes;
+    }
+
+    /// <summary>The configuration it was built from.</summary>
+    public TandemConfig Config { get; }
+
+    /// <summary>Increases by one with every successful load.</summary>
+    public long Version { get; }
+
+    /// <summary>The accepted keys.</summary>
+    public KeyRing Keys { get; }
+
+    /// <summary>Providers by name.</summary>
+    public IReadOnlyDictionary<string, ProviderRuntime> Providers { get; }
+
+    /// <summary>Deployments by name.</summary>
+    public IReadOnlyDictionary<string, DeploymentRuntime> Deployments { get; }
+
+    /// <summary>Routes by name.</summary>
+    public IReadOnlyDictionary<string, RouteRuntime> Routes { get; }
+
+    /// <summary>
+    /// Builds a snapshot. Provider runtimes whose settings did not change are taken over from
+    /// <paramref name="previous"/> so that their connection pools survive the reload.
+    /// </summary>
+    public static GatewaySnapshot Build(TandemConfig config, GatewaySnapshot? previous)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var providers = new Dictionary<string, ProviderRuntime>(StringComparer.Ordinal);
+        foreach (var p in config.Providers)
+        {
+            var fresh = new ProviderRuntime(p);
+            if (previous is not null && previous.Providers.TryGetValue(p.Name, out var old) && old.ConfigFingerprint == fresh.ConfigFingerprint)
+            {
+                fresh.Dispose();
+                providers[p.Name] = old;
+            }
+            else
+            {
+                providers[p.Name] = fresh;
+            }
+        }
+
+        var deployments = config.Deployments.ToDictionary(d => d.Name, d => new DeploymentRuntime(d, providers[d.Provider]), StringComparer.Ordinal);
+        var routes = config.Routes.ToDictionary(r => r.Name, r => new RouteRuntime(r, deployments[r.Deployment]), StringComparer.Ordinal);
+        return new GatewaySnapshot(config, (previous?.Version ?? 0) + 1, new KeyRing(config.Auth), providers, deployments, routes);
+    }
+
+    /// <summary>Providers of this snapshot that <paramref name="next"/> no longer uses.</summary>
+    public IEnumerable<ProviderRuntime> ProvidersRetiredBy(GatewaySnapshot next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        return Providers.Values.Where(p => !next.Providers.Values.Contains(p));
+    }
+
+    /// <summary>
+    /// Resolves a client's <c>model</c>: a route name first, then a deployment name. Returns false when neither
+    /// exists or the key may not use it (the two look the same to the caller, as with OpenAI).
+    /// </summary>
+    public bool TryResolve(string model, GatewayKey key, out RouteRuntime? route, out DeploymentRuntime? deployment)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (Routes.TryGetValue(model, out route))
+        {
+            deployment = route.Deployment;
+            return key.MayUse(route.Name);
+        }
+
+        if (Deployments.TryGetValue(model, out deployment))
+        {
+            return key.MayUse(deployment.Name);
+        }
+
+        return false;
+    }
+}

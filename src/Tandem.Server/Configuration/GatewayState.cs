@@ -1,0 +1,156 @@
+using Microsoft.Extensions.Logging;
+using Tandem.Configuration;
+using Tandem.Runtime;
+using Tandem.Server.Telemetry;
+
+namespace Tandem.Server.Configuration;
+
+/// <summary>
+/// Holds the current <see cref="GatewaySnapshot"/> and reloads it when the configuration file changes. An invalid
+/// edit keeps the last good snapshot and records why; in-flight requests finish on the snapshot they started with.
+/// </summary>
+public sealed class GatewayState : IDisposable
+{
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly FileSystemWatcher? _watcher;
+    private readonly SemaphoreSlim _reloadLock = new(1, 1);
+    private readonly object _debounceLock = new();
+    private ITimer? _debounce;
+    private volatile GatewaySnapshot _current;
+    private TaskCompletionSource<ReloadOutcome> _nextReload = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The result of one reload attempt.</summary>
+    /// <param name="Succeeded">Whether the new configuration was taken.</param>
+    /// <param name="Version">The version in force afterwards.</param>
+    /// <param name="Errors">Why the edit was refused, when it was.</param>
+    public sealed record ReloadOutcome(bool Succeeded, long Version, IReadOnlyList<string> Errors);
+
+    /// <summary>Loads <paramref name="path"/> (throws <see cref="ConfigException"/> when invalid) and, when <paramref name="watch"/>, watches it.</summary>
+    public GatewayState(string path, ILogger logger, TimeProvider? time = null, bool watch = true)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(logger);
+        Path = System.IO.Path.GetFullPath(path);
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        var config = ConfigLoader.LoadFile(Path);
+        _current = GatewaySnapshot.Build(config, null);
+        LoadedAt = _time.GetUtcNow();
+        Log.ConfigLoaded(_logger, Path, _current.Version, config.Providers.Count, config.Deployments.Count, config.Routes.Count);
+        if (config.Auth.Disabled)
+        {
+            Log.AuthDisabled(_logger);
+        }
+
+        if (watch)
+        {
+            _watcher = new FileSystemWatcher(System.IO.Path.GetDirectoryName(Path)!, System.IO.Path.GetFileName(Path))
+            {
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.CreationTime,
+            };
+            _watcher.Changed += (_, _) => ScheduleReload();
+            _watcher.Created += (_, _) => ScheduleReload();
+            _watcher.Renamed += (_, _) => ScheduleReload();
+            _watcher.EnableRaisingEvents = true;
+        }
+    }
+
+    /// <summary>The configuration file.</summary>
+    public string Path { get; }
+
+    /// <summary>The snapshot in force.</summary>
+    public GatewaySnapshot Current => _current;
+
+    /// <summary>When the snapshot in force was loaded.</summary>
+    public DateTimeOffset LoadedAt { get; private set; }
+
+    /// <summary>Why the last reload was refused, or null when it succeeded.</summary>
+    public IReadOnlyList<string>? LastReloadErrors { get; private set; }
+
+    /// <summary>Completes with the outcome of the next reload attempt (for tests and the admin API).</summary>
+    public Task<ReloadOutcome> NextReloadAsync() => Volatile.Read(ref _nextReload).Task;
+
+    /// <summary>Reloads now. Returns the outcome; never throws for an invalid file.</summary>
+    public async Task<ReloadOutcome> ReloadAsync()
+    {
+        await _reloadLock.WaitAsync().ConfigureAwait(false);
+        ReloadOutcome outcome;
+        try
+        {
+            var previous = _current;
+            try
+            {
+                var config = ConfigLoader.LoadFile(Path);
+                var next = GatewaySnapshot.Build(config, previous);
+                _current = next;
+                LoadedAt = _time.GetUtcNow();
+                LastReloadErrors = null;
+                RetireLater(previous.ProvidersRetiredBy(next).ToList(), previous);
+                Log.ConfigReloaded(_logger, Path, next.Version);
+                outcome = new ReloadOutcome(true, next.Version, []);
+            }
+            catch (ConfigException e)
+            {
+                LastReloadErrors = e.Errors;
+                Log.ConfigReloadFailed(_logger, Path, previous.Version, string.Join("; ", e.Errors));
+                outcome = new ReloadOutcome(false, previous.Version, e.Errors);
+            }
+        }
+        finally
+        {
+            _reloadLock.Release();
+        }
+
+        Interlocked.Exchange(ref _nextReload, new TaskCompletionSource<ReloadOutcome>(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(outcome);
+        return outcome;
+    }
+
+    private void ScheduleReload()
+    {
+        // Editors write a file in several steps; wait for them to settle.
+        lock (_debounceLock)
+        {
+            _debounce?.Dispose();
+            _debounce = _time.CreateTimer(static s => _ = ((GatewayState)s!).ReloadAsync(), this, TimeSpan.FromMilliseconds(200), Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void RetireLater(List<ProviderRuntime> retired, GatewaySnapshot previous)
+    {
+        if (retired.Count == 0)
+        {
+            return;
+        }
+
+        // Requests that started on the old snapshot may still use these connection pools: dispose them only
+        // after the longest request they could be serving has had time to end.
+        var wait = retired.Max(p => p.TotalTimeout) + TimeSpan.FromSeconds(5);
+        _ = Task.Delay(wait, _time).ContinueWith(_ =>
+        {
+            foreach (var p in retired)
+            {
+                p.Dispose();
+            }
+
+            GC.KeepAlive(previous);
+        }, TaskScheduler.Default);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        lock (_debounceLock)
+        {
+            _debounce?.Dispose();
+        }
+
+        foreach (var p in _current.Providers.Values)
+        {
+            p.Dispose();
+        }
+
+        _reloadLock.Dispose();
+    }
+}

@@ -1,0 +1,384 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tandem.Records;
+using Tandem.Server.Configuration;
+using Tandem.Server.Proxy;
+using Tandem.Wire;
+
+namespace Tandem.Server;
+
+/// <summary>How to start a gateway.</summary>
+public sealed record GatewayAppOptions
+{
+    /// <summary>The configuration file (YAML or JSON).</summary>
+    public required string ConfigPath { get; init; }
+
+    /// <summary>Listen addresses; null takes <c>server.urls</c> from the configuration, else <c>http://127.0.0.1:8080</c>.</summary>
+    public string? Urls { get; init; }
+
+    /// <summary>Reload the configuration when its file changes.</summary>
+    public bool WatchConfig { get; init; } = true;
+
+    /// <summary>Extra logging provider (tests).</summary>
+    public ILoggerProvider? LoggerProvider { get; init; }
+
+    /// <summary>Minimum log level.</summary>
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+}
+
+/// <summary>Builds and runs the Tandem gateway: Kestrel, the OpenAI-compatible endpoints and the admin surface.</summary>
+public sealed class GatewayApp : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private GatewayApp(WebApplication app, GatewayState state)
+    {
+        _app = app;
+        State = state;
+    }
+
+    /// <summary>The configuration holder.</summary>
+    public GatewayState State { get; }
+
+    /// <summary>Services of the running host.</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The first listening address, e.g. <c>http://127.0.0.1:8080/</c>.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>Loads the configuration (throwing <see cref="Tandem.Configuration.ConfigException"/> when invalid) and builds the host.</summary>
+    public static GatewayApp Create(GatewayAppOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        if (options.LoggerProvider is not null)
+        {
+            builder.Logging.AddProvider(options.LoggerProvider);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+        }
+
+        using var bootstrapLogs = LoggerFactory.Create(l =>
+        {
+            if (options.LoggerProvider is not null)
+            {
+                l.AddProvider(options.LoggerProvider);
+            }
+            else
+            {
+                l.AddSimpleConsole(o => o.SingleLine = true);
+            }
+        });
+
+        // The state's logger must outlive the bootstrap factory: bind it to the host's factory once built.
+        var deferred = new DeferredLogger();
+        var state = new GatewayState(options.ConfigPath, deferred, TimeProvider.System, options.WatchConfig);
+        var urls = options.Urls ?? state.Current.Config.Server.Urls ?? "http://127.0.0.1:8080";
+        builder.WebHost.UseUrls(urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            // The gateway enforces server.max_body_bytes itself (it may change on reload).
+            k.Limits.MaxRequestBodySize = null;
+        });
+
+        builder.Services.AddSingleton(state);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IRecordSink>(NullRecordSink.Instance);
+        builder.Services.AddSingleton<ProxyHandler>();
+
+        var app = builder.Build();
+        deferred.Target = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Configuration");
+        var gateway = new GatewayApp(app, state);
+        gateway.MapEndpoints();
+        return gateway;
+    }
+
+    /// <summary>Starts listening.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
+    }
+
+    /// <summary>Runs until shutdown is requested.</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    /// <summary>Stops the host, letting in-flight requests finish.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        State.Dispose();
+    }
+
+    private void MapEndpoints()
+    {
+        var app = _app;
+        var proxy = app.Services.GetRequiredService<ProxyHandler>();
+        app.MapPost("/v1/chat/completions", ctx => proxy.HandleAsync(ctx, ApiOperation.ChatCompletions));
+        app.MapPost("/v1/completions", ctx => proxy.HandleAsync(ctx, ApiOperation.Completions));
+        app.MapPost("/v1/embeddings", ctx => proxy.HandleAsync(ctx, ApiOperation.Embeddings));
+        app.MapGet("/v1/models", ListModelsAsync);
+        app.MapGet("/v1/models/{id}", GetModelAsync);
+        app.MapGet("/healthz", static ctx =>
+        {
+            ctx.Response.ContentType = "text/plain";
+            return ctx.Response.WriteAsync("ok");
+        });
+        app.MapGet("/readyz", ReadyAsync);
+        app.MapPost("/admin/reload", ReloadAsync);
+        app.MapGet("/admin/config", ConfigStatusAsync);
+
+        // Anything else under /v1 gets an OpenAI-shaped 404 rather than an empty one.
+        app.MapFallback("/v1/{**rest}", static ctx => WriteJsonAsync(ctx, 404, w => WriteError(w,
+            $"Unknown endpoint {ctx.Request.Method} {ctx.Request.Path}.", ErrorTypes.InvalidRequest, null, "unknown_url")));
+    }
+
+    private Task ListModelsAsync(HttpContext ctx)
+    {
+        var snapshot = State.Current;
+        var key = snapshot.Keys.Authenticate(BearerOf(ctx));
+        if (key is null)
+        {
+            return WriteJsonAsync(ctx, 401, w => WriteError(w, "Incorrect or missing API key.", ErrorTypes.InvalidRequest, null, "invalid_api_key"));
+        }
+
+        var created = State.LoadedAt.ToUnixTimeSeconds();
+        return WriteJsonAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("object", "list");
+            w.WriteStartArray("data");
+            foreach (var route in snapshot.Routes.Values.OrderBy(r => r.Name, StringComparer.Ordinal))
+            {
+                if (key.MayUse(route.Name))
+                {
+                    WriteModel(w, route.Name, created, "route", route.Deployment.Name);
+                }
+            }
+
+            foreach (var deployment in snapshot.Deployments.Values.OrderBy(d => d.Name, StringComparer.Ordinal))
+            {
+                if (key.MayUse(deployment.Name))
+                {
+                    WriteModel(w, deployment.Name, created, "deployment", deployment.Provider.Name);
+                }
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    private Task GetModelAsync(HttpContext ctx)
+    {
+        var snapshot = State.Current;
+        var key = snapshot.Keys.Authenticate(BearerOf(ctx));
+        if (key is null)
+        {
+            return WriteJsonAsync(ctx, 401, w => WriteError(w, "Incorrect or missing API key.", ErrorTypes.InvalidRequest, null, "invalid_api_key"));
+        }
+
+        var id = (string)ctx.Request.RouteValues["id"]!;
+        if (!snapshot.TryResolve(id, key, out var route, out var deployment))
+        {
+            return WriteJsonAsync(ctx, 404, w => WriteError(w, $"The model '{id}' does not exist or you do not have access to it.", ErrorTypes.InvalidRequest, "model", "model_not_found"));
+        }
+
+        var created = State.LoadedAt.ToUnixTimeSeconds();
+        return WriteJsonAsync(ctx, 200, w => WriteModel(w, id, created, route is null ? "deployment" : "route", route is null ? deployment!.Provider.Name : deployment!.Name));
+    }
+
+    private static void WriteModel(Utf8JsonWriter w, string id, long created, string kind, string target)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", id);
+        w.WriteString("object", "model");
+        w.WriteNumber("created", created);
+        w.WriteString("owned_by", "tandem");
+        w.WriteString("tandem_kind", kind);
+        w.WriteString(kind == "route" ? "tandem_deployment" : "tandem_provider", target);
+        w.WriteEndObject();
+    }
+
+    private Task ReadyAsync(HttpContext ctx)
+    {
+        var snapshot = State.Current;
+        return WriteJsonAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("status", "ready");
+            w.WriteNumber("config_version", snapshot.Version);
+            w.WriteEndObject();
+        });
+    }
+
+    private async Task ReloadAsync(HttpContext ctx)
+    {
+        if (!IsAdmin(ctx))
+        {
+            await WriteJsonAsync(ctx, 401, w => WriteError(w, "The admin API needs the admin key.", ErrorTypes.InvalidRequest, null, "invalid_api_key")).ConfigureAwait(false);
+            return;
+        }
+
+        var outcome = await State.ReloadAsync().ConfigureAwait(false);
+        await WriteJsonAsync(ctx, outcome.Succeeded ? 200 : 422, w =>
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("reloaded", outcome.Succeeded);
+            w.WriteNumber("config_version", outcome.Version);
+            w.WriteStartArray("errors");
+            foreach (var e in outcome.Errors)
+            {
+                w.WriteStringValue(e);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
+    private Task ConfigStatusAsync(HttpContext ctx)
+    {
+        if (!IsAdmin(ctx))
+        {
+            return WriteJsonAsync(ctx, 401, w => WriteError(w, "The admin API needs the admin key.", ErrorTypes.InvalidRequest, null, "invalid_api_key"));
+        }
+
+        var snapshot = State.Current;
+        return WriteJsonAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("path", State.Path);
+            w.WriteNumber("version", snapshot.Version);
+            w.WriteString("loaded_at", State.LoadedAt);
+            w.WriteStartArray("last_reload_errors");
+            foreach (var e in State.LastReloadErrors ?? [])
+            {
+                w.WriteStringValue(e);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    private bool IsAdmin(HttpContext ctx) => State.Current.Keys.IsAdmin(BearerOf(ctx));
+
+    private static ReadOnlySpan<char> BearerOf(HttpContext ctx)
+    {
+        var auth = ctx.Request.Headers.Authorization.ToString().AsSpan().Trim();
+        if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return auth[7..].Trim();
+        }
+
+        return ctx.Request.Headers["api-key"].ToString().AsSpan().Trim();
+    }
+
+    internal static void WriteError(Utf8JsonWriter w, string message, string type, string? param, string? code)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("error");
+        w.WriteString("message", message);
+        w.WriteString("type", type);
+        if (param is null)
+        {
+            w.WriteNull("param");
+        }
+        else
+        {
+            w.WriteString("param", param);
+        }
+
+        if (code is null)
+        {
+            w.WriteNull("code");
+        }
+        else
+        {
+            w.WriteString("code", code);
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    internal static async Task WriteJsonAsync(HttpContext ctx, int status, Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            write(w);
+        }
+
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength = buffer.WrittenCount;
+        await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>A logger that forwards to another once the host has built its logger factory.</summary>
+    private sealed class DeferredLogger : ILogger
+    {
+        private readonly List<Action<ILogger>> _pending = [];
+
+        public ILogger? Target
+        {
+            get;
+            set
+            {
+                field = value;
+                if (value is not null)
+                {
+                    foreach (var p in _pending)
+                    {
+                        p(value);
+                    }
+
+                    _pending.Clear();
+                }
+            }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => Target?.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => Target?.IsEnabled(logLevel) ?? true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (Target is { } t)
+            {
+                t.Log(logLevel, eventId, state, exception, formatter);
+            }
+            else
+            {
+                _pending.Add(l => l.Log(logLevel, eventId, state, exception, formatter));
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+namespace Tandem; internal static class Placeholder {}
