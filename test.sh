@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every Tandem test: builds with warnings as errors, starts a throw-away PostgreSQL 15 for the storage
+# suite (installing it from apt when missing and running as root), runs the xunit suites and prints
+# "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+PGBIN=/usr/lib/postgresql/15/bin
+if [ ! -x "$PGBIN/initdb" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing PostgreSQL 15 from apt..."
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql) >/dev/null 2>&1 \
+    || echo "warning: could not install postgresql; PostgreSQL tests will fail"
+fi
+
+PGDATA=""
+stop_pg() {
+  if [ -n "$PGDATA" ] && [ -f "$PGDATA/postmaster.pid" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  [ -n "$PGDATA" ] && rm -rf "$PGDATA"
+}
+trap stop_pg EXIT
+
+if [ -x "$PGBIN/initdb" ] && [ -z "${TANDEM_TEST_POSTGRES:-}" ]; then
+  PGPORT=${TANDEM_TEST_PGPORT:-55432}
+  PGDATA=$(mktemp -d /tmp/tandem-pg.XXXXXX)
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres:postgres "$PGDATA"
+    RUN="runuser -u postgres --"
+  else
+    RUN=""
+  fi
+  $RUN "$PGBIN/initdb" -D "$PGDATA" -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+  $RUN "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 30 \
+    -o "-p $PGPORT -k $PGDATA -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  export TANDEM_TEST_POSTGRES="Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=postgres"
+  export TANDEM_TEST_PGBIN="$PGBIN" TANDEM_TEST_PGDATA="$PGDATA"
+  echo "PostgreSQL started on 127.0.0.1:$PGPORT"
+fi
+
+dotnet build Tandem.slnx -c Release -warnaserror -p:TreatWarningsAsErrors=true -nologo -v:q 2>&1 | tail -20
+build=${PIPESTATUS[0]}
+if [ "$build" != 0 ]; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+log=$(mktemp)
+dotnet test --solution Tandem.slnx -c Release --no-build 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+awk '/^  failed:/{f+=$2} /^  succeeded:/{p+=$2} /^  skipped:/{s+=$2} END{printf "%d passed, %d failed, %d skipped\n",p,f,s}' "$log"
+rm -f "$log"
+exit "$rc"

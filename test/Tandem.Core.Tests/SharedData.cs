@@ -1,0 +1,26 @@
+namespace Tandem.Core.Tests;
+
+/// <summary>Locates ../shared beside the repository (datasets and wire samples are not copied into it).</summary>
+internal static class SharedData
+{
+    public static string Root
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "..", "shared");
+                if (Directory.Exists(Path.Combine(candidate, "wire-samples")))
+                {
+                    return Path.GetFullPath(candidate);
+                }
+            }
+
+            throw new DirectoryNotFoundException("../shared not found beside the repository");
+        }
+    }
+
+    public static string WireSamples => Path.Combine(Root, "wire-samples");
+
+    public static string Datasets => Path.Combine(Root, "datasets");
+}

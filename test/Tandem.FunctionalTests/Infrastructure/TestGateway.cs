@@ -1,0 +1,93 @@
+using System.ClientModel;
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Logging;
+using OpenAI;
+using OpenAI.Chat;
+using Tandem.Server;
+using Tandem.Simulator;
+
+namespace Tandem.FunctionalTests.Infrastructure;
+
+/// <summary>
+/// A real Kestrel gateway on loopback with its configuration in a temporary file, in front of real simulators.
+/// </summary>
+public sealed class TestGateway : IAsyncDisposable
+{
+    public const string Key = "sk-test-key-123456";
+
+    private readonly string _dir;
+    private readonly List<SimulatorServer> _simulators;
+
+    private TestGateway(GatewayApp app, string dir, string configPath, List<SimulatorServer> simulators, TestLoggerProvider logs)
+    {
+        App = app;
+        _dir = dir;
+        ConfigPath = configPath;
+        _simulators = simulators;
+        Logs = logs;
+        Http = new HttpClient { BaseAddress = app.BaseAddress };
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+    }
+
+    public GatewayApp App { get; }
+
+    public string ConfigPath { get; }
+
+    public TestLoggerProvider Logs { get; }
+
+    /// <summary>An HttpClient with the gateway's base address and the test key.</summary>
+    public HttpClient Http { get; }
+
+    public Uri V1 => new(App.BaseAddress, "v1");
+
+    /// <summary>Starts a gateway; <paramref name="configYaml"/> may use {sim0}, {sim1}… for the simulators' /v1 URLs.</summary>
+    public static async Task<TestGateway> StartAsync(string configYaml, params SimulatorServer[] simulators)
+    {
+        var dir = Directory.CreateTempSubdirectory("tandem-test-").FullName;
+        var path = Path.Combine(dir, "tandem.yaml");
+        await File.WriteAllTextAsync(path, Expand(configYaml, simulators));
+        var logs = new TestLoggerProvider();
+        var app = GatewayApp.Create(new GatewayAppOptions { ConfigPath = path, Urls = "http://127.0.0.1:0", LoggerProvider = logs, MinimumLogLevel = LogLevel.Debug });
+        await app.StartAsync();
+        return new TestGateway(app, dir, path, [.. simulators], logs);
+    }
+
+    public static string Expand(string yaml, IReadOnlyList<SimulatorServer> simulators)
+    {
+        for (var i = 0; i < simulators.Count; i++)
+        {
+            yaml = yaml.Replace("{sim" + i + "}", simulators[i].V1.ToString().TrimEnd('/'), StringComparison.Ordinal);
+        }
+
+        return yaml;
+    }
+
+    /// <summary>An official OpenAI SDK chat client pointed at the gateway.</summary>
+    public ChatClient Chat(string model, string key = Key) =>
+        new(model, new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = V1, NetworkTimeout = TimeSpan.FromSeconds(30) });
+
+    public OpenAIClient OpenAI(string key = Key) =>
+        new(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = V1, NetworkTimeout = TimeSpan.FromSeconds(30) });
+
+    /// <summary>Rewrites the configuration file and waits for the gateway to process the change.</summary>
+    public async Task<Configuration.GatewayStateOutcome> RewriteConfigAsync(string configYaml)
+    {
+        var next = App.State.NextReloadAsync();
+        await File.WriteAllTextAsync(ConfigPath, Expand(configYaml, _simulators));
+        var outcome = await next.WaitAsync(TimeSpan.FromSeconds(20));
+        return new Configuration.GatewayStateOutcome(outcome.Succeeded, outcome.Version, outcome.Errors);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,1 +1,0 @@
-namespace Tandem; internal static class Placeholder {}
