@@ -338,6 +338,11 @@ public sealed class GatewayApp : IAsyncDisposable
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         ctx.Response.ContentLength = buffer.WrittenCount;
+        if (!ctx.Response.Headers.ContainsKey("x-request-id"))
+        {
+            ctx.Response.Headers["x-request-id"] = Proxy.RequestIds.From(ctx.Request.Headers["x-request-id"]);
+        }
+
         await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted).ConfigureAwait(false);
     }
 

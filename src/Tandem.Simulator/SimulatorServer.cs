@@ -205,7 +205,7 @@ public sealed class SimulatorServer : IAsyncDisposable
             if (fault is not null)
             {
                 Stats.OnFault();
-                if (await ApplyFaultBeforeResponseAsync(ctx, fault.Value, options).ConfigureAwait(false))
+                if (await ApplyFaultBeforeResponseAsync(ctx, fault.Value, options, Stats).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -296,7 +296,7 @@ public sealed class SimulatorServer : IAsyncDisposable
     }
 
     /// <summary>Applies faults that replace the response; returns true when the request is done.</summary>
-    private static async Task<bool> ApplyFaultBeforeResponseAsync(HttpContext ctx, FaultKind fault, SimulatorOptions options)
+    private static async Task<bool> ApplyFaultBeforeResponseAsync(HttpContext ctx, FaultKind fault, SimulatorOptions options, SimulatorStats stats)
     {
         switch (fault)
         {
@@ -321,6 +321,7 @@ public sealed class SimulatorServer : IAsyncDisposable
                 }
                 catch (OperationCanceledException)
                 {
+                    stats.OnCancelled();
                 }
 
                 return true;
@@ -335,6 +336,17 @@ public sealed class SimulatorServer : IAsyncDisposable
         ctx.Response.ContentLength = 4096;
         await ctx.Response.Body.WriteAsync("{\"id\":\"chatcmpl-sim\",\"object\":\"chat.comp"u8.ToArray()).ConfigureAwait(false);
         await ctx.Response.Body.FlushAsync().ConfigureAwait(false);
+        await CutAsync(ctx).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Cuts the connection the way a crashing server does. The bytes already sent are given a moment to reach
+    /// the peer first: a reset arriving with unread data makes the peer's kernel discard that data, which would
+    /// turn a mid-stream failure into a failure before the first byte.
+    /// </summary>
+    private static async Task CutAsync(HttpContext ctx)
+    {
+        await Task.Delay(50, ctx.RequestAborted).ConfigureAwait(false);
         ctx.Abort();
     }
 
@@ -697,7 +709,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         {
             if (i >= abortAfter)
             {
-                ctx.Abort();
+                await CutAsync(ctx).ConfigureAwait(false);
                 return;
             }
 
@@ -832,7 +844,7 @@ public sealed class SimulatorServer : IAsyncDisposable
             {
                 if (fault == FaultKind.Abort && i == pieces.Length / 2)
                 {
-                    ctx.Abort();
+                    await CutAsync(ctx).ConfigureAwait(false);
                     return;
                 }
 

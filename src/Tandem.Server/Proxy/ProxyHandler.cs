@@ -487,6 +487,11 @@ internal sealed class ProxyHandler
         catch (OperationCanceledException)
         {
         }
+
+        // Then end the response without its terminating chunk. Clients that read error events (the Python and JS
+        // SDKs) raise on the event; clients that ignore them (the .NET SDK) see a truncated transfer and raise too.
+        // Either way no client can mistake a broken answer for a complete one.
+        x.Http.Abort();
     }
 
     private async Task RelayErrorAsync(Exchange x, HttpResponseMessage upstream, int status, CancellationToken cancellationToken)
@@ -681,7 +686,7 @@ internal sealed class ProxyHandler
             Operation = operation;
             Snapshot = snapshot;
             Start = start;
-            RequestId = RequestIdOf(http.Request.Headers["x-request-id"]);
+            RequestId = RequestIds.From(http.Request.Headers["x-request-id"]);
             Record = new RequestRecord
             {
                 Id = RequestId,
@@ -739,29 +744,6 @@ internal sealed class ProxyHandler
         {
             Record.Status = status;
             Record.Error = null;
-        }
-
-        private static string RequestIdOf(StringValues header)
-        {
-            if (header.Count == 1 && header[0] is { Length: > 0 and <= 128 } id && IsPrintableAscii(id))
-            {
-                return id;
-            }
-
-            return "req_" + Guid.CreateVersion7().ToString("N");
-        }
-
-        private static bool IsPrintableAscii(string s)
-        {
-            foreach (var c in s)
-            {
-                if (c is < '!' or > '~')
-                {
-                    return false;
-                }
-            }
-
-            return true;
         }
     }
 }
