@@ -176,7 +176,7 @@ public sealed class GatewayApp : IAsyncDisposable
             {
                 if (key.MayUse(route.Name))
                 {
-                    WriteModel(w, route.Name, created, "route", route.Deployment.Name);
+                    WriteModel(w, route.Name, created, "route", route.Incumbent.Name);
                 }
             }
 
@@ -209,7 +209,7 @@ public sealed class GatewayApp : IAsyncDisposable
         }
 
         var created = State.LoadedAt.ToUnixTimeSeconds();
-        return WriteJsonAsync(ctx, 200, w => WriteModel(w, id, created, route is null ? "deployment" : "route", route is null ? deployment!.Provider.Name : deployment!.Name));
+        return WriteJsonAsync(ctx, 200, w => WriteModel(w, id, created, route is null ? "deployment" : "route", route is null ? deployment!.Provider.Name : route.Incumbent.Name));
     }
 
     private static void WriteModel(Utf8JsonWriter w, string id, long created, string kind, string target)

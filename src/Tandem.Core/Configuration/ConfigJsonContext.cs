@@ -11,4 +11,5 @@ namespace Tandem.Configuration;
     AllowTrailingCommas = true)]
 [JsonSerializable(typeof(TandemConfig))]
 [JsonSerializable(typeof(ProviderConfig))]
+[JsonSerializable(typeof(ResilienceConfig))]
 internal sealed partial class ConfigJsonContext : JsonSerializerContext;

@@ -93,9 +93,25 @@ public static partial class ConfigValidator
                 errors.Add($"{path}.type: unknown provider type '{p.Type}' (expected '{ProviderTypes.OpenAI}' or '{ProviderTypes.AzureOpenAI}')");
             }
 
-            if (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            if (p.Endpoints.Count == 0 || !string.IsNullOrEmpty(p.BaseUrl))
             {
-                errors.Add($"{path}.base_url: '{p.BaseUrl}' is not an absolute http(s) URL");
+                CheckUrl(p.BaseUrl, $"{path}.base_url", errors);
+            }
+
+            for (var j = 0; j < p.Endpoints.Count; j++)
+            {
+                CheckUrl(p.Endpoints[j], $"{path}.endpoints[{j}]", errors);
+            }
+
+            if (p.Balance is not ("least_outstanding" or "p2c"))
+            {
+                errors.Add($"{path}.balance: unknown balancing '{p.Balance}' (expected 'least_outstanding' or 'p2c')");
+            }
+
+            if (p.HealthCheck is { } hc)
+            {
+                CheckDuration(hc.Interval, $"{path}.health_check.interval", errors);
+                CheckDuration(hc.Timeout, $"{path}.health_check.timeout", errors);
             }
 
             if (p.Type == ProviderTypes.AzureOpenAI && string.IsNullOrWhiteSpace(p.ApiVersion))
@@ -121,6 +137,7 @@ public static partial class ConfigValidator
             CheckDuration(p.Timeouts.Connect, $"{path}.timeouts.connect", errors);
             CheckDuration(p.Timeouts.FirstByte, $"{path}.timeouts.first_byte", errors);
             CheckDuration(p.Timeouts.Total, $"{path}.timeouts.total", errors);
+            CheckDuration(p.Timeouts.Idle, $"{path}.timeouts.idle", errors);
             foreach (var header in p.Headers.Keys)
             {
                 if (header.Length == 0 || header.Any(c => c <= ' ' || c >= 127 || c == ':'))
@@ -162,6 +179,32 @@ public static partial class ConfigValidator
             {
                 errors.Add($"{path}.model: required");
             }
+
+            if (d.ContextWindow is <= 0)
+            {
+                errors.Add($"{path}.context_window: must be positive");
+            }
+
+            var r = d.Resilience;
+            if (r.Retries is < 0 or > 10)
+            {
+                errors.Add($"{path}.resilience.retries: must be between 0 and 10");
+            }
+
+            CheckDuration(r.RetryBackoff, $"{path}.resilience.retry_backoff", errors);
+            CheckDuration(r.MaxRetryAfter, $"{path}.resilience.max_retry_after", errors);
+            if (r.Breaker.FailureRatio is <= 0 or > 1)
+            {
+                errors.Add($"{path}.resilience.breaker.failure_ratio: must be in (0, 1]");
+            }
+
+            if (r.Breaker.MinThroughput < 2)
+            {
+                errors.Add($"{path}.resilience.breaker.min_throughput: must be at least 2");
+            }
+
+            CheckDuration(r.Breaker.Window, $"{path}.resilience.breaker.window", errors);
+            CheckDuration(r.Breaker.BreakFor, $"{path}.resilience.breaker.break_for", errors);
         }
 
         return names;
@@ -187,13 +230,74 @@ public static partial class ConfigValidator
                 errors.Add($"{path}.name: '{r.Name}' is also a deployment name; route and deployment names must differ");
             }
 
-            if (string.IsNullOrWhiteSpace(r.Deployment))
+            var policies = (r.Deployment is null ? 0 : 1) + (r.Split is null ? 0 : 1) + (r.Tiers is null ? 0 : 1);
+            if (policies != 1)
             {
-                errors.Add($"{path}.deployment: required");
+                errors.Add($"{path}: set exactly one of deployment, split or tiers");
             }
-            else if (!deployments.Contains(r.Deployment))
+
+            CheckDeployment(r.Deployment, $"{path}.deployment", deployments, errors);
+            if (r.Split is { } split)
             {
-                errors.Add($"{path}.deployment: unknown deployment '{r.Deployment}'");
+                if (split.Count == 0)
+                {
+                    errors.Add($"{path}.split: needs at least one arm");
+                }
+
+                for (var j = 0; j < split.Count; j++)
+                {
+                    CheckDeployment(split[j].Deployment, $"{path}.split[{j}].deployment", deployments, errors);
+                    if (split[j].Weight < 0 || double.IsNaN(split[j].Weight))
+                    {
+                        errors.Add($"{path}.split[{j}].weight: must be zero or more");
+                    }
+                }
+
+                if (split.Count > 0 && split.Sum(a => a.Weight) <= 0)
+                {
+                    errors.Add($"{path}.split: weights must add up to more than zero");
+                }
+            }
+
+            if (!(r.Sticky is "user" or "none" || r.Sticky.StartsWith("header:", StringComparison.Ordinal) || r.Sticky.StartsWith("metadata:", StringComparison.Ordinal)))
+            {
+                errors.Add($"{path}.sticky: '{r.Sticky}' is not user, none, header:NAME or metadata:FIELD");
+            }
+
+            if (r.Tiers is { } tiers)
+            {
+                if (tiers.Scorer != "features")
+                {
+                    errors.Add($"{path}.tiers.scorer: unknown scorer '{tiers.Scorer}' (expected 'features')");
+                }
+
+                if (tiers.Levels.Count == 0)
+                {
+                    errors.Add($"{path}.tiers.levels: needs at least one level");
+                }
+                else if (!tiers.Levels.Any(l => l.Min <= 0))
+                {
+                    errors.Add($"{path}.tiers.levels: one level needs min: 0 so every score has a tier");
+                }
+
+                for (var j = 0; j < tiers.Levels.Count; j++)
+                {
+                    CheckDeployment(tiers.Levels[j].Deployment, $"{path}.tiers.levels[{j}].deployment", deployments, errors);
+                    if (tiers.Levels[j].Min is < 0 or > 1)
+                    {
+                        errors.Add($"{path}.tiers.levels[{j}].min: must be between 0 and 1");
+                    }
+                }
+            }
+
+            for (var j = 0; j < r.Fallbacks.Count; j++)
+            {
+                CheckDeployment(r.Fallbacks[j], $"{path}.fallbacks[{j}]", deployments, errors);
+            }
+
+            for (var j = 0; j < r.Rules.Count; j++)
+            {
+                ValidateRule(r.Rules[j], $"{path}.rules[{j}]", deployments, errors);
             }
         }
 
@@ -208,6 +312,92 @@ public static partial class ConfigValidator
                     errors.Add($"auth.keys[{i}].routes[{j}]: unknown route or deployment '{name}'");
                 }
             }
+        }
+    }
+
+    private static void ValidateRule(RuleConfig rule, string path, HashSet<string> deployments, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(rule.Name))
+        {
+            errors.Add($"{path}.name: required");
+        }
+
+        if (rule.Deployment is null && rule.Only is null)
+        {
+            errors.Add($"{path}: set deployment, only, or both");
+        }
+
+        CheckDeployment(rule.Deployment, $"{path}.deployment", deployments, errors);
+        if (rule.Only is { } only)
+        {
+            if (only.Count == 0)
+            {
+                errors.Add($"{path}.only: needs at least one deployment");
+            }
+
+            for (var k = 0; k < only.Count; k++)
+            {
+                CheckDeployment(only[k], $"{path}.only[{k}]", deployments, errors);
+            }
+
+            if (rule.Deployment is not null && !only.Contains(rule.Deployment))
+            {
+                errors.Add($"{path}.deployment: '{rule.Deployment}' is not in the rule's own 'only' list");
+            }
+        }
+
+        var when = rule.When;
+        foreach (var f in when.Features ?? [])
+        {
+            if (f is not ("tools" or "images" or "json" or "stream"))
+            {
+                errors.Add($"{path}.when.features: unknown feature '{f}' (expected tools, images, json or stream)");
+            }
+        }
+
+        foreach (var (name, pattern) in when.Patterns ?? new Dictionary<string, string>())
+        {
+            try
+            {
+                _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromMilliseconds(100));
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add($"{path}.when.patterns.{name}: invalid regular expression: {e.Message}");
+            }
+        }
+
+        foreach (var c in when.Pii ?? [])
+        {
+            if (c is not ("any" or "email" or "phone" or "card" or "iban") && when.Patterns?.ContainsKey(c) != true)
+            {
+                errors.Add($"{path}.when.pii: unknown class '{c}' (expected any, email, phone, card, iban or a name in patterns)");
+            }
+        }
+    }
+
+    private static void CheckDeployment(string? name, string path, HashSet<string> deployments, List<string> errors)
+    {
+        if (name is null)
+        {
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            errors.Add($"{path}: required");
+        }
+        else if (!deployments.Contains(name))
+        {
+            errors.Add($"{path}: unknown deployment '{name}'");
+        }
+    }
+
+    private static void CheckUrl(string value, string path, List<string> errors)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            errors.Add($"{path}: '{value}' is not an absolute http(s) URL");
         }
     }
 

@@ -98,6 +98,28 @@ public sealed record ProviderConfig
 
     /// <summary>Requests that may wait for a free slot beyond <see cref="MaxConcurrency"/> (default 1024).</summary>
     public int MaxQueue { get; set; } = 1024;
+
+    /// <summary>Replicas: several base URLs serving the same models; <see cref="BaseUrl"/> may then be omitted.</summary>
+    public IReadOnlyList<string> Endpoints { get; set; } = [];
+
+    /// <summary>How replicas are chosen: <c>least_outstanding</c> (default) or <c>p2c</c> (power of two choices).</summary>
+    public string Balance { get; set; } = "least_outstanding";
+
+    /// <summary>Optional active health checks of each replica.</summary>
+    public HealthCheckConfig? HealthCheck { get; set; }
+}
+
+/// <summary>Active health checks: GET a path on each replica at an interval; failing replicas are skipped.</summary>
+public sealed record HealthCheckConfig
+{
+    /// <summary>Path relative to the base URL, e.g. <c>models</c> (→ <c>/v1/models</c>).</summary>
+    public string Path { get; set; } = "models";
+
+    /// <summary>Time between checks.</summary>
+    public string Interval { get; set; } = "10s";
+
+    /// <summary>Time allowed for one check.</summary>
+    public string Timeout { get; set; } = "2s";
 }
 
 /// <summary>Upstream timeouts, as durations like <c>500ms</c>, <c>5s</c>, <c>2m</c>.</summary>
@@ -111,6 +133,9 @@ public sealed record TimeoutsConfig
 
     /// <summary>The whole upstream exchange, body included.</summary>
     public string Total { get; set; } = "600s";
+
+    /// <summary>Longest silence between two chunks of a stream.</summary>
+    public string Idle { get; set; } = "60s";
 }
 
 /// <summary>Known provider types.</summary>
@@ -140,14 +165,153 @@ public sealed record DeploymentConfig
 
     /// <summary>A short human label, e.g. "self-hosted (simulated)".</summary>
     public string? Description { get; set; }
+
+    /// <summary>Context window in tokens; requests estimated larger go to a deployment with room.</summary>
+    public int? ContextWindow { get; set; }
+
+    /// <summary>Retries and circuit breaker for this deployment.</summary>
+    public ResilienceConfig Resilience { get; set; } = new();
 }
 
-/// <summary>A name a client sends as <c>model</c>.</summary>
+/// <summary>Retries and circuit breaking of one deployment.</summary>
+public sealed record ResilienceConfig
+{
+    /// <summary>Extra tries on the same deployment for a transient failure (connect, 5xx, short 429) before falling back.</summary>
+    public int Retries { get; set; } = 1;
+
+    /// <summary>Base delay of the jittered exponential backoff.</summary>
+    public string RetryBackoff { get; set; } = "100ms";
+
+    /// <summary>A 429's Retry-After is honoured up to this; longer ones fall back at once.</summary>
+    public string MaxRetryAfter { get; set; } = "2s";
+
+    /// <summary>Circuit breaker.</summary>
+    public BreakerConfig Breaker { get; set; } = new();
+}
+
+/// <summary>Circuit breaker of one deployment: opens when the failure ratio over a window exceeds a bound.</summary>
+public sealed record BreakerConfig
+{
+    /// <summary>Whether the breaker is on.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Failure ratio (0–1] that opens it.</summary>
+    public double FailureRatio { get; set; } = 0.5;
+
+    /// <summary>Fewest calls in the window before it may open.</summary>
+    public int MinThroughput { get; set; } = 10;
+
+    /// <summary>The sampling window.</summary>
+    public string Window { get; set; } = "30s";
+
+    /// <summary>How long it stays open before a half-open probe.</summary>
+    public string BreakFor { get; set; } = "15s";
+}
+
+/// <summary>A name a client sends as <c>model</c>, and the policy that picks its deployments.</summary>
+/// <remarks>
+/// Applied in order: <see cref="Rules"/> (first match decides), then <see cref="Split"/> or <see cref="Tiers"/> or the
+/// single <see cref="Deployment"/>, then <see cref="Fallbacks"/> when the chosen deployment fails before the first byte.
+/// </remarks>
 public sealed record RouteConfig
 {
     /// <summary>Unique name, distinct from every deployment name.</summary>
     public string Name { get; set; } = "";
 
-    /// <summary>The deployment that serves the route.</summary>
+    /// <summary>The deployment that serves the route (single-deployment policy).</summary>
+    public string? Deployment { get; set; }
+
+    /// <summary>Weighted split between deployments, e.g. 90/10.</summary>
+    public IReadOnlyList<SplitArmConfig>? Split { get; set; }
+
+    /// <summary>
+    /// What keeps one user on one split arm: <c>user</c> (the OpenAI <c>user</c> field, the default),
+    /// <c>header:NAME</c> or <c>metadata:FIELD</c>. Without it each request draws its arm at random.
+    /// </summary>
+    public string Sticky { get; set; } = "user";
+
+    /// <summary>Complexity tiers: score ranges of a scorer mapped to deployments.</summary>
+    public TiersConfig? Tiers { get; set; }
+
+    /// <summary>Rules on request properties, evaluated in order; the first that matches decides.</summary>
+    public IReadOnlyList<RuleConfig> Rules { get; set; } = [];
+
+    /// <summary>Deployments tried in order when the chosen one fails before its first byte.</summary>
+    public IReadOnlyList<string> Fallbacks { get; set; } = [];
+}
+
+/// <summary>One arm of a weighted split.</summary>
+public sealed record SplitArmConfig
+{
+    /// <summary>The deployment.</summary>
     public string Deployment { get; set; } = "";
+
+    /// <summary>Relative weight (e.g. 90 and 10).</summary>
+    public double Weight { get; set; }
+}
+
+/// <summary>Complexity tiers.</summary>
+public sealed record TiersConfig
+{
+    /// <summary>The scorer: <c>features</c> (built in, documented in the README).</summary>
+    public string Scorer { get; set; } = "features";
+
+    /// <summary>Levels, each taken when the score is at least its <c>min</c>; checked from the highest min down.</summary>
+    public IReadOnlyList<TierConfig> Levels { get; set; } = [];
+}
+
+/// <summary>One complexity tier.</summary>
+public sealed record TierConfig
+{
+    /// <summary>Lowest score (0–1) of the tier.</summary>
+    public double Min { get; set; }
+
+    /// <summary>The deployment serving it.</summary>
+    public string Deployment { get; set; } = "";
+}
+
+/// <summary>A routing rule.</summary>
+public sealed record RuleConfig
+{
+    /// <summary>Name shown in the decision, e.g. <c>pii</c>.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The conditions, all of which must hold.</summary>
+    public MatchConfig When { get; set; } = new();
+
+    /// <summary>Serve matching requests with this deployment.</summary>
+    public string? Deployment { get; set; }
+
+    /// <summary>
+    /// Matching requests may only reach these deployments, fallbacks included (e.g. personal data stays on-prem).
+    /// </summary>
+    public IReadOnlyList<string>? Only { get; set; }
+}
+
+/// <summary>Conditions of a rule; an omitted condition always holds.</summary>
+public sealed record MatchConfig
+{
+    /// <summary>Gateway key names.</summary>
+    public IReadOnlyList<string>? Keys { get; set; }
+
+    /// <summary>Request headers and the values they must have (<c>*</c>: present).</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; set; }
+
+    /// <summary>Request <c>metadata</c> fields and their values (<c>*</c>: present).</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; set; }
+
+    /// <summary>Requested features, all required: <c>tools</c>, <c>images</c>, <c>json</c>, <c>stream</c>.</summary>
+    public IReadOnlyList<string>? Features { get; set; }
+
+    /// <summary>Estimated prompt tokens at least this many.</summary>
+    public int? MinPromptTokens { get; set; }
+
+    /// <summary>
+    /// Sensitive-data classes, any of which matches: <c>email</c>, <c>phone</c>, <c>card</c>, <c>iban</c>,
+    /// a name from <see cref="Patterns"/>, or <c>any</c>.
+    /// </summary>
+    public IReadOnlyList<string>? Pii { get; set; }
+
+    /// <summary>Extra named patterns (regular expressions) for the sensitive-data detector.</summary>
+    public IReadOnlyDictionary<string, string>? Patterns { get; set; }
 }

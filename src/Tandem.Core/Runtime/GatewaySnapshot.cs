@@ -5,13 +5,17 @@ namespace Tandem.Runtime;
 /// <summary>A deployment ready to be called.</summary>
 public sealed class DeploymentRuntime
 {
-    internal DeploymentRuntime(DeploymentConfig config, ProviderRuntime provider)
+    internal DeploymentRuntime(DeploymentConfig config, ProviderRuntime provider, DeploymentResilience resilience)
     {
         Config = config;
         Name = config.Name;
         Provider = provider;
         UpstreamModel = config.Model;
+        Resilience = resilience;
     }
+
+    /// <summary>Retries and circuit breaker.</summary>
+    public DeploymentResilience Resilience { get; }
 
     /// <summary>The deployment's configuration.</summary>
     public DeploymentConfig Config { get; }
@@ -29,11 +33,11 @@ public sealed class DeploymentRuntime
 /// <summary>A route ready to be resolved.</summary>
 public sealed class RouteRuntime
 {
-    internal RouteRuntime(RouteConfig config, DeploymentRuntime deployment)
+    internal RouteRuntime(RouteConfig config, Routing.RoutePolicy policy)
     {
         Config = config;
         Name = config.Name;
-        Deployment = deployment;
+        Policy = policy;
     }
 
     /// <summary>The route's configuration.</summary>
@@ -42,8 +46,11 @@ public sealed class RouteRuntime
     /// <summary>The route's name.</summary>
     public string Name { get; }
 
-    /// <summary>The deployment that serves it.</summary>
-    public DeploymentRuntime Deployment { get; }
+    /// <summary>The compiled policy.</summary>
+    public Routing.RoutePolicy Policy { get; }
+
+    /// <summary>The deployment the route stands on today (see <see cref="Routing.RoutePolicy.Incumbent"/>).</summary>
+    public DeploymentRuntime Incumbent => Policy.Incumbent;
 }
 
 /// <summary>
@@ -85,8 +92,9 @@ public sealed class GatewaySnapshot
     /// Builds a snapshot. Provider runtimes whose settings did not change are taken over from
     /// <paramref name="previous"/> so that their connection pools survive the reload.
     /// </summary>
-    public static GatewaySnapshot Build(TandemConfig config, GatewaySnapshot? previous)
+    public static GatewaySnapshot Build(TandemConfig config, GatewaySnapshot? previous, TimeProvider? time = null)
     {
+        time ??= TimeProvider.System;
         ArgumentNullException.ThrowIfNull(config);
         var providers = new Dictionary<string, ProviderRuntime>(StringComparer.Ordinal);
         foreach (var p in config.Providers)
@@ -103,8 +111,22 @@ public sealed class GatewaySnapshot
             }
         }
 
-        var deployments = config.Deployments.ToDictionary(d => d.Name, d => new DeploymentRuntime(d, providers[d.Provider]), StringComparer.Ordinal);
-        var routes = config.Routes.ToDictionary(r => r.Name, r => new RouteRuntime(r, deployments[r.Deployment]), StringComparer.Ordinal);
+        foreach (var p in providers.Values)
+        {
+            p.StartHealthChecks();
+        }
+
+        var deployments = config.Deployments.ToDictionary(d => d.Name, d =>
+        {
+            var resilience = new DeploymentResilience(d.Name, d.Resilience, time);
+            if (previous is not null && previous.Deployments.TryGetValue(d.Name, out var old) && old.Resilience.Fingerprint == resilience.Fingerprint)
+            {
+                resilience = old.Resilience;
+            }
+
+            return new DeploymentRuntime(d, providers[d.Provider], resilience);
+        }, StringComparer.Ordinal);
+        var routes = config.Routes.ToDictionary(r => r.Name, r => new RouteRuntime(r, new Routing.RoutePolicy(r, deployments)), StringComparer.Ordinal);
         return new GatewaySnapshot(config, (previous?.Version ?? 0) + 1, new KeyRing(config.Auth), providers, deployments, routes);
     }
 
@@ -124,7 +146,7 @@ public sealed class GatewaySnapshot
         ArgumentNullException.ThrowIfNull(key);
         if (Routes.TryGetValue(model, out route))
         {
-            deployment = route.Deployment;
+            deployment = null;
             return key.MayUse(route.Name);
         }
 

@@ -20,10 +20,14 @@ public sealed class ProviderRuntime : IDisposable
         Name = config.Name;
         IsAzure = config.Type == ProviderTypes.AzureOpenAI;
         BaseUrl = config.BaseUrl.TrimEnd('/');
+        Endpoints = (config.Endpoints.Count > 0 ? config.Endpoints : [config.BaseUrl]).Select(u => new UpstreamEndpoint(u)).ToArray();
+        PowerOfTwo = config.Balance == "p2c";
         ConfigFingerprint = Fingerprint(config);
         ConfigLoader.TryParseDuration(config.Timeouts.Connect, out var connect);
         ConfigLoader.TryParseDuration(config.Timeouts.FirstByte, out var firstByte);
         ConfigLoader.TryParseDuration(config.Timeouts.Total, out var total);
+        ConfigLoader.TryParseDuration(config.Timeouts.Idle, out var idle);
+        IdleTimeout = idle;
         ConnectTimeout = connect;
         FirstByteTimeout = firstByte;
         TotalTimeout = total;
@@ -71,6 +75,60 @@ public sealed class ProviderRuntime : IDisposable
     /// <summary>The base URL without a trailing slash.</summary>
     public string BaseUrl { get; }
 
+    /// <summary>The replicas (one when only <c>base_url</c> is set).</summary>
+    public IReadOnlyList<UpstreamEndpoint> Endpoints { get; }
+
+    private bool PowerOfTwo { get; }
+
+    /// <summary>
+    /// Picks the replica for the next call: the available one with the fewest requests in flight, or for
+    /// <c>p2c</c> the less busy of two drawn at random. When none is available, the least busy of all.
+    /// </summary>
+    public UpstreamEndpoint PickEndpoint(DateTimeOffset now)
+    {
+        var endpoints = Endpoints;
+        if (endpoints.Count == 1)
+        {
+            return endpoints[0];
+        }
+
+        if (PowerOfTwo)
+        {
+            var a = endpoints[Random.Shared.Next(endpoints.Count)];
+            var b = endpoints[Random.Shared.Next(endpoints.Count)];
+            var aOk = a.IsAvailable(now);
+            var bOk = b.IsAvailable(now);
+            if (aOk != bOk)
+            {
+                return aOk ? a : b;
+            }
+
+            if (aOk || !endpoints.Any(e => e.IsAvailable(now)))
+            {
+                return a.Outstanding <= b.Outstanding ? a : b;
+            }
+        }
+
+        UpstreamEndpoint? best = null;
+        UpstreamEndpoint? fallback = null;
+        var start = Random.Shared.Next(endpoints.Count);
+        for (var i = 0; i < endpoints.Count; i++)
+        {
+            var e = endpoints[(start + i) % endpoints.Count];
+            if (fallback is null || e.Outstanding < fallback.Outstanding)
+            {
+                fallback = e;
+            }
+
+            if (e.IsAvailable(now) && (best is null || e.Outstanding < best.Outstanding))
+            {
+                best = e;
+            }
+        }
+
+        return best ?? fallback!;
+    }
+
     /// <summary>Connect timeout.</summary>
     public TimeSpan ConnectTimeout { get; }
 
@@ -80,6 +138,9 @@ public sealed class ProviderRuntime : IDisposable
     /// <summary>Time allowed for the whole exchange.</summary>
     public TimeSpan TotalTimeout { get; }
 
+    /// <summary>Longest silence allowed between two chunks of a stream.</summary>
+    public TimeSpan IdleTimeout { get; }
+
     /// <summary>The pooled HTTP invoker.</summary>
     public HttpMessageInvoker Invoker { get; }
 
@@ -88,9 +149,14 @@ public sealed class ProviderRuntime : IDisposable
 
     internal string ConfigFingerprint { get; }
 
-    /// <summary>Builds the upstream URL for an operation on a deployment.</summary>
-    public Uri UriFor(ApiOperation operation, string upstreamModel)
+    /// <summary>Builds the upstream URL for an operation on a deployment, on the first replica.</summary>
+    public Uri UriFor(ApiOperation operation, string upstreamModel) => UriFor(operation, upstreamModel, Endpoints[0]);
+
+    /// <summary>Builds the upstream URL for an operation on a deployment, on one replica.</summary>
+    public Uri UriFor(ApiOperation operation, string upstreamModel, UpstreamEndpoint endpoint)
     {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var baseUrl = endpoint.BaseUrl;
         var suffix = operation switch
         {
             ApiOperation.ChatCompletions => "chat/completions",
@@ -99,10 +165,10 @@ public sealed class ProviderRuntime : IDisposable
         };
         if (IsAzure)
         {
-            return new Uri($"{BaseUrl}/openai/deployments/{Uri.EscapeDataString(upstreamModel)}/{suffix}?api-version={Uri.EscapeDataString(Config.ApiVersion ?? "")}");
+            return new Uri($"{baseUrl}/openai/deployments/{Uri.EscapeDataString(upstreamModel)}/{suffix}?api-version={Uri.EscapeDataString(Config.ApiVersion ?? "")}");
         }
 
-        return new Uri($"{BaseUrl}/{suffix}");
+        return new Uri($"{baseUrl}/{suffix}");
     }
 
     /// <summary>Adds the credential and configured headers to an upstream request.</summary>
@@ -115,9 +181,68 @@ public sealed class ProviderRuntime : IDisposable
         }
     }
 
+    private readonly CancellationTokenSource _stopping = new();
+    private int _healthStarted;
+
+    /// <summary>Starts the active health checks, if configured (idempotent).</summary>
+    internal void StartHealthChecks()
+    {
+        if (Config.HealthCheck is null || Interlocked.Exchange(ref _healthStarted, 1) == 1)
+        {
+            return;
+        }
+
+        _ = Task.Run(() => HealthLoopAsync(Config.HealthCheck, _stopping.Token));
+    }
+
+    /// <summary>Checks every replica once now (also used by the periodic loop).</summary>
+    public async Task CheckHealthAsync(CancellationToken cancellationToken = default)
+    {
+        var hc = Config.HealthCheck ?? new HealthCheckConfig();
+        ConfigLoader.TryParseDuration(hc.Timeout, out var timeout);
+        await Task.WhenAll(Endpoints.Select(async e =>
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(timeout);
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(e.BaseUrl + "/" + hc.Path.TrimStart('/')));
+                ApplyHeaders(request);
+                using var response = await Invoker.SendAsync(request, cts.Token).ConfigureAwait(false);
+                e.HealthCheckPassing = response.IsSuccessStatusCode;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                e.HealthCheckPassing = false;
+            }
+        })).ConfigureAwait(false);
+    }
+
+    private async Task HealthLoopAsync(HealthCheckConfig hc, CancellationToken cancellationToken)
+    {
+        ConfigLoader.TryParseDuration(hc.Interval, out var interval);
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            do
+            {
+                await CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
+        _stopping.Cancel();
+        _stopping.Dispose();
         Invoker.Dispose();
         Limiter.Dispose();
     }

@@ -68,6 +68,18 @@ public sealed class ApiRequest
     /// <summary>Total characters of message text (or prompt/input), a cheap input-size estimate.</summary>
     public int PromptChars { get; private set; }
 
+    /// <summary>Number of messages with role <c>user</c>.</summary>
+    public int UserTurns { get; private set; }
+
+    /// <summary>The <c>max_tokens</c> / <c>max_completion_tokens</c> the client set, if any.</summary>
+    public int? MaxTokens { get; private set; }
+
+    /// <summary>
+    /// A rough prompt-token estimate (4 characters a token plus per-message framing), for routing on context size.
+    /// Cost accounting uses the upstream's usage, or a real tokenizer when usage is missing.
+    /// </summary>
+    public int EstimatedPromptTokens => (PromptChars / 4) + (4 * Math.Max(1, UserTurns));
+
     /// <summary>
     /// Parses a request body. Returns null and sets <paramref name="problem"/> when the body is not a JSON object or
     /// lacks a required field.
@@ -187,6 +199,16 @@ public sealed class ApiRequest
                 {
                     reader.Read();
                     request.ResponseFormat = ReadTypeField(ref reader);
+                }
+                else if (reader.ValueTextEquals("max_tokens"u8) || reader.ValueTextEquals("max_completion_tokens"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var max))
+                    {
+                        request.MaxTokens = max;
+                    }
+
+                    reader.Skip();
                 }
                 else if (reader.ValueTextEquals("metadata"u8))
                 {
@@ -313,7 +335,15 @@ public sealed class ApiRequest
         {
             if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 2)
             {
-                if (reader.ValueTextEquals("content"u8))
+                if (reader.ValueTextEquals("role"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("user"u8))
+                    {
+                        UserTurns++;
+                    }
+                }
+                else if (reader.ValueTextEquals("content"u8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
@@ -453,6 +483,49 @@ public sealed class ApiRequest
         }
 
         return map;
+    }
+
+    /// <summary>
+    /// The text of all messages (or the prompt/input), joined by newlines. Allocates: called only when a policy needs
+    /// the text (sensitive-data rules, complexity scoring).
+    /// </summary>
+    public static string ExtractText(ReadOnlySpan<byte> body)
+    {
+        var sb = new StringBuilder();
+        var reader = new Utf8JsonReader(body);
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName
+                    && (reader.ValueTextEquals("content"u8) || reader.ValueTextEquals("text"u8) || reader.ValueTextEquals("prompt"u8) || reader.ValueTextEquals("input"u8) || reader.ValueTextEquals("arguments"u8)))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        if (sb.Length > 0)
+                        {
+                            sb.Append('\n');
+                        }
+
+                        sb.Append(reader.GetString());
+                    }
+                    else if (reader.TokenType == JsonTokenType.StartArray && reader.CurrentDepth == 1)
+                    {
+                        // prompt/input arrays of strings
+                        while (reader.Read() && reader.TokenType == JsonTokenType.String)
+                        {
+                            sb.Append('\n').Append(reader.GetString());
+                        }
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return sb.ToString();
     }
 
     /// <summary>Decodes a body for diagnostics (tests, capture); not used on the forwarding path.</summary>

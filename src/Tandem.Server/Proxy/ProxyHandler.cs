@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Tandem.Buffers;
 using Tandem.Records;
+using Tandem.Routing;
 using Tandem.Runtime;
 using Tandem.Server.Configuration;
 using Tandem.Server.Telemetry;
@@ -130,12 +131,96 @@ internal sealed class ProxyHandler
 
         x.Route = route;
         x.Record.Route = route?.Name;
-        x.Record.Decision = route is null ? "deployment named directly" : "route " + route.Name + " → " + deployment!.Name;
-        await AttemptAsync(x, body, deployment!).ConfigureAwait(false);
+        RoutePlan plan;
+        if (route is not null)
+        {
+            var headers = ctx.Request.Headers;
+            var view = new RequestView(request, body.WrittenMemory, key.Name, name => headers.TryGetValue(name, out var v) ? v.ToString() : null);
+            plan = route.Policy.Decide(view);
+        }
+        else
+        {
+            plan = new RoutePlan([deployment!], "deployment named directly");
+        }
+
+        x.Record.Decision = plan.Reason;
+        await ServeWithFallbackAsync(x, body, plan).ConfigureAwait(false);
     }
 
-    /// <summary>One try of one deployment. Writes the client's response in every case.</summary>
-    private async Task AttemptAsync(Exchange x, PooledBufferWriter clientBody, DeploymentRuntime deployment)
+    /// <summary>
+    /// Tries the plan's deployments in order until one serves. A deployment counts as failed only before its
+    /// response starts (connect error, timeout, 5xx, 429 beyond the retry budget, open breaker, context too long);
+    /// after the first byte reached the client the attempt is committed.
+    /// </summary>
+    private async Task ServeWithFallbackAsync(Exchange x, PooledBufferWriter body, RoutePlan plan)
+    {
+        AttemptFailure? last = null;
+        var chain = plan.Chain;
+        for (var i = 0; i < chain.Count; i++)
+        {
+            var deployment = chain[i];
+            if (last is { ContextLength: true } && !HasLargerWindow(deployment, last.Deployment))
+            {
+                continue;
+            }
+
+            var failure = await TryDeploymentAsync(x, body, deployment).ConfigureAwait(false);
+            if (failure is null)
+            {
+                return;
+            }
+
+            last = failure;
+            if (!failure.Retryable)
+            {
+                break;
+            }
+
+            var next = NextCandidate(chain, i, failure);
+            if (next is not null)
+            {
+                x.Record.Decision += $"; fallback: {deployment.Name} {failure.Short} -> {next.Name}";
+                Log.FallingBack(_logger, x.RequestId, deployment.Name, failure.Short, next.Name);
+            }
+        }
+
+        await WriteFailureAsync(x, last!).ConfigureAwait(false);
+    }
+
+    private static DeploymentRuntime? NextCandidate(IReadOnlyList<DeploymentRuntime> chain, int index, AttemptFailure failure)
+    {
+        for (var j = index + 1; j < chain.Count; j++)
+        {
+            if (!failure.ContextLength || HasLargerWindow(chain[j], failure.Deployment))
+            {
+                return chain[j];
+            }
+        }
+
+        return null;
+    }
+
+    private static bool HasLargerWindow(DeploymentRuntime candidate, DeploymentRuntime failed) =>
+        candidate.Config.ContextWindow is not int w || failed.Config.ContextWindow is not int f || w > f;
+
+    /// <summary>Why one deployment could not serve; null from <see cref="TryDeploymentAsync"/> means it served.</summary>
+    private sealed record AttemptFailure(DeploymentRuntime Deployment, bool Retryable, int Status, string Code, string Message)
+    {
+        public byte[]? Body { get; init; }
+
+        public TimeSpan? RetryAfter { get; init; }
+
+        public bool ContextLength { get; init; }
+
+        public string Short => Code switch
+        {
+            "upstream_error" or "upstream_rejected" => Status.ToString(CultureInfo.InvariantCulture),
+            _ => Code,
+        };
+    }
+
+    /// <summary>Tries one deployment, through its retries and circuit breaker. Writes the response when it serves.</summary>
+    private async Task<AttemptFailure?> TryDeploymentAsync(Exchange x, PooledBufferWriter clientBody, DeploymentRuntime deployment)
     {
         var ctx = x.Http;
         var request = x.Request!;
@@ -143,111 +228,163 @@ internal sealed class ProxyHandler
         x.Deployment = deployment;
         x.Record.Deployment = deployment.Name;
 
+        if (deployment.Resilience.IsOpen)
+        {
+            x.Attempt(deployment.Name, 0, "breaker_open", Stopwatch.GetTimestamp());
+            return new AttemptFailure(deployment, true, 503, "breaker_open", $"Deployment '{deployment.Name}' is unavailable (circuit open).");
+        }
+
         using var upstreamBody = new PooledBufferWriter(clientBody.WrittenCount + 64);
         request.WriteUpstreamBody(clientBody.WrittenSpan, deployment.UpstreamModel, forceUsage: true, upstreamBody);
 
-        var attemptStart = Stopwatch.GetTimestamp();
+        var waitStart = Stopwatch.GetTimestamp();
         using var lease = await provider.Limiter.AcquireAsync(1, ctx.RequestAborted).ConfigureAwait(false);
-        x.UpstreamWaitTicks += Stopwatch.GetTimestamp() - attemptStart;
+        x.UpstreamWaitTicks += Stopwatch.GetTimestamp() - waitStart;
         if (!lease.IsAcquired)
         {
-            x.Attempt(deployment.Name, 0, "capacity", attemptStart);
-            x.Fail(503, "deployment_at_capacity");
-            ctx.Response.Headers.RetryAfter = "1";
-            await WriteErrorAsync(x, 503, $"Deployment '{deployment.Name}' is at its concurrency limit; retry shortly.", ErrorTypes.RateLimit, null, "deployment_at_capacity").ConfigureAwait(false);
-            return;
+            x.Attempt(deployment.Name, 0, "capacity", waitStart);
+            return new AttemptFailure(deployment, true, 503, "deployment_at_capacity", $"Deployment '{deployment.Name}' is at its concurrency limit; retry shortly.")
+            {
+                RetryAfter = TimeSpan.FromSeconds(1),
+            };
         }
 
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
-        cts.CancelAfter(provider.FirstByteTimeout);
-        using var message = new HttpRequestMessage(HttpMethod.Post, provider.UriFor(x.Operation, deployment.UpstreamModel))
-        {
-            Version = HttpVersion.Version11,
-            Content = new ReadOnlyMemoryContent(upstreamBody.WrittenMemory),
-        };
-        message.Content.Headers.ContentType = JsonMediaType;
-        provider.ApplyHeaders(message);
-        message.Headers.TryAddWithoutValidation("x-request-id", x.RequestId);
-        message.Headers.TryAddWithoutValidation("Accept", request.Stream ? "text/event-stream" : "application/json");
-
-        var sendStart = Stopwatch.GetTimestamp();
-        HttpResponseMessage upstream;
+        UpstreamCall call;
         try
         {
-            upstream = await provider.Invoker.SendAsync(message, cts.Token).ConfigureAwait(false);
+            call = await deployment.Resilience.Pipeline.ExecuteAsync(
+                static (state, _) => state.Handler.SendOnceAsync(state.X, state.Deployment, state.Body),
+                (Handler: this, X: x, Deployment: deployment, Body: upstreamBody.WrittenMemory),
+                CancellationToken.None).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        catch (Polly.CircuitBreaker.BrokenCircuitException)
         {
-            x.UpstreamWaitTicks += Stopwatch.GetTimestamp() - sendStart;
-            x.Attempt(deployment.Name, 0, "client_closed", sendStart);
-            throw;
-        }
-        catch (OperationCanceledException)
-        {
-            x.UpstreamWaitTicks += Stopwatch.GetTimestamp() - sendStart;
-            x.Attempt(deployment.Name, 0, "timeout", sendStart);
-            Log.UpstreamTimeout(_logger, x.RequestId, deployment.Name, "first byte");
-            x.Fail(504, "upstream_timeout");
-            await WriteErrorAsync(x, 504, $"Deployment '{deployment.Name}' did not respond within {provider.FirstByteTimeout.TotalSeconds:0.###} s.", ErrorTypes.Timeout, null, "upstream_timeout").ConfigureAwait(false);
-            return;
-        }
-        catch (HttpRequestException e)
-        {
-            x.UpstreamWaitTicks += Stopwatch.GetTimestamp() - sendStart;
-            x.Attempt(deployment.Name, 0, "connect", sendStart);
-            Log.UpstreamFailed(_logger, x.RequestId, deployment.Name, e.HttpRequestError.ToString());
-            x.Fail(502, "upstream_unreachable");
-            await WriteErrorAsync(x, 502, $"Deployment '{deployment.Name}' could not be reached ({e.HttpRequestError}).", ErrorTypes.Upstream, null, "upstream_unreachable").ConfigureAwait(false);
-            return;
+            return new AttemptFailure(deployment, true, 503, "breaker_open", $"Deployment '{deployment.Name}' is unavailable (circuit open).");
         }
 
-        using (upstream)
+        using (call)
         {
-            var headersAt = Stopwatch.GetTimestamp();
-            x.UpstreamWaitTicks += headersAt - sendStart;
-            x.FirstUpstreamSend = x.FirstUpstreamSend == 0 ? sendStart : x.FirstUpstreamSend;
-            var status = (int)upstream.StatusCode;
-            x.Attempt(deployment.Name, status, status is >= 200 and < 300 ? null : "http_" + status.ToString(CultureInfo.InvariantCulture), sendStart);
+            switch (call.Error)
+            {
+                case "timeout":
+                    Log.UpstreamTimeout(_logger, x.RequestId, deployment.Name, "first byte");
+                    return new AttemptFailure(deployment, true, 504, "upstream_timeout", $"Deployment '{deployment.Name}' did not respond within {provider.FirstByteTimeout.TotalSeconds:0.###} s.");
+                case not null:
+                    return new AttemptFailure(deployment, true, 502, "upstream_unreachable", $"Deployment '{deployment.Name}' could not be reached ({call.Error}).");
+            }
+
+            var upstream = call.Response!;
+            var status = call.Status;
+            var token = call.Cancellation.Token;
 
             // From here the total timeout bounds the rest of the exchange.
-            var remaining = provider.TotalTimeout - Stopwatch.GetElapsedTime(sendStart);
-            cts.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
+            var remaining = provider.TotalTimeout - Stopwatch.GetElapsedTime(x.FirstUpstreamSend);
+            call.Cancellation.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
 
             if (status is < 200 or >= 300)
             {
-                await RelayErrorAsync(x, upstream, status, cts.Token).ConfigureAwait(false);
-                return;
+                return await ClassifyErrorAsync(x, deployment, upstream, status, token).ConfigureAwait(false);
             }
 
             try
             {
                 if (request.Stream && IsEventStream(upstream))
                 {
-                    await RelayStreamAsync(x, upstream, cts.Token).ConfigureAwait(false);
+                    await RelayStreamAsync(x, upstream, provider.IdleTimeout, token).ConfigureAwait(false);
                 }
                 else
                 {
-                    await RelayJsonAsync(x, upstream, cts.Token).ConfigureAwait(false);
+                    await RelayJsonAsync(x, upstream, token).ConfigureAwait(false);
                 }
             }
             catch (Exception e) when (!ctx.RequestAborted.IsCancellationRequested && e is OperationCanceledException or IOException or HttpRequestException)
             {
-                // The upstream broke or timed out after the response started.
+                // The upstream broke or timed out after the response started: committed, so no fallback.
                 var timedOut = e is OperationCanceledException;
-                Log.StreamInterrupted(_logger, x.RequestId, deployment.Name, timedOut ? "total timeout" : e.GetType().Name);
-                x.Fail(timedOut ? 504 : 502, timedOut ? "upstream_timeout" : "stream_interrupted");
+                var idle = e is IdleTimeoutException;
+                var code = idle ? "upstream_idle_timeout" : timedOut ? "upstream_timeout" : "stream_interrupted";
+                Log.StreamInterrupted(_logger, x.RequestId, deployment.Name, code);
+                x.Fail(timedOut ? 504 : 502, code);
                 if (x.IsEventStream)
                 {
-                    await WriteStreamErrorAsync(x, timedOut
-                        ? $"Deployment '{deployment.Name}' exceeded its total timeout mid-stream."
-                        : $"The stream from deployment '{deployment.Name}' was interrupted.", timedOut ? "upstream_timeout" : "stream_interrupted").ConfigureAwait(false);
+                    await WriteStreamErrorAsync(x, idle
+                        ? $"Deployment '{deployment.Name}' sent nothing for {provider.IdleTimeout.TotalSeconds:0.###} s mid-stream."
+                        : timedOut
+                            ? $"Deployment '{deployment.Name}' exceeded its total timeout mid-stream."
+                            : $"The stream from deployment '{deployment.Name}' was interrupted.", code).ConfigureAwait(false);
                 }
                 else
                 {
                     ctx.Abort();
                 }
             }
+
+            return null;
         }
+    }
+
+    /// <summary>One HTTP try; Polly calls it once per retry. Upstream failures come back as values.</summary>
+    private async ValueTask<UpstreamCall> SendOnceAsync(Exchange x, DeploymentRuntime deployment, ReadOnlyMemory<byte> body)
+    {
+        var ctx = x.Http;
+        var provider = deployment.Provider;
+        var endpoint = provider.PickEndpoint(_time.GetUtcNow());
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+        cts.CancelAfter(provider.FirstByteTimeout);
+        var call = new UpstreamCall(endpoint, cts);
+        using var message = new HttpRequestMessage(HttpMethod.Post, provider.UriFor(x.Operation, deployment.UpstreamModel, endpoint))
+        {
+            Version = HttpVersion.Version11,
+            Content = new ReadOnlyMemoryContent(body),
+        };
+        message.Content.Headers.ContentType = JsonMediaType;
+        provider.ApplyHeaders(message);
+        message.Headers.TryAddWithoutValidation("x-request-id", x.RequestId);
+        message.Headers.TryAddWithoutValidation("Accept", x.Request!.Stream ? "text/event-stream" : "application/json");
+
+        var sendStart = Stopwatch.GetTimestamp();
+        if (x.FirstUpstreamSend == 0)
+        {
+            x.FirstUpstreamSend = sendStart;
+        }
+
+        try
+        {
+            call.Response = await provider.Invoker.SendAsync(message, cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            x.UpstreamWaitTicks += Stopwatch.GetTimestamp() - sendStart;
+            x.Attempt(deployment.Name, 0, "client_closed", sendStart);
+            call.Dispose();
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            call.Error = "timeout";
+        }
+        catch (HttpRequestException e)
+        {
+            call.Error = e.HttpRequestError switch
+            {
+                HttpRequestError.ConnectionError => "connect",
+                HttpRequestError.NameResolutionError => "dns",
+                HttpRequestError.SecureConnectionError => "tls",
+                _ => "connection_reset",
+            };
+            if (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError && provider.Endpoints.Count > 1)
+            {
+                // Passive health: a replica that refuses connections sits out for a few seconds.
+                endpoint.Eject(_time.GetUtcNow().AddSeconds(5));
+            }
+
+            Log.UpstreamFailed(_logger, x.RequestId, deployment.Name, call.Error);
+        }
+
+        x.UpstreamWaitTicks += Stopwatch.GetTimestamp() - sendStart;
+        var status = call.Status;
+        x.Attempt(deployment.Name, status, call.Error ?? (status is >= 200 and < 300 ? null : "http_" + status.ToString(CultureInfo.InvariantCulture)), sendStart);
+        return call;
     }
 
     private static bool IsEventStream(HttpResponseMessage upstream) =>
@@ -264,6 +401,7 @@ internal sealed class ProxyHandler
         }
 
         headers["x-tandem-deployment"] = x.Deployment!.Name;
+        headers["x-tandem-decision"] = x.Record.Decision;
         foreach (var (name, values) in upstream.Headers.NonValidated)
         {
             if (name.StartsWith("x-ratelimit-", StringComparison.OrdinalIgnoreCase)
@@ -335,7 +473,7 @@ internal sealed class ProxyHandler
         x.Succeed(200);
     }
 
-    private async Task RelayStreamAsync(Exchange x, HttpResponseMessage upstream, CancellationToken cancellationToken)
+    private async Task RelayStreamAsync(Exchange x, HttpResponseMessage upstream, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
         var ctx = x.Http;
         var response = ctx.Response;
@@ -353,6 +491,7 @@ internal sealed class ProxyHandler
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         var filled = 0;
         var passthrough = false;
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             await using (stream.ConfigureAwait(false))
@@ -378,7 +517,17 @@ internal sealed class ProxyHandler
                     }
 
                     var readStart = Stopwatch.GetTimestamp();
-                    var n = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                    idle.CancelAfter(idleTimeout);
+                    int n;
+                    try
+                    {
+                        n = await stream.ReadAsync(buffer.AsMemory(filled), idle.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                    {
+                        throw new IdleTimeoutException();
+                    }
+
                     x.UpstreamWaitTicks += Stopwatch.GetTimestamp() - readStart;
                     if (n == 0)
                     {
@@ -494,9 +643,9 @@ internal sealed class ProxyHandler
         x.Http.Abort();
     }
 
-    private async Task RelayErrorAsync(Exchange x, HttpResponseMessage upstream, int status, CancellationToken cancellationToken)
+    /// <summary>Turns a non-2xx upstream answer into a failure to fall back from, or relays it when it is the client's own error.</summary>
+    private async Task<AttemptFailure?> ClassifyErrorAsync(Exchange x, DeploymentRuntime deployment, HttpResponseMessage upstream, int status, CancellationToken cancellationToken)
     {
-        var deployment = x.Deployment!;
         byte[] body;
         try
         {
@@ -511,35 +660,75 @@ internal sealed class ProxyHandler
         Log.UpstreamFailed(_logger, x.RequestId, deployment.Name, "HTTP " + status.ToString(CultureInfo.InvariantCulture));
         if (status == 429)
         {
-            x.Fail(429, "rate_limited");
-            StartResponse(x, upstream, 429);
-            if (upstream.Headers.RetryAfter is { } retryAfter)
+            return new AttemptFailure(deployment, true, 429, "rate_limit_exceeded", $"Deployment '{deployment.Name}' is rate limited; retry later.")
             {
-                x.Http.Response.Headers.RetryAfter = retryAfter.Delta is { } delta
-                    ? ((int)Math.Ceiling(delta.TotalSeconds)).ToString(CultureInfo.InvariantCulture)
-                    : retryAfter.ToString();
-            }
-
-            await WriteBodyAsync(x, upstreamMessage is not null ? body : OpenAiError.Body(
-                $"Deployment '{deployment.Name}' is rate limited; retry later.", ErrorTypes.RateLimit, null, "rate_limit_exceeded")).ConfigureAwait(false);
-            return;
+                Body = upstreamMessage is not null ? body : null,
+                RetryAfter = upstream.Headers.RetryAfter?.Delta,
+            };
         }
 
-        if (status is 401 or 403 or 404 || status >= 500)
+        if (status >= 500)
         {
-            // 401/403/404 from the upstream are Tandem's configuration problem, not the client's: never echo them
-            // (an upstream 401 message can contain part of the credential).
-            x.Fail(502, status >= 500 ? "upstream_error" : "upstream_rejected");
-            var detail = status >= 500 && upstreamMessage is not null ? ": " + upstreamMessage : "";
-            await WriteErrorAsync(x, 502, $"Deployment '{deployment.Name}' failed with HTTP {status}{detail}", ErrorTypes.Upstream, null,
-                status >= 500 ? "upstream_error" : "upstream_rejected").ConfigureAwait(false);
-            return;
+            var detail = upstreamMessage is not null ? ": " + upstreamMessage : "";
+            return new AttemptFailure(deployment, true, 502, "upstream_error", $"Deployment '{deployment.Name}' failed with HTTP {status}{detail}");
+        }
+
+        if (status is 401 or 403 or 404)
+        {
+            // Tandem's configuration problem, not the client's: never echo the upstream's message (an upstream
+            // 401 can quote part of the credential). Another deployment may still serve.
+            return new AttemptFailure(deployment, true, 502, "upstream_rejected", $"Deployment '{deployment.Name}' failed with HTTP {status}");
+        }
+
+        if (IsContextLengthError(status, body, upstreamMessage))
+        {
+            return new AttemptFailure(deployment, true, status, "context_length_exceeded", upstreamMessage ?? "The prompt is too long for the deployment's context window.")
+            {
+                Body = body.Length > 0 ? body : null,
+                ContextLength = true,
+            };
         }
 
         // Other 4xx (400, 413, 422…) are about the request itself: relay status and body as they are.
         x.Fail(status, "upstream_" + status.ToString(CultureInfo.InvariantCulture));
         StartResponse(x, upstream, status);
         await WriteBodyAsync(x, body.Length > 0 ? body : OpenAiError.Body($"Deployment '{deployment.Name}' refused the request (HTTP {status}).", ErrorTypes.InvalidRequest)).ConfigureAwait(false);
+        return null;
+    }
+
+    private static bool IsContextLengthError(int status, byte[] body, string? message) =>
+        status is 400 or 413 or 422
+        && (body.AsSpan().IndexOf("context_length_exceeded"u8) >= 0
+            || (message is not null && (message.Contains("maximum context length", StringComparison.OrdinalIgnoreCase)
+                || message.Contains("context window", StringComparison.OrdinalIgnoreCase)
+                || message.Contains("too many tokens", StringComparison.OrdinalIgnoreCase))));
+
+    /// <summary>Answers the client when no deployment of the plan could serve.</summary>
+    private static async Task WriteFailureAsync(Exchange x, AttemptFailure failure)
+    {
+        x.Deployment = failure.Deployment;
+        x.Fail(failure.Status, failure.Code);
+        if (failure.RetryAfter is { } retryAfter)
+        {
+            x.Http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (failure.Body is { } body)
+        {
+            PrepareHeaders(x, failure.Status);
+            await WriteBodyAsync(x, body).ConfigureAwait(false);
+            return;
+        }
+
+        var type = failure.Status switch
+        {
+            429 => ErrorTypes.RateLimit,
+            503 => ErrorTypes.Upstream,
+            504 => ErrorTypes.Timeout,
+            400 => ErrorTypes.InvalidRequest,
+            _ => ErrorTypes.Upstream,
+        };
+        await WriteErrorAsync(x, failure.Status, failure.Message, type, null, failure.Code).ConfigureAwait(false);
     }
 
     private static async Task WriteBodyAsync(Exchange x, byte[] body)
@@ -551,6 +740,13 @@ internal sealed class ProxyHandler
     }
 
     private static async Task WriteErrorAsync(Exchange x, int status, string message, string type, string? param, string? code)
+    {
+        PrepareHeaders(x, status);
+        await WriteBodyAsync(x, OpenAiError.Body(message, type, param, code)).ConfigureAwait(false);
+    }
+
+    /// <summary>Status and Tandem's own headers for a response Tandem writes itself.</summary>
+    private static void PrepareHeaders(Exchange x, int status)
     {
         var response = x.Http.Response;
         response.StatusCode = status;
@@ -564,9 +760,13 @@ internal sealed class ProxyHandler
             response.Headers["x-tandem-deployment"] = x.Deployment.Name;
         }
 
+        if (x.Record.Decision.Length > 0)
+        {
+            response.Headers["x-tandem-decision"] = x.Record.Decision;
+        }
+
         var overhead = Stopwatch.GetElapsedTime(x.Start).TotalMilliseconds - Stopwatch.GetElapsedTime(0, x.UpstreamWaitTicks).TotalMilliseconds;
         response.Headers["x-tandem-overhead-ms"] = Math.Max(0, overhead).ToString("0.000", CultureInfo.InvariantCulture);
-        await WriteBodyAsync(x, OpenAiError.Body(message, type, param, code)).ConfigureAwait(false);
     }
 
     private static ReadOnlySpan<char> PresentedKey(HttpRequest request)
@@ -675,6 +875,11 @@ internal sealed class ProxyHandler
         }
 
         _records.TryWrite(record);
+    }
+
+    /// <summary>The upstream went silent between two chunks for longer than its idle timeout.</summary>
+    private sealed class IdleTimeoutException : OperationCanceledException
+    {
     }
 
     /// <summary>Per-request state of one exchange.</summary>

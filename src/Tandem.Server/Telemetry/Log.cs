@@ -13,6 +13,7 @@ internal static class EventIds
     public const int UpstreamTimeout = 11;
     public const int StreamInterrupted = 12;
     public const int ClientAborted = 13;
+    public const int FallingBack = 14;
     public const int UnhandledError = 20;
     public const int RecordDropped = 30;
 }
@@ -42,6 +43,9 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.ClientAborted, LogLevel.Debug, "Request {RequestId}: client went away; upstream call cancelled")]
     public static partial void ClientAborted(ILogger logger, string requestId);
+
+    [LoggerMessage(EventIds.FallingBack, LogLevel.Information, "Request {RequestId}: {Deployment} failed ({Reason}); falling back to {Next}")]
+    public static partial void FallingBack(ILogger logger, string requestId, string deployment, string reason, string next);
 
     [LoggerMessage(EventIds.UnhandledError, LogLevel.Error, "Request {RequestId}: unexpected error")]
     public static partial void UnhandledError(ILogger logger, string requestId, Exception exception);

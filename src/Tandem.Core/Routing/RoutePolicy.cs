@@ -1,0 +1,306 @@
+using System.Globalization;
+using System.IO.Hashing;
+using System.Text;
+using Tandem.Configuration;
+using Tandem.Runtime;
+
+namespace Tandem.Routing;
+
+/// <summary>The outcome of a routing decision: deployments to try in order, and why.</summary>
+/// <param name="Chain">The chosen deployment first, then its fallbacks.</param>
+/// <param name="Reason">A one-line ASCII explanation (it is also sent as the <c>x-tandem-decision</c> header), e.g. <c>rule pii -> onprem</c> or <c>split arm llama (bucket 3712)</c>.</param>
+public sealed record RoutePlan(IReadOnlyList<DeploymentRuntime> Chain, string Reason);
+
+/// <summary>
+/// A route's compiled policy: rules (first match decides), then split or tiers or the single deployment, then
+/// fallbacks; deployments too small for the prompt are skipped, and a rule's <c>only</c> list bounds the whole chain.
+/// </summary>
+public sealed class RoutePolicy
+{
+    private const int Buckets = 10_000;
+
+    private readonly string _route;
+    private readonly CompiledRule[] _rules;
+    private readonly (DeploymentRuntime Deployment, int UpperBucket)[] _arms;
+    private readonly (double Min, DeploymentRuntime Deployment)[] _tiers;
+    private readonly IComplexityScorer? _scorer;
+    private readonly DeploymentRuntime? _single;
+    private readonly DeploymentRuntime[] _fallbacks;
+    private readonly string _sticky;
+    private readonly RoutePlan? _fixedPlan;
+
+    internal RoutePolicy(RouteConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments)
+    {
+        _route = config.Name;
+        _sticky = config.Sticky;
+        _fallbacks = config.Fallbacks.Select(f => deployments[f]).ToArray();
+        _rules = config.Rules.Select(r => new CompiledRule(r, deployments)).ToArray();
+        if (config.Split is { } split)
+        {
+            var total = split.Sum(a => a.Weight);
+            var cumulative = 0.0;
+            _arms = split.Where(a => a.Weight > 0).Select(a =>
+            {
+                cumulative += a.Weight;
+                return (deployments[a.Deployment], (int)Math.Round(cumulative / total * Buckets));
+            }).ToArray();
+            _arms[^1].UpperBucket = Buckets;
+        }
+        else
+        {
+            _arms = [];
+        }
+
+        if (config.Tiers is { } tiers)
+        {
+            _tiers = tiers.Levels.OrderByDescending(l => l.Min).Select(l => (l.Min, deployments[l.Deployment])).ToArray();
+            _scorer = new FeatureComplexityScorer();
+        }
+        else
+        {
+            _tiers = [];
+        }
+
+        _single = config.Deployment is { } d ? deployments[d] : null;
+        Incumbent = _single ?? (_arms.Length > 0 ? split_heaviest(config, deployments) : _tiers[0].Deployment);
+        var needsContext = Chain(Incumbent).Any(x => x.Config.ContextWindow is not null);
+        if (_single is not null && _rules.Length == 0 && !needsContext)
+        {
+            _fixedPlan = new RoutePlan([_single, .. _fallbacks.Where(f => f != _single)], $"route {_route} -> {_single.Name}");
+        }
+
+        static DeploymentRuntime split_heaviest(RouteConfig c, IReadOnlyDictionary<string, DeploymentRuntime> ds) =>
+            ds[c.Split!.OrderByDescending(a => a.Weight).First().Deployment];
+    }
+
+    /// <summary>
+    /// The deployment the route stands on today: the single deployment, the heaviest split arm, or the highest tier.
+    /// Used as the baseline for cost comparisons and migrations.
+    /// </summary>
+    public DeploymentRuntime Incumbent { get; }
+
+    /// <summary>Every deployment the policy can choose, fallbacks included.</summary>
+    public IEnumerable<DeploymentRuntime> AllDeployments =>
+        new[] { _single }.OfType<DeploymentRuntime>()
+            .Concat(_arms.Select(a => a.Deployment))
+            .Concat(_tiers.Select(t => t.Deployment))
+            .Concat(_rules.SelectMany(r => r.Targets))
+            .Concat(_fallbacks)
+            .Distinct();
+
+    /// <summary>Decides which deployments serve <paramref name="request"/>, in order.</summary>
+    public RoutePlan Decide(RequestView request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_fixedPlan is not null)
+        {
+            return _fixedPlan;
+        }
+
+        DeploymentRuntime? primary = null;
+        IReadOnlyList<DeploymentRuntime>? only = null;
+        string reason;
+        var rule = Array.Find(_rules, r => r.Matches(request));
+        if (rule is not null)
+        {
+            only = rule.Only;
+            primary = rule.Deployment;
+            reason = primary is not null ? $"rule {rule.Name} -> {primary.Name}" : $"rule {rule.Name}: only {string.Join(", ", rule.Only!.Select(o => o.Name))}";
+        }
+        else
+        {
+            reason = "";
+        }
+
+        if (primary is null)
+        {
+            var (chosen, why) = Choose(request);
+            if (only is not null && !only.Contains(chosen))
+            {
+                primary = only[0];
+                reason += $"; {why} not allowed -> {primary.Name}";
+            }
+            else
+            {
+                primary = chosen;
+                reason = reason.Length == 0 ? why : reason + "; " + why;
+            }
+        }
+
+        var chain = new List<DeploymentRuntime>(1 + _fallbacks.Length) { primary };
+        foreach (var f in only is null ? _fallbacks : _fallbacks.Concat(only))
+        {
+            if (!chain.Contains(f) && (only is null || only.Contains(f)))
+            {
+                chain.Add(f);
+            }
+        }
+
+        // Skip deployments whose context window cannot hold the prompt, keeping at least the largest one.
+        var tokens = request.EstimatedPromptTokens + (request.Request.MaxTokens ?? 0);
+        if (chain.Any(c => c.Config.ContextWindow < tokens))
+        {
+            var fits = chain.Where(c => c.Config.ContextWindow is not int w || w >= tokens).ToList();
+            var skipped = chain.Where(c => !fits.Contains(c)).Select(c => c.Name);
+            if (fits.Count == 0)
+            {
+                fits.Add(chain.MaxBy(c => c.Config.ContextWindow ?? 0)!);
+            }
+
+            reason += $"; context ~{tokens.ToString(CultureInfo.InvariantCulture)} tokens: skipped {string.Join(", ", skipped)}";
+            chain = fits;
+        }
+
+        return new RoutePlan(chain, reason);
+    }
+
+    private (DeploymentRuntime Deployment, string Why) Choose(RequestView request)
+    {
+        if (_arms.Length > 0)
+        {
+            var stickyKey = StickyKey(request);
+            var bucket = stickyKey is null ? Random.Shared.Next(Buckets) : (int)(Hash(_route, stickyKey) % Buckets);
+            foreach (var (deployment, upper) in _arms)
+            {
+                if (bucket < upper)
+                {
+                    return (deployment, $"split arm {deployment.Name} (bucket {bucket.ToString(CultureInfo.InvariantCulture)}{(stickyKey is null ? ", unsticky" : "")})");
+                }
+            }
+        }
+
+        if (_tiers.Length > 0)
+        {
+            var score = _scorer!.Score(request);
+            foreach (var (min, deployment) in _tiers)
+            {
+                if (score >= min)
+                {
+                    return (deployment, $"tier score {score.ToString("0.00", CultureInfo.InvariantCulture)} >= {min.ToString("0.##", CultureInfo.InvariantCulture)} -> {deployment.Name}");
+                }
+            }
+
+            return (_tiers[^1].Deployment, $"tier score {score.ToString("0.00", CultureInfo.InvariantCulture)} -> {_tiers[^1].Deployment.Name}");
+        }
+
+        return (_single!, $"route {_route} -> {_single!.Name}");
+    }
+
+    private string? StickyKey(RequestView request)
+    {
+        if (_sticky == "user")
+        {
+            return request.User;
+        }
+
+        if (_sticky.StartsWith("header:", StringComparison.Ordinal))
+        {
+            return request.Header(_sticky[7..]);
+        }
+
+        if (_sticky.StartsWith("metadata:", StringComparison.Ordinal))
+        {
+            return request.Metadata is { } m && m.TryGetValue(_sticky[9..], out var v) ? v : null;
+        }
+
+        return null;
+    }
+
+    /// <summary>Stable hash of (route, sticky key): the same user lands in the same bucket on every instance.</summary>
+    internal static ulong Hash(string route, string key)
+    {
+        var bytes = Encoding.UTF8.GetBytes(route + "\u0000" + key);
+        return XxHash64.HashToUInt64(bytes);
+    }
+
+    private IEnumerable<DeploymentRuntime> Chain(DeploymentRuntime first) => new[] { first }.Concat(_fallbacks);
+
+    private sealed class CompiledRule
+    {
+        private readonly MatchConfig _when;
+        private readonly SensitiveDataDetector? _detector;
+
+        public CompiledRule(RuleConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments)
+        {
+            Name = config.Name;
+            _when = config.When;
+            Deployment = config.Deployment is { } d ? deployments[d] : null;
+            Only = config.Only?.Select(o => deployments[o]).ToArray();
+            if (_when.Pii is { Count: > 0 })
+            {
+                _detector = new SensitiveDataDetector(_when.Patterns);
+            }
+        }
+
+        public string Name { get; }
+
+        public DeploymentRuntime? Deployment { get; }
+
+        public DeploymentRuntime[]? Only { get; }
+
+        public IEnumerable<DeploymentRuntime> Targets => new[] { Deployment }.OfType<DeploymentRuntime>().Concat(Only ?? []);
+
+        public bool Matches(RequestView r)
+        {
+            var w = _when;
+            if (w.Keys is { } keys && !keys.Contains(r.KeyName))
+            {
+                return false;
+            }
+
+            if (w.Headers is { } headers)
+            {
+                foreach (var (name, value) in headers)
+                {
+                    var actual = r.Header(name);
+                    if (actual is null || (value != "*" && !string.Equals(actual, value, StringComparison.Ordinal)))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            if (w.Metadata is { } metadata)
+            {
+                foreach (var (name, value) in metadata)
+                {
+                    if (r.Metadata is null || !r.Metadata.TryGetValue(name, out var actual) || (value != "*" && actual != value))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            if (w.Features is { } features)
+            {
+                foreach (var f in features)
+                {
+                    var has = f switch
+                    {
+                        "tools" => r.HasTools,
+                        "images" => r.HasImages,
+                        "json" => r.ResponseFormat is "json_object" or "json_schema",
+                        "stream" => r.Stream,
+                        _ => false,
+                    };
+                    if (!has)
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            if (w.MinPromptTokens is int min && r.EstimatedPromptTokens < min)
+            {
+                return false;
+            }
+
+            if (_detector is not null && !_detector.ContainsAny(r.Text, w.Pii!))
+            {
+                return false;
+            }
+
+            return true;
+        }
+    }
+}
