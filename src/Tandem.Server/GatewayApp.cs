@@ -151,6 +151,10 @@ public sealed class GatewayApp : IAsyncDisposable
         app.MapGet("/readyz", ReadyAsync);
         app.MapPost("/admin/reload", ReloadAsync);
         app.MapGet("/admin/config", ConfigStatusAsync);
+        app.MapGet("/admin/deployments", DeploymentsStatusAsync);
+        app.MapPost("/admin/deployments/{name}/isolate", ctx => BreakerControlAsync(ctx, isolate: true));
+        app.MapPost("/admin/deployments/{name}/close", ctx => BreakerControlAsync(ctx, isolate: false));
+        Telemetry.GatewayMetrics.Observe(State);
 
         // Anything else under /v1 gets an OpenAI-shaped 404 rather than an empty one.
         app.MapFallback("/v1/{**rest}", static ctx => WriteJsonAsync(ctx, 404, w => WriteError(w,
@@ -284,6 +288,89 @@ public sealed class GatewayApp : IAsyncDisposable
             w.WriteEndArray();
             w.WriteEndObject();
         });
+    }
+
+    private Task DeploymentsStatusAsync(HttpContext ctx)
+    {
+        if (!IsAdmin(ctx))
+        {
+            return WriteJsonAsync(ctx, 401, w => WriteError(w, "The admin API needs the admin key.", ErrorTypes.InvalidRequest, null, "invalid_api_key"));
+        }
+
+        var snapshot = State.Current;
+        var now = DateTimeOffset.UtcNow;
+        return WriteJsonAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("deployments");
+            foreach (var d in snapshot.Deployments.Values.OrderBy(d => d.Name, StringComparer.Ordinal))
+            {
+                w.WriteStartObject();
+                w.WriteString("name", d.Name);
+                w.WriteString("provider", d.Provider.Name);
+                w.WriteString("model", d.UpstreamModel);
+                w.WriteString("breaker", d.Resilience.BreakerState switch
+                {
+                    Polly.CircuitBreaker.CircuitState.Open => "open",
+                    Polly.CircuitBreaker.CircuitState.HalfOpen => "half_open",
+                    Polly.CircuitBreaker.CircuitState.Isolated => "isolated",
+                    _ => "closed",
+                });
+                var limiter = d.Provider.Limiter.GetStatistics();
+                w.WriteNumber("provider_in_flight", d.Provider.Config.MaxConcurrency - (limiter?.CurrentAvailablePermits ?? d.Provider.Config.MaxConcurrency));
+                w.WriteNumber("provider_queued", limiter?.CurrentQueuedCount ?? 0);
+                w.WriteStartArray("endpoints");
+                foreach (var e in d.Provider.Endpoints)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("url", e.BaseUrl);
+                    w.WriteBoolean("available", e.IsAvailable(now));
+                    w.WriteBoolean("health_check_passing", e.HealthCheckPassing);
+                    w.WriteNumber("outstanding", e.Outstanding);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>Maintenance: isolating a deployment holds its breaker open so routes fall back; closing restores it.</summary>
+    private async Task BreakerControlAsync(HttpContext ctx, bool isolate)
+    {
+        if (!IsAdmin(ctx))
+        {
+            await WriteJsonAsync(ctx, 401, w => WriteError(w, "The admin API needs the admin key.", ErrorTypes.InvalidRequest, null, "invalid_api_key")).ConfigureAwait(false);
+            return;
+        }
+
+        var name = (string)ctx.Request.RouteValues["name"]!;
+        if (!State.Current.Deployments.TryGetValue(name, out var deployment))
+        {
+            await WriteJsonAsync(ctx, 404, w => WriteError(w, $"Unknown deployment '{name}'.", ErrorTypes.InvalidRequest, "name", "not_found")).ConfigureAwait(false);
+            return;
+        }
+
+        if (isolate)
+        {
+            await deployment.Resilience.IsolateAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            await deployment.Resilience.CloseAsync().ConfigureAwait(false);
+        }
+
+        await WriteJsonAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("deployment", name);
+            w.WriteString("breaker", isolate ? "isolated" : "closed");
+            w.WriteEndObject();
+        }).ConfigureAwait(false);
     }
 
     private bool IsAdmin(HttpContext ctx) => State.Current.Keys.IsAdmin(BearerOf(ctx));

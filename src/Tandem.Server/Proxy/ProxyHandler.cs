@@ -228,7 +228,9 @@ internal sealed class ProxyHandler
         x.Deployment = deployment;
         x.Record.Deployment = deployment.Name;
 
-        if (deployment.Resilience.IsOpen)
+        // An open breaker turns half-open only when Polly is asked to execute, so only isolation is checked here;
+        // an open breaker answers below with BrokenCircuitException and no upstream call.
+        if (deployment.Resilience.BreakerState == Polly.CircuitBreaker.CircuitState.Isolated)
         {
             x.Attempt(deployment.Name, 0, "breaker_open", Stopwatch.GetTimestamp());
             return new AttemptFailure(deployment, true, 503, "breaker_open", $"Deployment '{deployment.Name}' is unavailable (circuit open).");
@@ -259,6 +261,7 @@ internal sealed class ProxyHandler
         }
         catch (Polly.CircuitBreaker.BrokenCircuitException)
         {
+            x.Attempt(deployment.Name, 0, "breaker_open", waitStart);
             return new AttemptFailure(deployment, true, 503, "breaker_open", $"Deployment '{deployment.Name}' is unavailable (circuit open).");
         }
 

@@ -32,4 +32,72 @@ internal static class GatewayMetrics
 
     public static readonly Counter<double> Cost = Meter.CreateCounter<double>(
         "tandem.cost", "USD", "Per-token cost of served requests, by route and deployment.");
+
+    /// <summary>The gateway whose deployments the observable gauges report (the last one started in this process).</summary>
+    private static volatile Configuration.GatewayState? _state;
+
+    static GatewayMetrics()
+    {
+        Meter.CreateObservableGauge("tandem.deployment.breaker_state", ObserveBreakers, "{state}",
+            "Circuit breaker state per deployment: 0 closed, 1 half-open, 2 open, 3 isolated.");
+        Meter.CreateObservableGauge("tandem.endpoint.available", ObserveEndpoints, "{endpoint}",
+            "1 when a provider replica passes its health checks and is not ejected.");
+        Meter.CreateObservableGauge("tandem.endpoint.outstanding", ObserveOutstanding, "{request}",
+            "Requests in flight per provider replica.");
+    }
+
+    public static void Observe(Configuration.GatewayState state) => _state = state;
+
+    private static IEnumerable<Measurement<int>> ObserveBreakers()
+    {
+        if (_state?.Current is not { } snapshot)
+        {
+            yield break;
+        }
+
+        foreach (var d in snapshot.Deployments.Values)
+        {
+            var value = d.Resilience.BreakerState switch
+            {
+                Polly.CircuitBreaker.CircuitState.HalfOpen => 1,
+                Polly.CircuitBreaker.CircuitState.Open => 2,
+                Polly.CircuitBreaker.CircuitState.Isolated => 3,
+                _ => 0,
+            };
+            yield return new Measurement<int>(value, new KeyValuePair<string, object?>("deployment", d.Name));
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveEndpoints()
+    {
+        if (_state?.Current is not { } snapshot)
+        {
+            yield break;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        foreach (var p in snapshot.Providers.Values)
+        {
+            foreach (var e in p.Endpoints)
+            {
+                yield return new Measurement<int>(e.IsAvailable(now) ? 1 : 0, new KeyValuePair<string, object?>("provider", p.Name), new KeyValuePair<string, object?>("endpoint", e.BaseUrl));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveOutstanding()
+    {
+        if (_state?.Current is not { } snapshot)
+        {
+            yield break;
+        }
+
+        foreach (var p in snapshot.Providers.Values)
+        {
+            foreach (var e in p.Endpoints)
+            {
+                yield return new Measurement<int>(e.Outstanding, new KeyValuePair<string, object?>("provider", p.Name), new KeyValuePair<string, object?>("endpoint", e.BaseUrl));
+            }
+        }
+    }
 }
