@@ -99,6 +99,24 @@ public sealed class SimulatorServer : IAsyncDisposable
         app.MapPost("/v1/embeddings", ctx => HandleAsync(ctx, Operation.Embedding, null));
         app.MapPost("/openai/deployments/{deployment}/embeddings", ctx => HandleAsync(ctx, Operation.Embedding, (string?)ctx.Request.RouteValues["deployment"]));
         app.MapGet("/v1/models", WriteModelsAsync);
+        app.MapGet("/v1/models/{id}", ctx =>
+        {
+            var id = (string)ctx.Request.RouteValues["id"]!;
+            if (Options.Models.Count > 0 && !Options.Models.Contains(id))
+            {
+                return WriteErrorAsync(ctx, 404, $"The model '{id}' does not exist.", "invalid_request_error", "model_not_found");
+            }
+
+            return WriteJsonAsync(ctx, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("id", id);
+                w.WriteString("object", "model");
+                w.WriteNumber("created", 1_700_000_000);
+                w.WriteString("owned_by", "tandem-simulator");
+                w.WriteEndObject();
+            });
+        });
         app.MapGet("/_sim", ctx => WriteJsonAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
