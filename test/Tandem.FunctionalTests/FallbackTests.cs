@@ -130,6 +130,27 @@ public sealed class FallbackTests
     }
 
     [Fact]
+    public async Task ConcurrencyLimit_WithFullQueue_SendsTheOverflowToTheFallback()
+    {
+        await using var onprem = await SimulatorServer.StartAsync(new SimulatorOptions { Latency = Distribution.Fixed(TimeSpan.FromSeconds(2)) }, cancellationToken: Ct);
+        await using var cloud = await SimulatorServer.StartAsync(new SimulatorOptions(), cancellationToken: Ct);
+        var config = Config().Replace("timeouts: { connect: 2s, first_byte: 400ms", "max_concurrency: 1\n    max_queue: 0\n    timeouts: { connect: 2s, first_byte: 5s", StringComparison.Ordinal);
+        await using var gateway = await TestGateway.StartAsync(config, onprem, cloud);
+
+        var first = PostAsync(gateway);
+        await onprem.Stats.WaitForAsync(s => s.Received >= 1, TimeSpan.FromSeconds(10));
+        using (var second = await PostAsync(gateway))
+        {
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+            Assert.Equal("cloud", second.Headers.GetValues("x-tandem-deployment").Single());
+            Assert.Contains("onprem deployment_at_capacity -> cloud", second.Headers.GetValues("x-tandem-decision").Single(), StringComparison.Ordinal);
+        }
+
+        using var firstResponse = await first;
+        Assert.Equal("onprem", firstResponse.Headers.GetValues("x-tandem-deployment").Single());
+    }
+
+    [Fact]
     public async Task AllDeploymentsFail_ClientGetsTheLastError()
     {
         await using var onprem = await SimulatorServer.StartAsync(new SimulatorOptions { Faults = Fault.ParseList("503:1") }, cancellationToken: Ct);
