@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Tandem.Migration;
 using Tandem.Records;
 using Tandem.Server.Configuration;
 using Tandem.Server.Proxy;
@@ -32,6 +33,9 @@ public sealed record GatewayAppOptions
 
     /// <summary>Minimum log level.</summary>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>Where migration state lives; null keeps it in memory.</summary>
+    public IMigrationStore? MigrationStore { get; init; }
 }
 
 /// <summary>Builds and runs the Tandem gateway: Kestrel, the OpenAI-compatible endpoints and the admin surface.</summary>
@@ -104,6 +108,11 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IRecordSink>(NullRecordSink.Instance);
         builder.Services.AddSingleton<ProxyHandler>();
+        builder.Services.AddSingleton<IMigrationStore>(_ => options.MigrationStore ?? new InMemoryMigrationStore());
+        builder.Services.AddSingleton(sp => new MigrationCoordinator(
+            sp.GetRequiredService<IMigrationStore>(), () => state.Current,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Migration"), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddHostedService<Admin.MigrationService>();
 
         var app = builder.Build();
         deferred.Target = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Configuration");
@@ -155,6 +164,7 @@ public sealed class GatewayApp : IAsyncDisposable
         app.MapPost("/admin/deployments/{name}/isolate", ctx => BreakerControlAsync(ctx, isolate: true));
         app.MapPost("/admin/deployments/{name}/close", ctx => BreakerControlAsync(ctx, isolate: false));
         Telemetry.GatewayMetrics.Observe(State);
+        Admin.MigrationEndpoints.Map(app, State, app.Services.GetRequiredService<MigrationCoordinator>(), app.Services.GetRequiredService<TimeProvider>());
 
         // Anything else under /v1 gets an OpenAI-shaped 404 rather than an empty one.
         app.MapFallback("/v1/{**rest}", static ctx => WriteJsonAsync(ctx, 404, w => WriteError(w,
@@ -373,7 +383,9 @@ public sealed class GatewayApp : IAsyncDisposable
         }).ConfigureAwait(false);
     }
 
-    private bool IsAdmin(HttpContext ctx) => State.Current.Keys.IsAdmin(BearerOf(ctx));
+    private bool IsAdmin(HttpContext ctx) => IsAdmin(ctx, State);
+
+    internal static bool IsAdmin(HttpContext ctx, GatewayState state) => state.Current.Keys.IsAdmin(BearerOf(ctx));
 
     private static ReadOnlySpan<char> BearerOf(HttpContext ctx)
     {

@@ -205,6 +205,10 @@ public static partial class ConfigValidator
 
             CheckDuration(r.Breaker.Window, $"{path}.resilience.breaker.window", errors);
             CheckDuration(r.Breaker.BreakFor, $"{path}.resilience.breaker.break_for", errors);
+            if (d.Retires is not null && !DateOnly.TryParseExact(d.Retires, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _))
+            {
+                errors.Add($"{path}.retires: '{d.Retires}' is not a date (YYYY-MM-DD)");
+            }
         }
 
         return names;
@@ -299,6 +303,11 @@ public static partial class ConfigValidator
             {
                 ValidateRule(r.Rules[j], $"{path}.rules[{j}]", deployments, errors);
             }
+
+            if (r.Migration is { } m)
+            {
+                ValidateMigration(m, $"{path}.migration", deployments, errors);
+            }
         }
 
         for (var i = 0; i < config.Auth.Keys.Count; i++)
@@ -373,6 +382,62 @@ public static partial class ConfigValidator
             {
                 errors.Add($"{path}.when.pii: unknown class '{c}' (expected any, email, phone, card, iban or a name in patterns)");
             }
+        }
+    }
+
+    private static void ValidateMigration(MigrationConfig m, string path, HashSet<string> deployments, List<string> errors)
+    {
+        CheckDeployment(m.To, $"{path}.to", deployments, errors);
+        if (m.Stage is not ("shadow" or "canary" or "cutover" or "full"))
+        {
+            errors.Add($"{path}.stage: unknown stage '{m.Stage}' (expected shadow, canary, cutover or full)");
+        }
+
+        if (m.ShadowRate is < 0 or > 1)
+        {
+            errors.Add($"{path}.shadow_rate: must be between 0 and 1");
+        }
+
+        if (m.ShadowConcurrency < 1)
+        {
+            errors.Add($"{path}.shadow_concurrency: must be at least 1");
+        }
+
+        if (m.CanarySteps.Count == 0 || m.CanarySteps.Any(p => p is <= 0 or >= 100))
+        {
+            errors.Add($"{path}.canary_steps: needs one or more percentages between 0 and 100");
+        }
+
+        if (m.Compare.Kind is not ("classification" or "structured" or "text"))
+        {
+            errors.Add($"{path}.compare.kind: unknown kind '{m.Compare.Kind}' (expected classification, structured or text)");
+        }
+
+        if (!(m.Compare.Label is "normalized" || m.Compare.Label.StartsWith("json:", StringComparison.Ordinal) || m.Compare.Label.StartsWith("regex:", StringComparison.Ordinal)))
+        {
+            errors.Add($"{path}.compare.label: '{m.Compare.Label}' is not normalized, json:FIELD or regex:PATTERN");
+        }
+        else if (m.Compare.Label.StartsWith("regex:", StringComparison.Ordinal))
+        {
+            try
+            {
+                _ = new Regex(m.Compare.Label[6..], RegexOptions.None, TimeSpan.FromMilliseconds(100));
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add($"{path}.compare.label: invalid regular expression: {e.Message}");
+            }
+        }
+
+        CheckDuration(m.EvaluateEvery, $"{path}.evaluate_every", errors);
+        if (!ConfigLoader.TryParseDuration(m.Gates.MinDuration, out _))
+        {
+            errors.Add($"{path}.gates.min_duration: '{m.Gates.MinDuration}' is not a duration (e.g. 0s, 10m, 1h)");
+        }
+
+        if (m.Gates.MinSamples < 1)
+        {
+            errors.Add($"{path}.gates.min_samples: must be at least 1");
         }
     }
 

@@ -9,7 +9,11 @@ namespace Tandem.Routing;
 /// <summary>The outcome of a routing decision: deployments to try in order, and why.</summary>
 /// <param name="Chain">The chosen deployment first, then its fallbacks.</param>
 /// <param name="Reason">A one-line ASCII explanation (it is also sent as the <c>x-tandem-decision</c> header), e.g. <c>rule pii -> onprem</c> or <c>split arm llama (bucket 3712)</c>.</param>
-public sealed record RoutePlan(IReadOnlyList<DeploymentRuntime> Chain, string Reason);
+public sealed record RoutePlan(IReadOnlyList<DeploymentRuntime> Chain, string Reason)
+{
+    /// <summary>Whether a rule's <c>only</c> list bounds the chain (nothing may widen it, migrations included).</summary>
+    public bool Restricted { get; init; }
+}
 
 /// <summary>
 /// A route's compiled policy: rules (first match decides), then split or tiers or the single deployment, then
@@ -151,7 +155,7 @@ public sealed class RoutePolicy
             chain = fits;
         }
 
-        return new RoutePlan(chain, reason);
+        return new RoutePlan(chain, reason) { Restricted = only is not null };
     }
 
     private (DeploymentRuntime Deployment, string Why) Choose(RequestView request)

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Tandem.Buffers;
+using Tandem.Migration;
 using Tandem.Records;
 using Tandem.Routing;
 using Tandem.Runtime;
@@ -43,13 +44,15 @@ internal sealed class ProxyHandler
     private readonly IRecordSink _records;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly MigrationCoordinator _migrations;
 
-    public ProxyHandler(GatewayState state, IRecordSink records, ILogger<ProxyHandler> logger, TimeProvider time)
+    public ProxyHandler(GatewayState state, IRecordSink records, ILogger<ProxyHandler> logger, TimeProvider time, MigrationCoordinator migrations)
     {
         _state = state;
         _records = records;
         _logger = logger;
         _time = time;
+        _migrations = migrations;
     }
 
     public async Task HandleAsync(HttpContext ctx, ApiOperation operation)
@@ -80,6 +83,11 @@ internal sealed class ProxyHandler
         }
         finally
         {
+            if (exchange.Record.Deployment is { } served && exchange.Record.Status == 200)
+            {
+                _migrations.ObserveIdentity(served, exchange.Facts.Model, exchange.Facts.SystemFingerprint);
+            }
+
             Complete(exchange);
         }
     }
@@ -143,8 +151,59 @@ internal sealed class ProxyHandler
             plan = new RoutePlan([deployment!], "deployment named directly");
         }
 
+        MigrationDecision? migration = null;
+        if (route is not null && _migrations.HasMigrations)
+        {
+            var headers = ctx.Request.Headers;
+            migration = _migrations.Apply(route, new RequestView(request, body.WrittenMemory, key.Name, name => headers.TryGetValue(name, out var v) ? v.ToString() : null), plan);
+            if (migration is not null)
+            {
+                plan = migration.Plan;
+                if (migration.Shadow is not null)
+                {
+                    x.Facts.Content = new System.Text.StringBuilder();
+                }
+            }
+        }
+
         x.Record.Decision = plan.Reason;
         await ServeWithFallbackAsync(x, body, plan).ConfigureAwait(false);
+        if (migration?.Shadow is not null)
+        {
+            EnqueueShadow(x, body, migration);
+        }
+    }
+
+    /// <summary>After the client's answer is complete: hand it to the migration's shadow worker (never awaited).</summary>
+    private void EnqueueShadow(Exchange x, PooledBufferWriter body, MigrationDecision migration)
+    {
+        if (!_migrations.States.TryGetValue(x.Route!.Name, out var state) || x.Http.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var served = x.Deployment?.Name;
+        var servedBy = served == state.Candidate ? "candidate" : "incumbent";
+        var ok = x.Record.Status == 200;
+        var shadow = migration.Shadow!;
+
+        // When the planned side failed and the other side served through fallback, the other side's outcome is
+        // known already: record the failure rather than calling the same deployment twice.
+        var fellBack = shadow.Name == served;
+        _migrations.TryEnqueueShadow(new ShadowJob
+        {
+            Route = x.Route.Name,
+            RequestId = x.RequestId,
+            Body = body.WrittenSpan.ToArray(),
+            Operation = x.Operation,
+            Shadow = fellBack ? null : shadow,
+            OtherError = fellBack ? x.Record.Attempts.FirstOrDefault(a => a.Error is not null).Error ?? "failed" : null,
+            ServedBy = servedBy,
+            ServedAnswer = ok ? x.Facts.Content?.ToString() : null,
+            ServedError = ok ? null : x.Record.Error ?? "failed",
+            ServedLatencyMs = Stopwatch.GetElapsedTime(0, x.UpstreamWaitTicks).TotalMilliseconds,
+            Stage = migration.Stage,
+        });
     }
 
     /// <summary>

@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+
+namespace Tandem.Migration;
+
+/// <summary>A process-local <see cref="IMigrationStore"/> (tests and single-instance setups without storage).</summary>
+public sealed class InMemoryMigrationStore : IMigrationStore
+{
+    private readonly ConcurrentDictionary<string, MigrationState> _states = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<MigrationEvent> _events = new();
+    private readonly ConcurrentQueue<ShadowSample> _samples = new();
+    private readonly object _lock = new();
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<MigrationState>> ListAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<MigrationState>>([.. _states.Values]);
+
+    /// <inheritdoc />
+    public Task<MigrationState> CreateIfAbsentAsync(MigrationState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return Task.FromResult(_states.GetOrAdd(state.Route, state));
+    }
+
+    /// <inheritdoc />
+    public Task<bool> TryUpdateAsync(MigrationState state, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        lock (_lock)
+        {
+            if (_states.TryGetValue(state.Route, out var current) && current.Version != expectedVersion)
+            {
+                return Task.FromResult(false);
+            }
+
+            _states[state.Route] = state;
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task AppendEventAsync(MigrationEvent migrationEvent, CancellationToken cancellationToken = default)
+    {
+        _events.Enqueue(migrationEvent);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<MigrationEvent>> EventsAsync(string route, int limit, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<MigrationEvent>>(_events.Where(e => e.Route == route).Reverse().Take(limit).ToList());
+
+    /// <inheritdoc />
+    public Task AddSamplesAsync(IReadOnlyList<ShadowSample> samples, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        foreach (var s in samples)
+        {
+            _samples.Enqueue(s);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ShadowSample>> SamplesAsync(string route, DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<ShadowSample>>(_samples.Where(s => s.Route == route && s.Time >= since).ToList());
+}
