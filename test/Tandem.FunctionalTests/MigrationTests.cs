@@ -1,0 +1,271 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Tandem.FunctionalTests.Infrastructure;
+using Tandem.Migration;
+using Tandem.Simulator;
+using Xunit;
+using static Tandem.FunctionalTests.ChatCompletionsTests;
+
+namespace Tandem.FunctionalTests;
+
+public sealed class MigrationTests
+{
+    private const string AdminKey = "admin-key-123456";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string Config(string stage) => $$"""
+        auth:
+          admin_key_env: TANDEM_TEST_ADMIN_KEY
+          keys: [ { name: test, key: sk-test-key-123456 } ]
+        providers:
+          - { name: openai-sim, base_url: "{sim0}" }
+          - { name: vllm-sim, base_url: "{sim1}" }
+        deployments:
+          - { name: gpt-4o-mini, provider: openai-sim, model: gpt-4o-mini-2024-07-18 }
+          - { name: llama-8b, provider: vllm-sim, model: llama-3.1-8b-instruct }
+        routes:
+          - name: intent
+            deployment: gpt-4o-mini
+            migration:
+              to: llama-8b
+              stage: {{stage}}
+              auto: true
+              canary_steps: [5, 25, 50]
+              compare: { kind: classification, label: normalized }
+              gates: { min_samples: 100, min_duration: 0s, min_agreement: 0.8, max_error_rate: 0.05 }
+              evaluate_every: 1h
+        """;
+
+    private static async Task<(SimulatorServer Incumbent, SimulatorServer Candidate, IReadOnlyList<(string Text, string Intent)> Rows)> SimulatorsAsync(double candidateAccuracy)
+    {
+        var rows = Clinc150.Sample(400);
+        var answers = Clinc150.Answers(rows);
+        var incumbent = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.95, Seed = 101, Label = "incumbent" }, cancellationToken: Ct);
+        var candidate = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = candidateAccuracy, Seed = 202, Label = "candidate" }, cancellationToken: Ct);
+        return (incumbent, candidate, rows);
+    }
+
+    private static HttpClient Admin(TestGateway gateway)
+    {
+        var admin = new HttpClient { BaseAddress = gateway.App.BaseAddress };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        return admin;
+    }
+
+    private static async Task SendAsync(TestGateway gateway, IReadOnlyList<(string Text, string Intent)> rows, int from, int count)
+    {
+        for (var i = from; i < from + count; i++)
+        {
+            var (text, _) = rows[i % rows.Count];
+            var body = new JsonObject
+            {
+                ["model"] = "intent",
+                ["user"] = "user-" + i,
+                ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }),
+            };
+            using var response = await gateway.Http.PostAsync("v1/chat/completions", Json(body.ToJsonString()), Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await Coordinator(gateway).WaitForShadowsAsync(TimeSpan.FromSeconds(60));
+    }
+
+    private static MigrationCoordinator Coordinator(TestGateway gateway) =>
+        (MigrationCoordinator)gateway.App.Services.GetService(typeof(MigrationCoordinator))!;
+
+    private static async Task<JsonElement> EvaluateAsync(HttpClient admin)
+    {
+        using var response = await admin.PostAsync("admin/migrations/intent/evaluate", null, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        return doc.RootElement.GetProperty("migrations")[0].Clone();
+    }
+
+    /// <summary>What the two simulators answer for each input, asked directly: the ground truth of agreement.</summary>
+    private static async Task<double> ExpectedAgreementAsync(SimulatorServer a, SimulatorServer b, IEnumerable<string> inputs)
+    {
+        using var http = new HttpClient();
+        var agree = 0;
+        var n = 0;
+        foreach (var text in inputs)
+        {
+            var x = await AnswerAsync(http, a, text);
+            var y = await AnswerAsync(http, b, text);
+            agree += x == y ? 1 : 0;
+            n++;
+        }
+
+        return agree / (double)n;
+
+        static async Task<string> AnswerAsync(HttpClient http, SimulatorServer sim, string text)
+        {
+            var body = new JsonObject { ["model"] = "m", ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }) };
+            using var response = await http.PostAsync(new Uri(sim.V1, "v1/chat/completions"), Json(body.ToJsonString()), Ct);
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+            return doc.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+        }
+    }
+
+    [Fact]
+    public async Task GoodCandidate_WalksShadowCanaryCutoverFull_Automatically()
+    {
+        Environment.SetEnvironmentVariable("TANDEM_TEST_ADMIN_KEY", AdminKey);
+        var (incumbent, candidate, rows) = await SimulatorsAsync(0.93);
+        await using var _ = incumbent;
+        await using var __ = candidate;
+        await using var gateway = await TestGateway.StartAsync(Config("shadow"), incumbent, candidate);
+        using var admin = Admin(gateway);
+
+        // Shadow: the incumbent serves every request, the candidate is called beside it.
+        await SendAsync(gateway, rows, 0, 150);
+        Assert.Equal(150, incumbent.Stats.Completed);
+        Assert.Equal(150, candidate.Stats.Completed);
+        var shadow = await EvaluateAsync(admin);
+
+        // The agreement Tandem measured is the agreement of the two simulators' answers on those inputs.
+        var expected = await ExpectedAgreementAsync(incumbent, candidate, rows.Take(150).Select(r => r.Text));
+        var history = shadow.GetProperty("history");
+        var advance = history.EnumerateArray().First(e => e.GetProperty("kind").GetString() == "advance");
+        Assert.Equal("shadow", advance.GetProperty("from").GetString());
+        Assert.Equal("canary 5%", advance.GetProperty("to").GetString());
+        var evidence = advance.GetProperty("evidence");
+        Assert.Equal(150, evidence.GetProperty("compared").GetInt32());
+        Assert.Equal(expected, evidence.GetProperty("agreement").GetDouble(), 6);
+        Assert.InRange(expected, 0.84, 0.93);
+        var ci = evidence.GetProperty("agreement_ci95");
+        Assert.True(ci[0].GetDouble() < expected && expected < ci[1].GetDouble());
+        Assert.True(evidence.GetProperty("top_disagreements").GetArrayLength() > 0);
+
+        var stages = new List<string> { "canary 5%" };
+        for (var round = 1; round < 8 && stages[^1] != "full"; round++)
+        {
+            await SendAsync(gateway, rows, round * 150, 150);
+            var status = await EvaluateAsync(admin);
+            stages.Add(status.GetProperty("stage").GetString()!);
+        }
+
+        Assert.Equal(["canary 5%", "canary 25%", "canary 50%", "cutover", "full"], stages);
+
+        // Full: the candidate serves alone, pinned.
+        var before = incumbent.Stats.Received;
+        await SendAsync(gateway, rows, 2000, 20);
+        Assert.Equal(before, incumbent.Stats.Received);
+        var final = await EvaluateAsync(admin);
+        Assert.True(final.GetProperty("pinned").GetBoolean());
+        Assert.Equal(100, final.GetProperty("traffic_percent").GetProperty("llama-8b").GetInt32());
+    }
+
+    [Fact]
+    public async Task WeakCandidate_InCanary_IsRolledBackAutomatically()
+    {
+        Environment.SetEnvironmentVariable("TANDEM_TEST_ADMIN_KEY", AdminKey);
+        var (incumbent, candidate, rows) = await SimulatorsAsync(0.70);
+        await using var _ = incumbent;
+        await using var __ = candidate;
+        await using var gateway = await TestGateway.StartAsync(Config("canary"), incumbent, candidate);
+        using var admin = Admin(gateway);
+
+        await SendAsync(gateway, rows, 0, 150);
+
+        // 5 % canary: a few users are served by the candidate, the rest by the incumbent; every request is compared,
+        // so each simulator answered all 150 (as server or as shadow).
+        Assert.Equal(150, candidate.Stats.Completed);
+        Assert.Equal(150, incumbent.Stats.Completed);
+        var status = await EvaluateAsync(admin);
+        Assert.Equal("rolled back", status.GetProperty("stage").GetString());
+        var rollback = status.GetProperty("history").EnumerateArray().First(e => e.GetProperty("kind").GetString() == "rollback");
+        Assert.Equal("auto", rollback.GetProperty("trigger").GetString());
+        var agreement = rollback.GetProperty("evidence").GetProperty("agreement").GetDouble();
+        var expected = await ExpectedAgreementAsync(incumbent, candidate, rows.Take(150).Select(r => r.Text));
+        Assert.Equal(expected, agreement, 6);
+        Assert.InRange(agreement, 0.55, 0.78);
+        Assert.Contains(rollback.GetProperty("evidence").GetProperty("gates").EnumerateArray(),
+            g => g.GetProperty("gate").GetString() == "agreement" && !g.GetProperty("passed").GetBoolean());
+
+        // All traffic is back on the incumbent, and nothing is shadowed any more.
+        var candidateBefore = candidate.Stats.Received;
+        await SendAsync(gateway, rows, 150, 30);
+        Assert.Equal(candidateBefore, candidate.Stats.Received);
+    }
+
+    [Fact]
+    public async Task ShadowCalls_NeverAlterOrFailTheClientsAnswer()
+    {
+        Environment.SetEnvironmentVariable("TANDEM_TEST_ADMIN_KEY", AdminKey);
+        var rows = Clinc150.Sample(50);
+        var answers = Clinc150.Answers(rows);
+        await using var incumbent = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 1.0 }, cancellationToken: Ct);
+        await using var broken = await SimulatorServer.StartAsync(new SimulatorOptions { Faults = Fault.ParseList("500:1") }, cancellationToken: Ct);
+        await using var gateway = await TestGateway.StartAsync(Config("shadow"), incumbent, broken);
+        using var admin = Admin(gateway);
+
+        foreach (var (text, intent) in rows.Take(20))
+        {
+            var body = new JsonObject { ["model"] = "intent", ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }) };
+            using var response = await gateway.Http.PostAsync("v1/chat/completions", Json(body.ToJsonString()), Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+            Assert.Equal(intent, doc.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        }
+
+        await Coordinator(gateway).WaitForShadowsAsync(TimeSpan.FromSeconds(30));
+        var status = await EvaluateAsync(admin);
+        Assert.Equal("shadow", status.GetProperty("stage").GetString());
+        Assert.Equal(1.0, status.GetProperty("gates").GetProperty("candidate_error_rate").GetDouble());
+    }
+
+    [Fact]
+    public async Task ManualCommands_StartAdvanceRollbackPin_AreRecorded()
+    {
+        Environment.SetEnvironmentVariable("TANDEM_TEST_ADMIN_KEY", AdminKey);
+        await using var a = await SimulatorServer.StartAsync(new SimulatorOptions(), cancellationToken: Ct);
+        await using var b = await SimulatorServer.StartAsync(new SimulatorOptions(), cancellationToken: Ct);
+        var config = Config("shadow");
+        config = config[..config.IndexOf("    migration:", StringComparison.Ordinal)];
+        await using var gateway = await TestGateway.StartAsync(config, a, b);
+        using var admin = Admin(gateway);
+
+        using (var missing = await admin.PostAsync("admin/migrations/intent/start", Json("{}"), Ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        }
+
+        async Task<string> PostAsync(string path, string? body = null)
+        {
+            using var response = await admin.PostAsync(path, body is null ? null : Json(body), Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+            return doc.RootElement.GetProperty("migrations")[0].GetProperty("stage").GetString()!;
+        }
+
+        Assert.Equal("shadow", await PostAsync("admin/migrations/intent/start", """{"to":"llama-8b"}"""));
+        Assert.Equal("canary 5%", await PostAsync("admin/migrations/intent/advance"));
+        Assert.Equal("rolled back", await PostAsync("admin/migrations/intent/rollback"));
+        using (var conflict = await admin.PostAsync("admin/migrations/intent/rollback", null, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
+        }
+
+        Assert.Equal("shadow", await PostAsync("admin/migrations/intent/start", """{"to":"llama-8b"}"""));
+        Assert.Equal("full", await PostAsync("admin/migrations/intent/pin"));
+
+        using var statusResponse = await admin.GetAsync("admin/migrations/intent", Ct);
+        using var status = JsonDocument.Parse(await statusResponse.Content.ReadAsStringAsync(Ct));
+        var m = status.RootElement.GetProperty("migrations")[0];
+        var kinds = m.GetProperty("history").EnumerateArray().Select(e => e.GetProperty("kind").GetString()).ToList();
+        Assert.Equal(["pin", "start", "rollback", "advance", "start"], kinds);
+        Assert.All(m.GetProperty("history").EnumerateArray().Where(e => e.GetProperty("kind").GetString() != "start"), e => Assert.Equal("manual", e.GetProperty("trigger").GetString()));
+
+        // The incumbent's retirement (shipped data: gpt-4o-mini-2024-07-18 on 2027-01-14) is surfaced.
+        var retirement = m.GetProperty("retirements").EnumerateArray().Single();
+        Assert.Equal("gpt-4o-mini", retirement.GetProperty("deployment").GetString());
+        Assert.Equal("2027-01-14", retirement.GetProperty("retires").GetString());
+
+        using var anonymous = new HttpClient { BaseAddress = gateway.App.BaseAddress };
+        using var denied = await anonymous.GetAsync("admin/migrations", Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, denied.StatusCode);
+    }
+}
