@@ -34,7 +34,7 @@ public sealed record GatewayAppOptions
     /// <summary>Minimum log level.</summary>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
 
-    /// <summary>Where migration state lives; null keeps it in memory.</summary>
+    /// <summary>Where migration state lives; null uses <c>tandem.db</c> (SQLite) beside the configuration file.</summary>
     public IMigrationStore? MigrationStore { get; init; }
 }
 
@@ -108,7 +108,8 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IRecordSink>(NullRecordSink.Instance);
         builder.Services.AddSingleton<ProxyHandler>();
-        builder.Services.AddSingleton<IMigrationStore>(_ => options.MigrationStore ?? new InMemoryMigrationStore());
+        builder.Services.AddSingleton<IMigrationStore>(_ => options.MigrationStore
+            ?? Migration.SqlMigrationStore.Sqlite(Path.Combine(Path.GetDirectoryName(state.Path)!, "tandem.db")));
         builder.Services.AddSingleton(sp => new MigrationCoordinator(
             sp.GetRequiredService<IMigrationStore>(), () => state.Current,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Migration"), sp.GetRequiredService<TimeProvider>()));

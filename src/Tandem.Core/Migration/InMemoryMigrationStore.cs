@@ -15,10 +15,11 @@ public sealed class InMemoryMigrationStore : IMigrationStore
         Task.FromResult<IReadOnlyList<MigrationState>>([.. _states.Values]);
 
     /// <inheritdoc />
-    public Task<MigrationState> CreateIfAbsentAsync(MigrationState state, CancellationToken cancellationToken = default)
+    public Task<(MigrationState State, bool Created)> CreateIfAbsentAsync(MigrationState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return Task.FromResult(_states.GetOrAdd(state.Route, state));
+        var created = _states.TryAdd(state.Route, state);
+        return Task.FromResult((_states[state.Route], created));
     }
 
     /// <inheritdoc />

@@ -125,7 +125,7 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
             {
                 var now = _time.GetUtcNow();
                 var stage = Enum.Parse<MigrationStage>(m.Stage, ignoreCase: true);
-                var created = await _store.CreateIfAbsentAsync(new MigrationState
+                var (created, isNew) = await _store.CreateIfAbsentAsync(new MigrationState
                 {
                     Route = route.Name,
                     Incumbent = route.Incumbent.Name,
@@ -136,7 +136,7 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
                     Version = 1,
                     Pinned = stage == MigrationStage.Full,
                 }, cancellationToken).ConfigureAwait(false);
-                if (created.StartedAt == now && created.Version == 1)
+                if (isNew)
                 {
                     await _store.AppendEventAsync(new MigrationEvent { Route = route.Name, Time = now, Kind = "start", To = created.Describe(m.CanarySteps), Trigger = "config" }, cancellationToken).ConfigureAwait(false);
                 }
@@ -428,8 +428,8 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
 
         var now = _time.GetUtcNow();
         var fresh = new MigrationState { Route = route, Incumbent = r.Incumbent.Name, Candidate = candidate, Stage = MigrationStage.Shadow, StartedAt = now, StageEnteredAt = now, Version = 1 };
-        var stored = await _store.CreateIfAbsentAsync(fresh, cancellationToken).ConfigureAwait(false);
-        if (stored != fresh)
+        var (stored, isNew) = await _store.CreateIfAbsentAsync(fresh, cancellationToken).ConfigureAwait(false);
+        if (!isNew)
         {
             if (stored.Stage is not (MigrationStage.RolledBack or MigrationStage.Full))
             {

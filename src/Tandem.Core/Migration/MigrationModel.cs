@@ -148,8 +148,8 @@ public interface IMigrationStore
     /// <summary>Every migration.</summary>
     Task<IReadOnlyList<MigrationState>> ListAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Creates the state if absent; returns the stored one (existing or new).</summary>
-    Task<MigrationState> CreateIfAbsentAsync(MigrationState state, CancellationToken cancellationToken = default);
+    /// <summary>Creates the state if absent; returns the stored one (existing or new) and whether this call created it.</summary>
+    Task<(MigrationState State, bool Created)> CreateIfAbsentAsync(MigrationState state, CancellationToken cancellationToken = default);
 
     /// <summary>Replaces the state when its stored version is <paramref name="expectedVersion"/>; false when another writer won.</summary>
     Task<bool> TryUpdateAsync(MigrationState state, long expectedVersion, CancellationToken cancellationToken = default);
