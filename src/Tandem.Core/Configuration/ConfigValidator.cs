@@ -162,6 +162,11 @@ public static partial class ConfigValidator
             {
                 errors.Add($"{path}.model: required");
             }
+
+            if (d.Price is { } price && (price.InputPerMillion < 0 || price.OutputPerMillion < 0))
+            {
+                errors.Add($"{path}.price: prices must be zero or more");
+            }
         }
 
         return names;
@@ -195,6 +200,11 @@ public static partial class ConfigValidator
             {
                 errors.Add($"{path}.deployment: unknown deployment '{r.Deployment}'");
             }
+
+            if (r.Escalation is { } escalation)
+            {
+                ValidateEscalation(escalation, r, $"{path}.escalation", deployments, errors);
+            }
         }
 
         for (var i = 0; i < config.Auth.Keys.Count; i++)
@@ -208,6 +218,41 @@ public static partial class ConfigValidator
                     errors.Add($"auth.keys[{i}].routes[{j}]: unknown route or deployment '{name}'");
                 }
             }
+        }
+    }
+
+    private static void ValidateEscalation(EscalationConfig e, RouteConfig route, string path, HashSet<string> deployments, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(e.Judge))
+        {
+            errors.Add($"{path}.judge: required");
+        }
+        else if (!deployments.Contains(e.Judge))
+        {
+            errors.Add($"{path}.judge: unknown deployment '{e.Judge}'");
+        }
+
+        if (string.IsNullOrWhiteSpace(e.To))
+        {
+            errors.Add($"{path}.to: required");
+        }
+        else if (!deployments.Contains(e.To))
+        {
+            errors.Add($"{path}.to: unknown deployment '{e.To}'");
+        }
+        else if (e.To == route.Deployment)
+        {
+            errors.Add($"{path}.to: '{e.To}' already serves the route; escalate to a different deployment");
+        }
+
+        if (double.IsNaN(e.Below) || e.Below <= 1 || e.Below > 5)
+        {
+            errors.Add($"{path}.below: must be greater than 1 and at most 5 (judge scores run from 1 to 5)");
+        }
+
+        if (e.OnJudgeFailure is not (EscalationFailureModes.Keep or EscalationFailureModes.Escalate))
+        {
+            errors.Add($"{path}.on_judge_failure: expected '{EscalationFailureModes.Keep}' or '{EscalationFailureModes.Escalate}'");
         }
     }
 

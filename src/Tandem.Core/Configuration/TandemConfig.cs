@@ -140,6 +140,19 @@ public sealed record DeploymentConfig
 
     /// <summary>A short human label, e.g. "self-hosted (simulated)".</summary>
     public string? Description { get; set; }
+
+    /// <summary>Token prices; when absent, reports show tokens only, never a guessed cost.</summary>
+    public PriceConfig? Price { get; set; }
+}
+
+/// <summary>What a deployment costs per million tokens, in the currency the team reports in (usually USD).</summary>
+public sealed record PriceConfig
+{
+    /// <summary>Price of one million prompt (input) tokens.</summary>
+    public decimal InputPerMillion { get; set; }
+
+    /// <summary>Price of one million completion (output) tokens.</summary>
+    public decimal OutputPerMillion { get; set; }
 }
 
 /// <summary>A name a client sends as <c>model</c>.</summary>
@@ -150,4 +163,42 @@ public sealed record RouteConfig
 
     /// <summary>The deployment that serves the route.</summary>
     public string Deployment { get; set; } = "";
+
+    /// <summary>Opt-in: judge the served answer and, when it scores low, answer from a stronger deployment.</summary>
+    public EscalationConfig? Escalation { get; set; }
+}
+
+/// <summary>
+/// Synchronous escalation for a route: a judge deployment scores the cheap deployment's answer (1–5) and, when the
+/// score is below <see cref="Below"/>, the stronger deployment <see cref="To"/> answers instead.
+/// </summary>
+public sealed record EscalationConfig
+{
+    /// <summary>The deployment that judges the served answer.</summary>
+    public string Judge { get; set; } = "";
+
+    /// <summary>The stronger deployment that answers when the score is low.</summary>
+    public string To { get; set; } = "";
+
+    /// <summary>Escalate when the judge's score is below this value (1–5, default 3).</summary>
+    public double Below { get; set; } = 3;
+
+    /// <summary>Rubric given to the judge; null uses Tandem's general helpfulness rubric.</summary>
+    public string? Rubric { get; set; }
+
+    /// <summary>
+    /// What to do when the judge fails or its verdict cannot be parsed: <c>keep</c> (default) serves the cheap
+    /// answer, <c>escalate</c> asks the stronger deployment. A verdict is never guessed.
+    /// </summary>
+    public string OnJudgeFailure { get; set; } = EscalationFailureModes.Keep;
+}
+
+/// <summary>Values of <see cref="EscalationConfig.OnJudgeFailure"/>.</summary>
+public static class EscalationFailureModes
+{
+    /// <summary>Serve the cheap answer.</summary>
+    public const string Keep = "keep";
+
+    /// <summary>Ask the stronger deployment.</summary>
+    public const string Escalate = "escalate";
 }
