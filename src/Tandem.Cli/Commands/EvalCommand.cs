@@ -242,8 +242,17 @@ internal static class EvalCommand
         return result!;
     }
 
-    private static IAnsiConsole ConsoleFor(ParseResult parse) =>
-        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
+    private static IAnsiConsole ConsoleFor(ParseResult parse)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
+        if (!console.Profile.Capabilities.Interactive && console.Profile.Width < 160)
+        {
+            // CI logs and files have no width; wrapping tables at 80 columns would make them unreadable.
+            console.Profile.Width = 160;
+        }
+
+        return console;
+    }
 
     private static int Usage(IAnsiConsole console, string message)
     {

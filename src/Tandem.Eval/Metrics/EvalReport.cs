@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Tandem.Eval.Metrics;
 
 #pragma warning disable CA2227 // Report DTOs are filled by the builder and serialised; setters keep source generation simple.
@@ -202,9 +204,11 @@ public sealed record Comparison
     public int? CandidateOnlyCorrect { get; set; }
 
     /// <summary>McNemar χ² (continuity-corrected).</summary>
+    [JsonPropertyName("mcnemar_chi_square")]
     public double? McNemarChiSquare { get; set; }
 
     /// <summary>McNemar exact two-sided p-value.</summary>
+    [JsonPropertyName("mcnemar_p")]
     public double? McNemarP { get; set; }
 
     /// <summary>Cases judged for both.</summary>

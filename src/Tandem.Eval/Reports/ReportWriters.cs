@@ -28,35 +28,55 @@ public static class ConsoleReport
         ArgumentNullException.ThrowIfNull(report);
         var inv = CultureInfo.InvariantCulture;
         console.Write(new Rule($"[bold]{Markup.Escape(report.Suite)}[/] — {report.Cases} cases").LeftJustified());
+        var hasAccuracy = report.Deployments.Any(d => d.Classification is not null);
+        var hasJudge = report.Deployments.Any(d => d.Judge is not null);
         var t = new Table().Border(TableBorder.Rounded);
-        foreach (var h in (string[])["deployment", "done", "accuracy (95% CI)", "macro-F1", "invalid", "judge (95% CI)", "p50 / p95 / p99 ms", "tokens in / out", "cost / 1k cases"])
+        t.AddColumn("deployment").AddColumn("done");
+        if (hasAccuracy)
         {
-            t.AddColumn(new TableColumn(h));
+            t.AddColumn("accuracy [[95% CI]]").AddColumn("macro-F1").AddColumn("invalid");
         }
 
+        if (hasJudge)
+        {
+            t.AddColumn("judge [[95% CI]]");
+        }
+
+        t.AddColumn("p50/p95/p99 ms").AddColumn("tokens in/out").AddColumn("cost/1k cases");
         foreach (var d in report.Deployments)
         {
             var c = d.Classification;
             var j = d.Judge;
-            t.AddRow(
+            var row = new List<string>
+            {
                 Markup.Escape(d.Name + (d.Name == report.Baseline ? " (baseline)" : "")),
                 d.Failed == 0 ? d.Completed.ToString(inv) : $"[red]{d.Completed} ({d.Failed} failed)[/]",
-                c is null ? "–" : $"{c.Accuracy.ToString("P1", inv)} ({c.AccuracyLow.ToString("P1", inv)}–{c.AccuracyHigh.ToString("P1", inv)})",
-                c is null || c.PerClass.Count == 0 ? "–" : c.MacroF1.ToString("0.000", inv),
-                c is null ? "–" : c.InvalidRate.ToString("P1", inv),
-                j is null ? "–" : $"{j.Mean.ToString("0.00", inv)} ({j.Low.ToString("0.00", inv)}–{j.High.ToString("0.00", inv)})" + (j.Unparseable > 0 ? $", {j.Unparseable} unparseable" : ""),
-                $"{d.Latency.P50.ToString("0", inv)} / {d.Latency.P95.ToString("0", inv)} / {d.Latency.P99.ToString("0", inv)}",
-                $"{d.Tokens.Prompt.ToString("N0", inv)} / {d.Tokens.Completion.ToString("N0", inv)}" + (d.Tokens.WithoutUsage > 0 ? $" ({d.Tokens.WithoutUsage} without usage)" : ""),
-                d.Cost is null ? "no price (tokens only)" : d.Cost.Per1kCases.ToString("0.####", inv));
+            };
+            if (hasAccuracy)
+            {
+                row.Add(c is null ? "–" : $"{Pct(c.Accuracy)} [[{Pct(c.AccuracyLow)}–{Pct(c.AccuracyHigh)}]]");
+                row.Add(c is null || c.PerClass.Count == 0 ? "–" : c.MacroF1.ToString("0.000", inv));
+                row.Add(c is null ? "–" : Pct(c.InvalidRate));
+            }
+
+            if (hasJudge)
+            {
+                row.Add(j is null ? "–" : $"{j.Mean.ToString("0.00", inv)} [[{j.Low.ToString("0.00", inv)}–{j.High.ToString("0.00", inv)}]]" + (j.Unparseable > 0 ? $", {j.Unparseable} unparseable" : ""));
+            }
+
+            row.Add($"{d.Latency.P50.ToString("0", inv)}/{d.Latency.P95.ToString("0", inv)}/{d.Latency.P99.ToString("0", inv)}");
+            row.Add($"{d.Tokens.Prompt.ToString("N0", inv)}/{d.Tokens.Completion.ToString("N0", inv)}" + (d.Tokens.WithoutUsage > 0 ? $" ({d.Tokens.WithoutUsage} without usage)" : ""));
+            row.Add(d.Cost is null ? "no price" : d.Cost.Per1kCases.ToString("0.####", inv));
+            t.AddRow(row.ToArray());
         }
 
         console.Write(t);
         if (report.Comparisons.Count > 0)
         {
             var ct = new Table().Border(TableBorder.Rounded).Title("against " + Markup.Escape(report.Baseline ?? ""));
-            foreach (var h in (string[])["candidate", "paired", "accuracy Δ (95% CI, bootstrap)", "McNemar b / c, p", "judge Δ (95% CI)", "pairwise W / L / T"])
+            foreach (var h in (string[])["candidate", "paired", "accuracy Δ [95% CI, paired bootstrap]", "McNemar b/c, p", "judge Δ [95% CI]", "pairwise W/L/T"])
             {
-                ct.AddColumn(h);
+                ct.AddColumn(Markup.Escape(h));
             }
 
             foreach (var c in report.Comparisons)
@@ -64,9 +84,9 @@ public static class ConsoleReport
                 ct.AddRow(
                     Markup.Escape(c.Candidate),
                     c.PairedCases.ToString(inv),
-                    c.AccuracyDifference is { } a ? $"{Signed(a * 100)} pt ({Signed(c.AccuracyDifferenceLow!.Value * 100)} to {Signed(c.AccuracyDifferenceHigh!.Value * 100)})" : "–",
+                    c.AccuracyDifference is { } a ? $"{Signed(a * 100)} pt [[{Signed(c.AccuracyDifferenceLow!.Value * 100)}, {Signed(c.AccuracyDifferenceHigh!.Value * 100)}]]" : "–",
                     c.McNemarP is { } p ? $"{c.BaselineOnlyCorrect} / {c.CandidateOnlyCorrect}, p={P(p)}" : "–",
-                    c.ScoreDifference is { } s ? $"{Signed(s)} ({Signed(c.ScoreDifferenceLow!.Value)} to {Signed(c.ScoreDifferenceHigh!.Value)})" : "–",
+                    c.ScoreDifference is { } s ? $"{Signed(s)} [[{Signed(c.ScoreDifferenceLow!.Value)}, {Signed(c.ScoreDifferenceHigh!.Value)}]]" : "–",
                     c.Pairwise is { } w ? $"{w.CandidateWins} / {w.BaselineWins} / {w.Ties + w.Inconsistent}" + (w.Unparseable > 0 ? $" ({w.Unparseable} unparseable)" : "") : "–");
             }
 
@@ -88,6 +108,8 @@ public static class ConsoleReport
 
         console.Write(vt);
     }
+
+    private static string Pct(double v) => (v * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 
     internal static string Signed(double v) => (v >= 0 ? "+" : "") + v.ToString("0.0#", CultureInfo.InvariantCulture);
 
