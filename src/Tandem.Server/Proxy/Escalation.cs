@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Tandem.Configuration;
 using Tandem.Quality;
@@ -34,6 +35,10 @@ internal sealed record EscalationResult(bool Escalated, string Reason, JudgeScor
 /// </remarks>
 internal static class Escalation
 {
+    // One policy (and judge) per route runtime: a reload builds new route runtimes, so settings never go stale, and
+    // a judge that learned its provider refuses JSON mode keeps that knowledge for the snapshot's lifetime.
+    private static readonly ConditionalWeakTable<RouteRuntime, EscalationPolicy> Policies = new();
+
     /// <summary>Whether escalation is configured for the route and possible for this request (non-streaming chat).</summary>
     public static bool AppliesTo(RouteRuntime? route, ApiOperation operation, ApiRequest? request) =>
         route?.Config.Escalation is not null && operation == ApiOperation.ChatCompletions && request is { Stream: false };
@@ -59,6 +64,11 @@ internal static class Escalation
             return EscalationResult.Keep("escalation deployments not found: keep");
         }
 
+        if (ApiRequest.Parse(clientBody.Span, ApiOperation.ChatCompletions, out _) is not { Stream: false })
+        {
+            return EscalationResult.Keep("not a non-streaming chat request: keep");
+        }
+
         var served = new ResponseFacts { Content = new StringBuilder() };
         served.Read(servedResponse.Span);
         if (served.IsError)
@@ -66,8 +76,11 @@ internal static class Escalation
             return EscalationResult.Keep("served answer is an error: keep");
         }
 
-        var judge = LlmJudge.ForDeployment(judgeDeployment, new JudgeOptions { Rubric = config.Rubric });
-        var policy = new EscalationPolicy(judge, config.Below, config.OnJudgeFailure == EscalationFailureModes.Escalate, config.Rubric);
+        var policy = Policies.GetValue(route, _ => new EscalationPolicy(
+            LlmJudge.ForDeployment(judgeDeployment, new JudgeOptions { Rubric = config.Rubric }),
+            config.Below,
+            config.OnJudgeFailure == EscalationFailureModes.Escalate,
+            config.Rubric));
         var decision = await policy.DecideAsync(clientBody, served.Content!.ToString(), cancellationToken).ConfigureAwait(false);
         if (!decision.Escalate)
         {

@@ -174,6 +174,17 @@ public sealed class EscalationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EvaluateAsync_StreamingRequest_KeepsWithoutJudging()
+    {
+        var body = Request("support", "Can I get a refund?", stream: true);
+
+        var result = await Escalation.EvaluateAsync(_snapshot, _snapshot.Routes["support"], body, "{}"u8.ToArray(), TestEnv.Ct);
+
+        Assert.False(result.Escalated);
+        Assert.Empty(_judge.Stats.Recent);
+    }
+
+    [Fact]
     public void AppliesTo_OnlyNonStreamingChatOnEscalatingRoutes()
     {
         var chat = ApiRequest.Parse(Request("support", "q"), ApiOperation.ChatCompletions, out _);
