@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Tandem.Eval.Running;
 
 /// <summary>
@@ -76,5 +78,6 @@ public sealed record EvalRecord
     public int JudgeTokens { get; set; }
 
     /// <summary>The key under which a later record replaces this one.</summary>
+    [JsonIgnore]
     public string Key => Kind + "\u001f" + CaseId + "\u001f" + Deployment + "\u001f" + (Baseline ?? "");
 }

@@ -79,6 +79,7 @@ public sealed class EvalRunnerTests
         // A torn last line (a run killed mid-write) and a failed result are run again; the rest is kept.
         var results = ResultStore.ResultsPath(options.OutputDirectory);
         var lines = File.ReadAllLines(results);
+        Assert.DoesNotContain("\"key\"", lines[0], StringComparison.Ordinal);
         var failed = lines[3].Replace("\"ok\":true", "\"ok\":false", StringComparison.Ordinal);
         File.AppendAllText(results, failed + "\n" + lines[5][..(lines[5].Length / 2)]);
 
