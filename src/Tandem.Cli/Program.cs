@@ -7,4 +7,5 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(KeysCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

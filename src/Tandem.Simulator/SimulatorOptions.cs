@@ -62,6 +62,9 @@ public sealed record Fault(FaultKind Kind, double Probability)
     }
 }
 
+/// <summary>A fixed reply given when a request's messages contain <paramref name="Contains"/> (ordinal match).</summary>
+public sealed record ScriptedReply(string Contains, string Reply);
+
 /// <summary>How a simulated upstream behaves. Mutable at run time through <see cref="SimulatorServer.Options"/>.</summary>
 public sealed class SimulatorOptions
 {
@@ -113,8 +116,46 @@ public sealed class SimulatorOptions
     /// <summary>When set, requests must carry <c>Authorization: Bearer</c> this key (or <c>api-key</c>).</summary>
     public string? RequiredApiKey { get; set; }
 
+    /// <summary>
+    /// Scripted replies, for acting as an LLM judge (or any fixed-answer upstream): the first rule whose
+    /// <see cref="ScriptedReply.Contains"/> occurs in the request's messages (all of them, joined by new lines)
+    /// answers with its <see cref="ScriptedReply.Reply"/> verbatim, e.g. a JSON verdict or a deliberately malformed
+    /// one. Checked before <see cref="Answers"/>; requests no rule matches are answered as usual.
+    /// </summary>
+    public IReadOnlyList<ScriptedReply>? JudgeScript { get; set; }
+
+    /// <summary>When true, requests with <c>response_format</c> get HTTP 400, like servers without JSON mode.</summary>
+    public bool RejectResponseFormat { get; set; }
+
     /// <summary>A label shown at <c>/_sim</c> and in logs, e.g. "proprietary (simulated)".</summary>
     public string Label { get; set; } = "simulator";
+
+    /// <summary>Reads a judge script: JSONL with <c>contains</c>/<c>reply</c> strings per line, in order of precedence.</summary>
+    public static IReadOnlyList<ScriptedReply> LoadJudgeScript(string path)
+    {
+        var list = new List<ScriptedReply>();
+        var lineNo = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNo++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            if (!root.TryGetProperty("contains", out var c) || c.ValueKind != System.Text.Json.JsonValueKind.String
+                || !root.TryGetProperty("reply", out var r) || r.ValueKind != System.Text.Json.JsonValueKind.String)
+            {
+                throw new FormatException($"{path}:{lineNo}: expected an object with 'contains' and 'reply' strings");
+            }
+
+            list.Add(new ScriptedReply(c.GetString()!, r.GetString()!));
+        }
+
+        return list;
+    }
 
     /// <summary>Reads an answers file: JSONL with <c>input</c>/<c>answer</c> (or <c>text</c>/<c>label</c>) per line.</summary>
     public static Dictionary<string, string> LoadAnswers(string path)

@@ -218,6 +218,12 @@ public sealed class SimulatorServer : IAsyncDisposable
                 return;
             }
 
+            if (options.RejectResponseFormat && root.TryGetProperty("response_format", out _))
+            {
+                await WriteErrorAsync(ctx, 400, "response_format is not supported by this server. (simulated)", "invalid_request_error", null).ConfigureAwait(false);
+                return;
+            }
+
             var random = NextRandom();
             var fault = PickFault(options, random);
             if (fault is not null)
@@ -384,6 +390,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         var lastRole = "";
         var lastUser = "";
         var promptChars = 0;
+        var allText = options.JudgeScript is { Count: > 0 } ? new StringBuilder() : null;
         if (root.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
         {
             foreach (var message in messages.EnumerateArray())
@@ -395,6 +402,20 @@ public sealed class SimulatorServer : IAsyncDisposable
                 if (role == "user")
                 {
                     lastUser = text;
+                }
+
+                allText?.Append(text).Append('\n');
+            }
+        }
+
+        if (allText is not null)
+        {
+            var prompt = allText.ToString();
+            foreach (var rule in options.JudgeScript!)
+            {
+                if (prompt.Contains(rule.Contains, StringComparison.Ordinal))
+                {
+                    return new Reply(rule.Reply, null, null, Math.Max(1, CountWords(rule.Reply)));
                 }
             }
         }

@@ -19,13 +19,14 @@ internal static class SimulateCommand
         var seed = new Option<int?>("--seed") { Description = "Seed for deterministic behaviour" };
         var answers = new Option<string?>("--answers") { Description = "JSONL file of {\"input\":…,\"answer\":…}: answer keyed inputs (e.g. intent labels)" };
         var accuracy = new Option<double>("--accuracy") { Description = "Share of keyed inputs answered correctly (a wrong answer is another valid label)", DefaultValueFactory = _ => 1.0 };
+        var judgeScript = new Option<string?>("--judge-script") { Description = "JSONL file of {\"contains\":…,\"reply\":…}: fixed replies (e.g. judge verdicts) for prompts containing a text" };
         var noUsage = new Option<bool>("--no-usage") { Description = "Omit usage from responses, like some self-hosted servers" };
         var fingerprint = new Option<string>("--fingerprint") { Description = "system_fingerprint to report", DefaultValueFactory = _ => "fp_tandem_sim" };
         var record = new Option<int>("--record") { Description = "Keep the last N requests for GET /_sim/requests" };
         var label = new Option<string>("--label") { Description = "A label for this simulator", DefaultValueFactory = _ => "simulator" };
         var command = new Command("simulate", "Run an OpenAI-compatible upstream SIMULATOR for tests, demos and load tests (generated answers, not a model).")
         {
-            urls, models, latency, ttft, tps, outputTokens, chunkTokens, errors, retryAfter, seed, answers, accuracy, noUsage, fingerprint, record, label,
+            urls, models, latency, ttft, tps, outputTokens, chunkTokens, errors, retryAfter, seed, answers, accuracy, judgeScript, noUsage, fingerprint, record, label,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -45,6 +46,7 @@ internal static class SimulateCommand
                     Seed = parse.GetValue(seed),
                     Answers = parse.GetValue(answers) is { } file ? SimulatorOptions.LoadAnswers(file) : null,
                     Accuracy = parse.GetValue(accuracy),
+                    JudgeScript = parse.GetValue(judgeScript) is { } script ? SimulatorOptions.LoadJudgeScript(script) : null,
                     ReportUsage = !parse.GetValue(noUsage),
                     SystemFingerprint = parse.GetValue(fingerprint)!,
                     RecordRequests = parse.GetValue(record),

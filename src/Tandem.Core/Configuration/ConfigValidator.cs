@@ -209,6 +209,11 @@ public static partial class ConfigValidator
             {
                 errors.Add($"{path}.retires: '{d.Retires}' is not a date (YYYY-MM-DD)");
             }
+
+            if (d.Price is { } price && (price.InputPerMillion < 0 || price.OutputPerMillion < 0))
+            {
+                errors.Add($"{path}.price: prices must be zero or more");
+            }
         }
 
         return names;
@@ -307,6 +312,11 @@ public static partial class ConfigValidator
             if (r.Migration is { } m)
             {
                 ValidateMigration(m, $"{path}.migration", deployments, errors);
+            }
+
+            if (r.Escalation is { } escalation)
+            {
+                ValidateEscalation(escalation, r, $"{path}.escalation", deployments, errors);
             }
         }
 
@@ -463,6 +473,41 @@ public static partial class ConfigValidator
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
             errors.Add($"{path}: '{value}' is not an absolute http(s) URL");
+        }
+    }
+
+    private static void ValidateEscalation(EscalationConfig e, RouteConfig route, string path, HashSet<string> deployments, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(e.Judge))
+        {
+            errors.Add($"{path}.judge: required");
+        }
+        else if (!deployments.Contains(e.Judge))
+        {
+            errors.Add($"{path}.judge: unknown deployment '{e.Judge}'");
+        }
+
+        if (string.IsNullOrWhiteSpace(e.To))
+        {
+            errors.Add($"{path}.to: required");
+        }
+        else if (!deployments.Contains(e.To))
+        {
+            errors.Add($"{path}.to: unknown deployment '{e.To}'");
+        }
+        else if (e.To == route.Deployment)
+        {
+            errors.Add($"{path}.to: '{e.To}' already serves the route; escalate to a different deployment");
+        }
+
+        if (double.IsNaN(e.Below) || e.Below <= 1 || e.Below > 5)
+        {
+            errors.Add($"{path}.below: must be greater than 1 and at most 5 (judge scores run from 1 to 5)");
+        }
+
+        if (e.OnJudgeFailure is not (EscalationFailureModes.Keep or EscalationFailureModes.Escalate))
+        {
+            errors.Add($"{path}.on_judge_failure: expected '{EscalationFailureModes.Keep}' or '{EscalationFailureModes.Escalate}'");
         }
     }
 

@@ -174,6 +174,19 @@ public sealed record DeploymentConfig
 
     /// <summary>When the provider retires the model (overrides the shipped retirement table), e.g. <c>2027-01-14</c>.</summary>
     public string? Retires { get; set; }
+
+    /// <summary>Token prices; when absent, reports show tokens only, never a guessed cost.</summary>
+    public PriceConfig? Price { get; set; }
+}
+
+/// <summary>What a deployment costs per million tokens, in the currency the team reports in (usually USD).</summary>
+public sealed record PriceConfig
+{
+    /// <summary>Price of one million prompt (input) tokens.</summary>
+    public decimal InputPerMillion { get; set; }
+
+    /// <summary>Price of one million completion (output) tokens.</summary>
+    public decimal OutputPerMillion { get; set; }
 }
 
 /// <summary>Retries and circuit breaking of one deployment.</summary>
@@ -244,6 +257,9 @@ public sealed record RouteConfig
 
     /// <summary>A migration of this route from its incumbent to a candidate deployment.</summary>
     public MigrationConfig? Migration { get; set; }
+
+    /// <summary>Opt-in: judge the served answer and, when it scores low, answer from a stronger deployment.</summary>
+    public EscalationConfig? Escalation { get; set; }
 }
 
 /// <summary>Moving a route from its incumbent to a candidate: shadow → canary → cutover → full, gated by evidence.</summary>
@@ -358,6 +374,42 @@ public sealed record TierConfig
 
     /// <summary>The deployment serving it.</summary>
     public string Deployment { get; set; } = "";
+
+}
+
+/// <summary>
+/// Synchronous escalation for a route: a judge deployment scores the cheap deployment's answer (1–5) and, when the
+/// score is below <see cref="Below"/>, the stronger deployment <see cref="To"/> answers instead.
+/// </summary>
+public sealed record EscalationConfig
+{
+    /// <summary>The deployment that judges the served answer.</summary>
+    public string Judge { get; set; } = "";
+
+    /// <summary>The stronger deployment that answers when the score is low.</summary>
+    public string To { get; set; } = "";
+
+    /// <summary>Escalate when the judge's score is below this value (1–5, default 3).</summary>
+    public double Below { get; set; } = 3;
+
+    /// <summary>Rubric given to the judge; null uses Tandem's general helpfulness rubric.</summary>
+    public string? Rubric { get; set; }
+
+    /// <summary>
+    /// What to do when the judge fails or its verdict cannot be parsed: <c>keep</c> (default) serves the cheap
+    /// answer, <c>escalate</c> asks the stronger deployment. A verdict is never guessed.
+    /// </summary>
+    public string OnJudgeFailure { get; set; } = EscalationFailureModes.Keep;
+}
+
+/// <summary>Values of <see cref="EscalationConfig.OnJudgeFailure"/>.</summary>
+public static class EscalationFailureModes
+{
+    /// <summary>Serve the cheap answer.</summary>
+    public const string Keep = "keep";
+
+    /// <summary>Ask the stronger deployment.</summary>
+    public const string Escalate = "escalate";
 }
 
 /// <summary>A routing rule.</summary>

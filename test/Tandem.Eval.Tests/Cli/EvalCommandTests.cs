@@ -1,0 +1,144 @@
+using System.CommandLine;
+using Tandem.Cli.Commands;
+using Tandem.Eval.Reports;
+using Tandem.Eval.Tests.Infrastructure;
+using Tandem.Simulator;
+using Xunit;
+
+namespace Tandem.Eval.Tests.Cli;
+
+/// <summary>
+/// <c>tandem eval import</c> → <c>tandem eval</c> → reports, end to end through the command line, against simulators
+/// reached through the gateway configuration's providers.
+/// </summary>
+public sealed class EvalCommandTests
+{
+    private static async Task<(int Code, string Output)> RunAsync(params string[] args)
+    {
+        var root = new RootCommand("test") { EvalCommand.Create() };
+        using var output = new StringWriter();
+        var code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, TestEnv.Ct);
+        return (code, output.ToString());
+    }
+
+    private static async Task<(string Suite, Dictionary<string, string> Answers)> ImportAsync(TempDir dir, string dataset, int limit)
+    {
+        var suite = dir.File(dataset + ".jsonl");
+        var answers = dir.File(dataset + "-answers.jsonl");
+        var (code, output) = await RunAsync("eval", "import", dataset, "--split", "test", "--limit", limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--out", suite, "--data", SharedData.Datasets, "--answers-out", answers);
+        Assert.True(code == 0, output);
+        return (suite, SimulatorOptions.LoadAnswers(answers));
+    }
+
+    private static async Task<string> ConfigAsync(TempDir dir, SimulatorServer a, SimulatorServer b)
+    {
+        var path = dir.File("tandem.yaml");
+        await File.WriteAllTextAsync(path, TestEnv.Expand(TestEnv.Config(
+            ("incumbent", "gpt-4o-mini-2024-07-18", "{ input_per_million: 0.15, output_per_million: 0.6 }"),
+            ("candidate", "llama-3.1-8b-instruct", "{ input_per_million: 0.02, output_per_million: 0.02 }")), a, b), TestEnv.Ct);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("clinc150", 300)]
+    [InlineData("banking77", 200)]
+    public async Task Eval_ImportedSuite_EndToEnd_VerdictSetsExitCodeBothWays(string dataset, int n)
+    {
+        using var dir = new TempDir();
+        var (suite, answers) = await ImportAsync(dir, dataset, n);
+        await using var incumbent = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.95, Seed = 21 }, cancellationToken: TestEnv.Ct);
+        await using var candidate = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.80, Seed = 22 }, cancellationToken: TestEnv.Ct);
+        var config = await ConfigAsync(dir, incumbent, candidate);
+        var outDir = dir.File("out");
+        string[] common = ["eval", "--suite", suite, "--deployments", "incumbent,candidate", "--baseline", "incumbent", "--config", config, "--out", outDir, "--concurrency", "6", "--no-progress"];
+
+        var (pass, passOutput) = await RunAsync([.. common, "--max-accuracy-drop", "25%", "--max-cost", "1"]);
+        Assert.True(pass == 0, passOutput);
+        Assert.Contains("verdict: PASS", passOutput, StringComparison.Ordinal);
+
+        // Same results (resumed, no new calls), stricter gate: the 15-point drop fails it.
+        var received = candidate.Stats.Received;
+        var (fail, failOutput) = await RunAsync([.. common, "--max-accuracy-drop", "0.05"]);
+        Assert.True(fail == 1, failOutput);
+        Assert.Contains("verdict: FAIL", failOutput, StringComparison.Ordinal);
+        Assert.Equal(received, candidate.Stats.Received);
+
+        var report = JsonReport.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json"), TestEnv.Ct))!;
+        Assert.Equal(n, report.Cases);
+        var inc = report.Deployments[0].Classification!;
+        var cand = report.Deployments[1].Classification!;
+        Assert.InRange(0.95, inc.AccuracyLow, inc.AccuracyHigh);
+        Assert.InRange(0.80, cand.AccuracyLow, cand.AccuracyHigh);
+        Assert.False(report.Verdict.Passed);
+
+        var html = await File.ReadAllTextAsync(Path.Combine(outDir, "report.html"), TestEnv.Ct);
+        Assert.Contains("<svg", html, StringComparison.Ordinal);
+        Assert.Contains("Confusion heat map", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Eval_LatencyGate_FailsWhenP95Exceeded()
+    {
+        using var dir = new TempDir();
+        var (suite, answers) = await ImportAsync(dir, "clinc150", 20);
+        await using var a = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers }, cancellationToken: TestEnv.Ct);
+        await using var b = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Latency = Distribution.Parse("300ms") }, cancellationToken: TestEnv.Ct);
+        var config = await ConfigAsync(dir, a, b);
+
+        var (code, output) = await RunAsync("eval", "--suite", suite, "--deployments", "incumbent,candidate", "--baseline", "incumbent",
+            "--config", config, "--out", dir.File("out"), "--concurrency", "20", "--no-progress", "--max-p95", "250ms");
+
+        Assert.True(code == 1, output);
+        Assert.Contains("p95 latency", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--deployments", "incumbent,nosuch")]
+    [InlineData("--concurrency", "many")]
+    [InlineData("--max-accuracy-drop", "a lot")]
+    [InlineData("--max-p95", "soon")]
+    [InlineData("--bogus", "1")]
+    [InlineData("--judge", "nosuch")]
+    public async Task Eval_UsageErrors_ExitTwo(string option, string value)
+    {
+        using var dir = new TempDir();
+        var (suite, answers) = await ImportAsync(dir, "clinc150", 5);
+        await using var a = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers }, cancellationToken: TestEnv.Ct);
+        await using var b = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers }, cancellationToken: TestEnv.Ct);
+        var config = await ConfigAsync(dir, a, b);
+        var args = new List<string> { "eval", "--suite", suite, "--config", config, "--out", dir.File("out"), "--no-progress", "--baseline", "incumbent" };
+        if (option != "--deployments")
+        {
+            args.AddRange(["--deployments", "incumbent,candidate"]);
+        }
+
+        args.AddRange([option, value]);
+        var (code, output) = await RunAsync([.. args]);
+
+        Assert.True(code == 2, output);
+        Assert.Equal(0, a.Stats.Received);
+    }
+
+    [Fact]
+    public async Task Eval_InvalidConfigOrMissingSuite_ExitTwo()
+    {
+        using var dir = new TempDir();
+        var bad = dir.File("bad.yaml");
+        await File.WriteAllTextAsync(bad, "providers: [{ name: x, base_url: not-a-url }]\n", TestEnv.Ct);
+        var (suite, _) = await ImportAsync(dir, "clinc150", 5);
+
+        var (code1, out1) = await RunAsync("eval", "--suite", suite, "--deployments", "a", "--config", bad, "--no-progress");
+        var (code2, out2) = await RunAsync("eval", "--suite", dir.File("missing.jsonl"), "--deployments", "a", "--config", bad, "--no-progress");
+        var (code3, out3) = await RunAsync("eval", "--deployments", "a", "--no-progress");
+
+        Assert.True(code1 == 2, out1);
+        Assert.Contains("base_url", out1, StringComparison.Ordinal);
+        Assert.True(code2 == 2, out2);
+        Assert.True(code3 == 2, out3);
+        Assert.Contains("--suite", out3, StringComparison.Ordinal);
+    }
+}
