@@ -354,6 +354,10 @@ internal sealed class ProxyHandler
                 {
                     await RelayStreamAsync(x, upstream, provider.IdleTimeout, token).ConfigureAwait(false);
                 }
+                else if (Escalation.AppliesTo(x.Route, x.Operation, request))
+                {
+                    await RelayWithEscalationAsync(x, clientBody, upstream, token).ConfigureAwait(false);
+                }
                 else
                 {
                     await RelayJsonAsync(x, upstream, token).ConfigureAwait(false);
@@ -449,6 +453,26 @@ internal sealed class ProxyHandler
         return call;
     }
 
+    /// <summary>Header values must be visible ASCII: anything else (e.g. from a judge's reason) becomes '?'.</summary>
+    private static string AsciiHeader(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c is < ' ' or > '~')
+            {
+                return string.Create(value.Length, value, static (span, v) =>
+                {
+                    for (var i = 0; i < v.Length; i++)
+                    {
+                        span[i] = v[i] is < ' ' or > '~' ? '?' : v[i];
+                    }
+                });
+            }
+        }
+
+        return value;
+    }
+
     private static bool IsEventStream(HttpResponseMessage upstream) =>
         upstream.Content.Headers.ContentType?.MediaType is "text/event-stream";
 
@@ -463,7 +487,7 @@ internal sealed class ProxyHandler
         }
 
         headers["x-tandem-deployment"] = x.Deployment!.Name;
-        headers["x-tandem-decision"] = x.Record.Decision;
+        headers["x-tandem-decision"] = AsciiHeader(x.Record.Decision);
         foreach (var (name, values) in upstream.Headers.NonValidated)
         {
             if (name.StartsWith("x-ratelimit-", StringComparison.OrdinalIgnoreCase)
@@ -530,6 +554,50 @@ internal sealed class ProxyHandler
             {
                 x.Facts.Read(capture.WrittenSpan);
             }
+        }
+
+        x.Succeed(200);
+    }
+
+    /// <summary>
+    /// Routes with <c>escalation</c>: the cheap answer is held (not relayed) while a judge scores it; below the
+    /// threshold the stronger deployment answers instead. Both outcomes are recorded in the decision.
+    /// </summary>
+    private async Task RelayWithEscalationAsync(Exchange x, PooledBufferWriter clientBody, HttpResponseMessage upstream, CancellationToken cancellationToken)
+    {
+        var readStart = Stopwatch.GetTimestamp();
+        var cheap = await upstream.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        x.UpstreamWaitTicks += Stopwatch.GetTimestamp() - readStart;
+
+        var judgeStart = Stopwatch.GetTimestamp();
+        var result = await Escalation.EvaluateAsync(x.Snapshot, x.Route!, clientBody.WrittenMemory, cheap, x.Http.RequestAborted).ConfigureAwait(false);
+        x.UpstreamWaitTicks += Stopwatch.GetTimestamp() - judgeStart;
+        var response = x.Http.Response;
+        if (result.Escalated && result.Body is { } strong && result.Deployment is { } to && x.Snapshot.Deployments.TryGetValue(to, out var target))
+        {
+            x.Record.Decision += $"; escalated: {x.Deployment!.Name} {result.Reason} -> {to}";
+            x.Record.Attempts.Add(new AttemptRecord(to, result.Status, null, Stopwatch.GetElapsedTime(judgeStart).TotalMilliseconds));
+            x.Deployment = target;
+            x.Record.Deployment = to;
+            StartResponse(x, upstream, result.Status);
+            response.Headers["x-tandem-escalation"] = "escalated";
+            if (result.Facts is { } facts)
+            {
+                x.Facts.Usage = facts.Usage;
+                x.Facts.Model = facts.Model;
+                x.Facts.SystemFingerprint = facts.SystemFingerprint;
+                x.Facts.FinishReason = facts.FinishReason;
+            }
+
+            await WriteBodyAsync(x, strong).ConfigureAwait(false);
+        }
+        else
+        {
+            x.Record.Decision += "; escalation kept: " + result.Reason;
+            StartResponse(x, upstream, (int)upstream.StatusCode);
+            response.Headers["x-tandem-escalation"] = "kept";
+            x.Facts.Read(cheap);
+            await WriteBodyAsync(x, cheap).ConfigureAwait(false);
         }
 
         x.Succeed(200);
@@ -824,7 +892,7 @@ internal sealed class ProxyHandler
 
         if (x.Record.Decision.Length > 0)
         {
-            response.Headers["x-tandem-decision"] = x.Record.Decision;
+            response.Headers["x-tandem-decision"] = AsciiHeader(x.Record.Decision);
         }
 
         var overhead = Stopwatch.GetElapsedTime(x.Start).TotalMilliseconds - Stopwatch.GetElapsedTime(0, x.UpstreamWaitTicks).TotalMilliseconds;
