@@ -8,4 +8,5 @@ root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(KeysCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(MigrateCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

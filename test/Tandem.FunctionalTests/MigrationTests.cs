@@ -268,4 +268,46 @@ public sealed class MigrationTests
         using var denied = await anonymous.GetAsync("admin/migrations", Ct);
         Assert.Equal(HttpStatusCode.Unauthorized, denied.StatusCode);
     }
+
+    [Fact]
+    public async Task MigrateCommand_DrivesTheAdminApi()
+    {
+        Environment.SetEnvironmentVariable("TANDEM_TEST_ADMIN_KEY", AdminKey);
+        await using var a = await SimulatorServer.StartAsync(new SimulatorOptions(), cancellationToken: Ct);
+        await using var b = await SimulatorServer.StartAsync(new SimulatorOptions(), cancellationToken: Ct);
+        var config = Config("shadow");
+        config = config[..config.IndexOf("    migration:", StringComparison.Ordinal)];
+        await using var gateway = await TestGateway.StartAsync(config, a, b);
+        var url = gateway.App.BaseAddress.ToString();
+
+        async Task<(int Code, string Output)> RunAsync(params string[] args)
+        {
+            var root = new System.CommandLine.RootCommand("test") { Tandem.Cli.Commands.MigrateCommand.Create() };
+            using var output = new StringWriter();
+            var code = await root.Parse([.. args, "--gateway", url, "--admin-key-env", "TANDEM_TEST_ADMIN_KEY"]).InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output, Error = output }, Ct);
+            return (code, output.ToString());
+        }
+
+        var (code, text) = await RunAsync("migrate", "start", "intent", "--to", "llama-8b");
+        Assert.True(code == 0, text);
+        Assert.Contains("stage shadow", text, StringComparison.Ordinal);
+        Assert.Contains("agreement", text, StringComparison.Ordinal);
+        Assert.Contains("retires 2027-01-14", text, StringComparison.Ordinal);
+
+        (code, text) = await RunAsync("migrate", "advance", "intent", "--format", "json");
+        Assert.Equal(0, code);
+        using (var doc = JsonDocument.Parse(text))
+        {
+            Assert.Equal("canary 5%", doc.RootElement.GetProperty("migrations")[0].GetProperty("stage").GetString());
+        }
+
+        (code, text) = await RunAsync("migrate", "status");
+        Assert.Equal(0, code);
+        Assert.Contains("canary 5%", text, StringComparison.Ordinal);
+        Assert.Contains("gpt-4o-mini 95%", text, StringComparison.Ordinal);
+
+        (code, text) = await RunAsync("migrate", "start", "intent", "--to", "llama-8b");
+        Assert.Equal(1, code);
+        Assert.Contains("already has a migration", text, StringComparison.Ordinal);
+    }
 }

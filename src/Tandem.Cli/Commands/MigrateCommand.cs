@@ -1,0 +1,169 @@
+using System.CommandLine;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Tandem.Cli.Commands;
+
+/// <summary><c>tandem migrate status|start|advance|rollback|pin</c>: the migration admin API from the command line.</summary>
+internal static class MigrateCommand
+{
+    public static Command Create()
+    {
+        var gateway = new Option<string>("--gateway") { Description = "Gateway base URL (default: $TANDEM_URL, else http://127.0.0.1:8080)" };
+        var keyEnv = new Option<string>("--admin-key-env") { Description = "Environment variable holding the admin key", DefaultValueFactory = _ => "TANDEM_ADMIN_KEY" };
+        var format = new Option<string>("--format") { Description = "table or json", DefaultValueFactory = _ => "table" };
+        var routeOptional = new Argument<string?>("route") { Description = "Route (all when omitted)", Arity = ArgumentArity.ZeroOrOne };
+        var status = new Command("status", "Stage, traffic split, gate table and history of migrations.") { routeOptional, gateway, keyEnv, format };
+        status.SetAction((parse, ct) => RunAsync(parse, gateway, keyEnv, format, HttpMethod.Get,
+            parse.GetValue(routeOptional) is { } r ? $"admin/migrations/{Uri.EscapeDataString(r)}" : "admin/migrations", null, ct));
+
+        var migrate = new Command("migrate", "Move a route from its incumbent to a candidate: shadow, canary, cutover, full.") { status };
+        var to = new Option<string>("--to") { Description = "The candidate deployment", Required = true };
+        var routeArg = new Argument<string>("route") { Description = "Route" };
+        var start = new Command("start", "Start migrating a route to a candidate (in shadow).") { routeArg, to, gateway, keyEnv, format };
+        start.SetAction((parse, ct) => RunAsync(parse, gateway, keyEnv, format, HttpMethod.Post,
+            $"admin/migrations/{Uri.EscapeDataString(parse.GetValue(routeArg)!)}/start", JsonSerializer.Serialize(parse.GetValue(to), CliJsonContext.Default.String) is var t ? "{\"to\":" + t + "}" : null, ct));
+        migrate.Subcommands.Add(start);
+        foreach (var (name, description) in new[]
+        {
+            ("advance", "Move to the next stage now."),
+            ("rollback", "Return all traffic to the incumbent at once."),
+            ("pin", "Make the candidate the route's pinned deployment (stage full)."),
+            ("evaluate", "Evaluate the gates now (and act on them under auto)."),
+        })
+        {
+            var route = new Argument<string>("route") { Description = "Route" };
+            var command = new Command(name, description) { route, gateway, keyEnv, format };
+            command.SetAction((parse, ct) => RunAsync(parse, gateway, keyEnv, format, HttpMethod.Post,
+                $"admin/migrations/{Uri.EscapeDataString(parse.GetValue(route)!)}/{name}", null, ct));
+            migrate.Subcommands.Add(command);
+        }
+
+        return migrate;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, Option<string> gatewayOption, Option<string> keyEnvOption, Option<string> formatOption,
+        HttpMethod method, string path, string? body, CancellationToken cancellationToken)
+    {
+        var output = parse.InvocationConfiguration.Output;
+        var error = parse.InvocationConfiguration.Error;
+        var baseUrl = parse.GetValue(gatewayOption) ?? Environment.GetEnvironmentVariable("TANDEM_URL") ?? "http://127.0.0.1:8080";
+        var key = Environment.GetEnvironmentVariable(parse.GetValue(keyEnvOption)!);
+        if (string.IsNullOrEmpty(key))
+        {
+            await error.WriteLineAsync($"tandem migrate: set the admin key in ${parse.GetValue(keyEnvOption)}").ConfigureAwait(false);
+            return 2;
+        }
+
+        using var http = new HttpClient { BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            await error.WriteLineAsync($"tandem migrate: cannot reach {baseUrl}: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            using var doc = JsonDocument.Parse(text);
+            if (!response.IsSuccessStatusCode)
+            {
+                var message = doc.RootElement.TryGetProperty("error", out var e) ? e.GetProperty("message").GetString() : text;
+                await error.WriteLineAsync($"tandem migrate: {message}").ConfigureAwait(false);
+                return 1;
+            }
+
+            if (parse.GetValue(formatOption) == "json")
+            {
+                await output.WriteLineAsync(text).ConfigureAwait(false);
+                return 0;
+            }
+
+            var redirected = !ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected;
+            var console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(output),
+                Interactive = InteractionSupport.No,
+                Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
+                ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            });
+            if (redirected)
+            {
+                console.Profile.Width = 160;
+            }
+
+            foreach (var m in doc.RootElement.GetProperty("migrations").EnumerateArray())
+            {
+                Render(console, m);
+            }
+
+            return 0;
+        }
+    }
+
+    private static void Render(IAnsiConsole console, JsonElement m)
+    {
+        var route = m.GetProperty("route").GetString();
+        console.Write(new Rule($"[bold]{Markup.Escape(route!)}[/]: {Markup.Escape(m.GetProperty("incumbent").GetString()!)} → {Markup.Escape(m.GetProperty("candidate").GetString()!)}").LeftJustified());
+        var split = string.Join(", ", m.GetProperty("traffic_percent").EnumerateObject().Select(p => $"{p.Name} {p.Value.GetDouble():0.#}%"));
+        console.MarkupLine($"stage [bold]{Markup.Escape(m.GetProperty("stage").GetString()!)}[/]  auto {m.GetProperty("auto").GetBoolean()}  pinned {m.GetProperty("pinned").GetBoolean()}  traffic {Markup.Escape(split)}");
+        var gates = m.GetProperty("gates");
+        var table = new Table().AddColumns("gate", "value", "threshold", "samples", "result");
+        foreach (var g in gates.GetProperty("gates").EnumerateArray())
+        {
+            var value = g.GetProperty("value").ValueKind == JsonValueKind.Number ? g.GetProperty("value").GetDouble().ToString("0.####", System.Globalization.CultureInfo.InvariantCulture) : "–";
+            table.AddRow(g.GetProperty("gate").GetString()!, value, Markup.Escape(g.GetProperty("threshold").GetString()!),
+                g.GetProperty("samples").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                g.GetProperty("passed").GetBoolean() ? "[green]pass[/]" : "[red]fail[/]");
+        }
+
+        console.Write(table);
+        if (gates.TryGetProperty("agreement_ci95", out var ci))
+        {
+            console.MarkupLine($"agreement {gates.GetProperty("agreement").GetDouble():P1} (95% CI {ci[0].GetDouble():P1}–{ci[1].GetDouble():P1}) over {gates.GetProperty("compared").GetInt32()} compared answers");
+        }
+
+        var disagreements = gates.GetProperty("top_disagreements");
+        if (disagreements.GetArrayLength() > 0)
+        {
+            var d = new Table().AddColumns("incumbent said", "candidate said", "count");
+            foreach (var row in disagreements.EnumerateArray())
+            {
+                d.AddRow(Markup.Escape(row.GetProperty("incumbent").GetString()!), Markup.Escape(row.GetProperty("candidate").GetString()!), row.GetProperty("count").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            console.Write(d);
+        }
+
+        foreach (var r in m.GetProperty("retirements").EnumerateArray())
+        {
+            var days = r.GetProperty("days_left").GetInt32();
+            console.MarkupLine($"{(days <= 90 ? "[yellow]warning[/]" : "note")}: {Markup.Escape(r.GetProperty("deployment").GetString()!)} ({Markup.Escape(r.GetProperty("model").GetString()!)}) retires {r.GetProperty("retires").GetString()} ({days} days)");
+        }
+
+        var history = new Table().AddColumns("time", "event", "from", "to", "trigger");
+        foreach (var e in m.GetProperty("history").EnumerateArray().Where(e => e.GetProperty("kind").GetString() != "evaluate").Take(10))
+        {
+            history.AddRow(e.GetProperty("time").GetString()!, e.GetProperty("kind").GetString()!, Markup.Escape(e.GetProperty("from").GetString() ?? ""), Markup.Escape(e.GetProperty("to").GetString() ?? ""), e.GetProperty("trigger").GetString()!);
+        }
+
+        console.Write(history);
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class CliJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
