@@ -399,33 +399,8 @@ public sealed class GatewayApp : IAsyncDisposable
         return ctx.Request.Headers["api-key"].ToString().AsSpan().Trim();
     }
 
-    internal static void WriteError(Utf8JsonWriter w, string message, string type, string? param, string? code)
-    {
-        w.WriteStartObject();
-        w.WriteStartObject("error");
-        w.WriteString("message", message);
-        w.WriteString("type", type);
-        if (param is null)
-        {
-            w.WriteNull("param");
-        }
-        else
-        {
-            w.WriteString("param", param);
-        }
-
-        if (code is null)
-        {
-            w.WriteNull("code");
-        }
-        else
-        {
-            w.WriteString("code", code);
-        }
-
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
+    internal static void WriteError(Utf8JsonWriter w, string message, string type, string? param, string? code) =>
+        OpenAiError.Write(w, message, type, param, code);
 
     internal static async Task WriteJsonAsync(HttpContext ctx, int status, Action<Utf8JsonWriter> write)
     {

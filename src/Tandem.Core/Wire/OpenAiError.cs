@@ -40,6 +40,13 @@ public static class OpenAiError
     public static void Write(IBufferWriter<byte> output, string message, string type, string? param = null, string? code = null)
     {
         using var writer = new Utf8JsonWriter(output);
+        Write(writer, message, type, param, code);
+    }
+
+    /// <summary>Writes an error body with <paramref name="writer"/>.</summary>
+    public static void Write(Utf8JsonWriter writer, string message, string type, string? param = null, string? code = null)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStartObject();
         writer.WriteStartObject("error");
         writer.WriteString("message", message);

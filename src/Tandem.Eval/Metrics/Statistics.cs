@@ -7,20 +7,7 @@ public static class Statistics
     public const double Z95 = 1.959963984540054;
 
     /// <summary>Wilson score interval of a proportion (95 %); well-behaved near 0 and 1 and for small n.</summary>
-    public static (double Low, double High) Wilson(int successes, int n)
-    {
-        if (n <= 0)
-        {
-            return (0, 1);
-        }
-
-        var p = successes / (double)n;
-        var z2 = Z95 * Z95;
-        var denominator = 1 + (z2 / n);
-        var centre = (p + (z2 / (2 * n))) / denominator;
-        var half = Z95 * Math.Sqrt((p * (1 - p) / n) + (z2 / (4.0 * n * n))) / denominator;
-        return (Math.Max(0, centre - half), Math.Min(1, centre + half));
-    }
+    public static (double Low, double High) Wilson(int successes, int n) => Tandem.Migration.Statistics.Wilson(successes, n, Z95);
 
     /// <summary>Mean with a normal-approximation 95 % interval (mean ± 1.96·s/√n).</summary>
     public static (double Mean, double Low, double High) MeanInterval(IReadOnlyList<double> values)
