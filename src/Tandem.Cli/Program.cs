@@ -7,4 +7,6 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(KeysCommand.Create());
+root.Subcommands.Add(CostsCommand.Create());
+root.Subcommands.Add(StorageCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -102,7 +102,7 @@ public sealed class GatewayApp : IAsyncDisposable
 
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IRecordSink>(NullRecordSink.Instance);
+        builder.Services.AddTandemStorage(state);
         builder.Services.AddSingleton<ProxyHandler>();
 
         var app = builder.Build();
@@ -151,6 +151,7 @@ public sealed class GatewayApp : IAsyncDisposable
         app.MapGet("/readyz", ReadyAsync);
         app.MapPost("/admin/reload", ReloadAsync);
         app.MapGet("/admin/config", ConfigStatusAsync);
+        app.MapTandemStorageEndpoints();
 
         // Anything else under /v1 gets an OpenAI-shaped 404 rather than an empty one.
         app.MapFallback("/v1/{**rest}", static ctx => WriteJsonAsync(ctx, 404, w => WriteError(w,
@@ -224,16 +225,23 @@ public sealed class GatewayApp : IAsyncDisposable
         w.WriteEndObject();
     }
 
-    private Task ReadyAsync(HttpContext ctx)
+    private async Task ReadyAsync(HttpContext ctx)
     {
         var snapshot = State.Current;
-        return WriteJsonAsync(ctx, 200, w =>
+        // Unready while records cannot be stored: /v1 keeps serving (records queue up to their bound), but an
+        // orchestrator should know, and can route new traffic to an instance whose storage works.
+        var storage = _app.Services.GetRequiredService<Storage.StorageHealth>();
+        var reachable = await storage.IsReachableAsync(ctx.RequestAborted).ConfigureAwait(false);
+        await WriteJsonAsync(ctx, reachable ? 200 : 503, w =>
         {
             w.WriteStartObject();
-            w.WriteString("status", "ready");
+            w.WriteString("status", reachable ? "ready" : "unready");
             w.WriteNumber("config_version", snapshot.Version);
+            w.WriteString("storage", reachable ? "ok" : "unreachable");
+            w.WriteNumber("records_queued", storage.Writer.Held);
+            w.WriteNumber("records_dropped", storage.Writer.Dropped);
             w.WriteEndObject();
-        });
+        }).ConfigureAwait(false);
     }
 
     private async Task ReloadAsync(HttpContext ctx)
