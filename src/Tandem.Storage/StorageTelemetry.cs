@@ -28,6 +28,7 @@ internal static class StorageEventIds
     public const int Maintenance = 34;
     public const int MaintenanceFailed = 35;
     public const int StorageOpened = 36;
+    public const int StorageUnusable = 37;
 }
 
 internal static partial class StorageLog
@@ -52,4 +53,7 @@ internal static partial class StorageLog
 
     [LoggerMessage(StorageEventIds.StorageOpened, LogLevel.Information, "Records are kept in {Provider} ({Where})")]
     public static partial void StorageOpened(ILogger logger, string provider, string where);
+
+    [LoggerMessage(StorageEventIds.StorageUnusable, LogLevel.Error, "Record storage ({Provider}) is not usable at start-up; serving anyway and retrying: {Reason}")]
+    public static partial void StorageUnusable(ILogger logger, string provider, string reason);
 }

@@ -232,7 +232,8 @@ public static class CostReportBuilder
         var prices = config.Deployments.ToDictionary(d => d.Name, DeploymentPrice.For, StringComparer.Ordinal);
         var incumbents = config.Routes.ToDictionary(r => r.Name, r => r.Deployment, StringComparer.Ordinal);
         var windowDays = Math.Max((to - from).TotalDays, 1.0 / 24);
-        var windowShare = (decimal)windowDays / DaysPerMonth;
+        var windowDaysExact = (decimal)windowDays;
+        decimal FixedInWindow(decimal monthly) => monthly * windowDaysExact / DaysPerMonth;
         var observedStart = firstSeen is { } f && f > from ? f : from;
         var observedDays = Math.Clamp((to - observedStart).TotalDays, 1, windowDays < 1 ? 1 : windowDays);
 
@@ -253,7 +254,7 @@ public static class CostReportBuilder
             }
 
             var all = tokensByDeployment.GetValueOrDefault(r.Deployment);
-            return all == 0 ? 0 : p.FixedMonthly * windowShare * (r.PromptTokens + r.CompletionTokens) / all;
+            return all == 0 ? 0 : FixedInWindow(p.FixedMonthly) * (r.PromptTokens + r.CompletionTokens) / all;
         }
 
         decimal BaselineCost(UsageRow r)
@@ -297,13 +298,13 @@ public static class CostReportBuilder
         var idle = fixedDeployments.Where(p => tokensByDeployment.GetValueOrDefault(p.Key) == 0).ToList();
         foreach (var (name, p) in idle)
         {
-            var cost = p.FixedMonthly * windowShare;
+            var cost = FixedInWindow(p.FixedMonthly);
             var label = by == CostGrouping.Deployment ? name : "(idle capacity: " + name + ")";
             groups.Add(new CostGroup { Name = label, Spend = cost, BaselineSpend = 0, Savings = -cost });
         }
 
         var tokenSpend = usage.Sum(r => r.Cost);
-        var fixedSpend = fixedDeployments.Values.Sum(p => p.FixedMonthly) * windowShare;
+        var fixedSpend = FixedInWindow(fixedDeployments.Values.Sum(p => p.FixedMonthly));
         var spendTotal = tokenSpend + fixedSpend;
         var baselineTotal = groups.Sum(g => g.BaselineSpend);
         var baselineVariable = usage.Where(r => BaselineOf(r) != r.Deployment).Sum(BaselineCost) + usage.Where(r => BaselineOf(r) == r.Deployment).Sum(r => r.Cost);
@@ -318,7 +319,7 @@ public static class CostReportBuilder
         {
             var rows = usage.Where(r => r.Deployment == name).ToList();
             var tokens = rows.Sum(r => r.PromptTokens + r.CompletionTokens);
-            var windowCost = (p.FixedMonthly * windowShare) + rows.Sum(r => r.Cost);
+            var windowCost = FixedInWindow(p.FixedMonthly) + rows.Sum(r => r.Cost);
             var alternative = baseline is not null && baseline != name
                 ? baseline
                 : rows.Where(r => r.Route is not null && incumbents.ContainsKey(r.Route!) && incumbents[r.Route!] != name)

@@ -20,8 +20,19 @@ public static partial class Redactor
         result = Card().Replace(result, static m => IsLuhn(m.Value) ? "[card]" : m.Value);
         result = Ssn().Replace(result, "[ssn]");
         result = Ipv4().Replace(result, "[ip]");
-        result = Phone().Replace(result, static m => DigitCount(m.Value) >= 7 ? "[phone]" : m.Value);
+        result = Phone().Replace(result, static m => LooksLikePhone(m.Value) ? "[phone]" : m.Value);
         return result;
+    }
+
+    /// <summary>
+    /// 7–15 digits (E.164) written with a <c>+</c>, brackets or separators; a bare run of digits only at the 10–11 of
+    /// national numbers, so that order numbers and amounts survive.
+    /// </summary>
+    private static bool LooksLikePhone(string s)
+    {
+        var digits = DigitCount(s);
+        var formatted = s.Length != digits;
+        return formatted ? digits is >= 7 and <= 15 : digits is 10 or 11;
     }
 
     private static int DigitCount(string s)

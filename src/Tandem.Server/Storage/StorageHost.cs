@@ -9,7 +9,7 @@ namespace Tandem.Server.Storage;
 /// unreachable, so that the gateway serves anyway), the writer's loop, and its final flush in
 /// <see cref="StoppedAsync"/>, after the web server has drained its in-flight requests and their records.
 /// </summary>
-internal sealed partial class StorageHost : IHostedLifecycleService, IDisposable
+internal sealed class StorageHost : IHostedLifecycleService, IDisposable
 {
     private readonly IRecordStore _store;
     private readonly RecordWriter _writer;
@@ -67,12 +67,12 @@ internal sealed partial class StorageHost : IHostedLifecycleService, IDisposable
         {
             await _store.MigrateAsync(cancellationToken).ConfigureAwait(false);
             _health.Migrated = true;
-            Opened(_logger, _store.Provider, RecordStoreFactory.Describe(_store));
+            StorageLog.StorageOpened(_logger, _store.Provider, RecordStoreFactory.Describe(_store));
             return true;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            MigrationFailed(_logger, _store.Provider, e.GetType().Name + ": " + e.Message);
+            StorageLog.StorageUnusable(_logger, _store.Provider, e.GetType().Name + ": " + e.Message);
             return false;
         }
     }
@@ -91,12 +91,6 @@ internal sealed partial class StorageHost : IHostedLifecycleService, IDisposable
             delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30));
         }
     }
-
-    [LoggerMessage(40, LogLevel.Information, "Records are kept in {Provider} ({Where})")]
-    private static partial void Opened(ILogger logger, string provider, string where);
-
-    [LoggerMessage(41, LogLevel.Error, "Record storage ({Provider}) is not usable at start-up; serving anyway and retrying: {Reason}")]
-    private static partial void MigrationFailed(ILogger logger, string provider, string reason);
 }
 
 /// <summary>Storage reachability for <c>/readyz</c>.</summary>
