@@ -50,7 +50,7 @@ internal static class StorageCommand
                     await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
                     var result = await StorageMeasurement.RunAsync(store, n, cancellationToken).ConfigureAwait(false);
                     await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"{store.Provider}: {result.Records} records, {result.BytesPerRecord:0.0} bytes/record (records table, its indexes and the dictionary; {result.Size.Method}); all tables {result.Size.TotalBytes / (double)result.Records:0.0} bytes/record")).ConfigureAwait(false);
+                        $"{store.Provider}: {result.Records} records, {result.BytesPerRecord:0.0} bytes/record ({(result.Size.Method == "page_count" ? "whole database file, page_count × page_size: this SQLite build has no dbstat" : "records table, its indexes and the dictionary, " + result.Size.Method)}); all tables {result.Size.TotalBytes / (double)result.Records:0.0} bytes/record")).ConfigureAwait(false);
                 }
                 finally
                 {
