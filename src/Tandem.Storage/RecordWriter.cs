@@ -50,6 +50,7 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
     private long _written;
     private long _dropped;
     private long _lastDropLog = long.MinValue;
+    private bool _failing;
 
     /// <summary>Creates a writer over a store.</summary>
     public RecordWriter(IRecordStore store, RecordWriterOptions options, ILogger<RecordWriter> logger, TimeProvider? time = null)
@@ -77,7 +78,11 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
     public long Dropped => Volatile.Read(ref _dropped);
 
     /// <summary>Whether the last write attempt failed (the database is unreachable or refusing writes).</summary>
-    public bool Failing { get; private set; }
+    public bool Failing
+    {
+        get => Volatile.Read(ref _failing);
+        private set => Volatile.Write(ref _failing, value);
+    }
 
     /// <inheritdoc />
     public bool TryWrite(RequestRecord record)

@@ -335,10 +335,12 @@ internal abstract class SqlRecordStore : IRecordStore
         {
             var fromMs = from.ToUnixTimeMilliseconds();
             var toMs = to.ToUnixTimeMilliseconds();
-            var oldestRaw = await ScalarAsync(connection, null, "SELECT MIN(time_ms) FROM records", cancellationToken).ConfigureAwait(false);
-            // Raw records from the first day still held; roll-ups (whole days) before it.
-            var rawStartDay = oldestRaw is null or DBNull ? long.MaxValue / RecordColumns.DayMs : Convert.ToInt64(oldestRaw, CultureInfo.InvariantCulture) / RecordColumns.DayMs;
-            var rawFrom = Math.Max(fromMs, rawStartDay * RecordColumns.DayMs);
+            // Raw records for days from the retention cut-off of the last maintenance pass (all days when it never ran),
+            // roll-ups (whole days) before it. Kept in meta rather than read as MIN(time_ms): PostgreSQL's BRIN index
+            // cannot answer MIN without a scan.
+            var rawSince = await ScalarAsync(connection, null, "SELECT value FROM meta WHERE name = 'raw_since_day'", cancellationToken).ConfigureAwait(false);
+            var rawStartDay = rawSince is string text ? long.Parse(text, CultureInfo.InvariantCulture) : long.MinValue / RecordColumns.DayMs;
+            var rawFrom = rawSince is null ? fromMs : Math.Max(fromMs, rawStartDay * RecordColumns.DayMs);
             var rows = new List<(int Day, int Route, int Deployment, int Key, UsageRow Usage)>();
             DateTimeOffset? firstSeen = null;
 
@@ -356,7 +358,7 @@ internal abstract class SqlRecordStore : IRecordStore
             }
 
             var fromDay = fromMs / RecordColumns.DayMs;
-            if (fromDay < rawStartDay)
+            if (rawSince is not null && fromDay < rawStartDay)
             {
                 var rolled = await QueryAsync(connection,
                     "SELECT day, route_id, deployment_id, key_id, requests, errors, estimated, prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_nanos, " +
@@ -434,27 +436,26 @@ internal abstract class SqlRecordStore : IRecordStore
         {
             var today = now.ToUnixTimeMilliseconds() / RecordColumns.DayMs;
             var last = await ScalarAsync(connection, null, "SELECT value FROM meta WHERE name = 'last_rollup_day'", cancellationToken).ConfigureAwait(false);
-            var oldest = await ScalarAsync(connection, null, "SELECT MIN(time_ms) FROM records", cancellationToken).ConfigureAwait(false);
-            var rolled = 0;
-            if (oldest is not null and not DBNull)
+            // Recompute the last rolled-up day too: records queued across midnight may have arrived since. Only the
+            // first pass looks for the oldest record (a scan on PostgreSQL, whose time index is BRIN).
+            long? first = last is string s ? long.Parse(s, CultureInfo.InvariantCulture) - 1 : null;
+            if (first is null && await ScalarAsync(connection, null, "SELECT MIN(time_ms) FROM records", cancellationToken).ConfigureAwait(false) is { } oldest)
             {
-                var oldestDay = Convert.ToInt64(oldest, CultureInfo.InvariantCulture) / RecordColumns.DayMs;
-                // Recompute the last rolled-up day too: records queued across midnight may have arrived since.
-                var start = last is string s ? Math.Max(oldestDay, long.Parse(s, CultureInfo.InvariantCulture) - 1) : oldestDay;
-                for (var day = start; day < today; day++)
+                first = Convert.ToInt64(oldest, CultureInfo.InvariantCulture) / RecordColumns.DayMs;
+            }
+
+            var rolled = 0;
+            for (var day = first ?? today; day < today; day++)
+            {
+                if (await RollUpDayAsync(connection, day, cancellationToken).ConfigureAwait(false))
                 {
-                    if (await RollUpDayAsync(connection, day, cancellationToken).ConfigureAwait(false))
-                    {
-                        rolled++;
-                    }
+                    rolled++;
                 }
             }
 
             if (today - 1 > (last is string l ? long.Parse(l, CultureInfo.InvariantCulture) : long.MinValue))
             {
-                await ExecuteAsync(connection, null, "DELETE FROM meta WHERE name = 'last_rollup_day'", cancellationToken).ConfigureAwait(false);
-                await ExecuteAsync(connection, null, "INSERT INTO meta (name, value) VALUES ('last_rollup_day', @v)", cancellationToken,
-                    ("@v", (today - 1).ToString(CultureInfo.InvariantCulture))).ConfigureAwait(false);
+                await SetMetaAsync(connection, "last_rollup_day", (today - 1).ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
             }
 
             // Whole days only, and only days already rolled up (all before today).
@@ -470,8 +471,20 @@ internal abstract class SqlRecordStore : IRecordStore
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            await SetMetaAsync(connection, "raw_since_day", (today - Options.RetentionDays).ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
             var rollupsDeleted = await ExecuteAsync(connection, null, "DELETE FROM rollups WHERE day < @d", cancellationToken, ("@d", today - Options.RollupRetentionDays)).ConfigureAwait(false);
             return new MaintenanceResult(rolled, deleted, rollupsDeleted);
+        }
+    }
+
+    private static async Task SetMetaAsync(DbConnection connection, string name, string value, CancellationToken cancellationToken)
+    {
+        var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (tx.ConfigureAwait(false))
+        {
+            await ExecuteAsync(connection, tx, "DELETE FROM meta WHERE name = @n", cancellationToken, ("@n", name)).ConfigureAwait(false);
+            await ExecuteAsync(connection, tx, "INSERT INTO meta (name, value) VALUES (@n, @v)", cancellationToken, ("@n", name), ("@v", value)).ConfigureAwait(false);
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -106,6 +106,46 @@ public sealed class RecordsTests
     }
 
     [Fact]
+    public async Task InterruptedStream_EstimateDeployment_CountsThePartialAnswerTheClientGot()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions
+        {
+            OutputTokens = 30,
+            Faults = [new Fault(FaultKind.Abort, 1.0)],
+            // Paced, so that the gateway has read the first half before the connection reset (which discards unread data).
+            TokensPerSecond = 200,
+        }, cancellationToken: Ct);
+        await using var gateway = await TestGateway.StartAsync(UsageOffConfig, sim);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = ChatCompletionsTests.Json("""{"model":"chat","stream":true,"messages":[{"role":"user","content":"Tell me a story"}]}"""),
+        };
+        request.Headers.Add("x-request-id", "cut-1");
+        using var response = await gateway.Http.SendAsync(request, Ct);
+        var received = new StringBuilder();
+        var sawError = false;
+        foreach (var e in (await response.Content.ReadAsStringAsync(Ct)).Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
+        {
+            var chunk = JsonNode.Parse(e[6..])!;
+            sawError |= chunk["error"] is not null;
+            if (chunk["choices"] is JsonArray { Count: > 0 } choices && choices[0]!["delta"]?["content"] is JsonNode content)
+            {
+                received.Append((string)content!);
+            }
+        }
+
+        Assert.True(sawError);
+        Assert.NotEqual(0, received.Length);
+        var record = await gateway.RecordAsync("cut-1", Ct);
+        Assert.Equal((502, "stream_interrupted", true), (record.Status, record.Error, record.TokensEstimated));
+        var o200k = TiktokenTokenizer.CreateForEncoding("o200k_base");
+        Assert.Equal(o200k.CountTokens(received.ToString()), record.CompletionTokens);
+        Assert.True(record.CompletionTokens < 30);
+        Assert.True(record.Cost > 0);
+    }
+
+    [Fact]
     public async Task UpstreamWithoutUsage_ReportedDeployment_EstimatesPromptOnly()
     {
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { ReportUsage = false, OutputTokens = 5 }, cancellationToken: Ct);
