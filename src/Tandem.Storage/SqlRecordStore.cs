@@ -429,52 +429,76 @@ internal abstract class SqlRecordStore : IRecordStore
         }
     }
 
+    /// <summary>Takes the maintenance lock for this connection's session, or returns false when another instance holds it.</summary>
+    protected virtual Task<bool> TryLockMaintenanceAsync(DbConnection connection, CancellationToken cancellationToken) => Task.FromResult(true);
+
+    /// <summary>Releases the lock taken by <see cref="TryLockMaintenanceAsync"/>.</summary>
+    protected virtual Task UnlockMaintenanceAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async Task<MaintenanceResult> MaintainAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var today = now.ToUnixTimeMilliseconds() / RecordColumns.DayMs;
-            var last = await ScalarAsync(connection, null, "SELECT value FROM meta WHERE name = 'last_rollup_day'", cancellationToken).ConfigureAwait(false);
-            // Recompute the last rolled-up day too: records queued across midnight may have arrived since. Only the
-            // first pass looks for the oldest record (a scan on PostgreSQL, whose time index is BRIN).
-            long? first = last is string s ? long.Parse(s, CultureInfo.InvariantCulture) - 1 : null;
-            if (first is null && await ScalarAsync(connection, null, "SELECT MIN(time_ms) FROM records", cancellationToken).ConfigureAwait(false) is { } oldest)
+            // Several gateway instances may share a database: one of them maintains it at a time.
+            if (!await TryLockMaintenanceAsync(connection, cancellationToken).ConfigureAwait(false))
             {
-                first = Convert.ToInt64(oldest, CultureInfo.InvariantCulture) / RecordColumns.DayMs;
+                return new MaintenanceResult(0, 0, 0);
             }
 
-            var rolled = 0;
-            for (var day = first ?? today; day < today; day++)
+            try
             {
-                if (await RollUpDayAsync(connection, day, cancellationToken).ConfigureAwait(false))
-                {
-                    rolled++;
-                }
+                return await MaintainLockedAsync(connection, now, cancellationToken).ConfigureAwait(false);
             }
-
-            if (today - 1 > (last is string l ? long.Parse(l, CultureInfo.InvariantCulture) : long.MinValue))
+            finally
             {
-                await SetMetaAsync(connection, "last_rollup_day", (today - 1).ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+                await UnlockMaintenanceAsync(connection, CancellationToken.None).ConfigureAwait(false);
             }
-
-            // Whole days only, and only days already rolled up (all before today).
-            var cutoff = (today - Options.RetentionDays) * RecordColumns.DayMs;
-            long deleted = 0;
-            var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (tx.ConfigureAwait(false))
-            {
-                deleted = await ExecuteAsync(connection, tx, "DELETE FROM records WHERE time_ms < @c", cancellationToken, ("@c", cutoff)).ConfigureAwait(false);
-                await ExecuteAsync(connection, tx, "DELETE FROM attempts WHERE time_ms < @c", cancellationToken, ("@c", cutoff)).ConfigureAwait(false);
-                await ExecuteAsync(connection, tx, "DELETE FROM contents WHERE time_ms < @c", cancellationToken, ("@c", cutoff)).ConfigureAwait(false);
-                await ExecuteAsync(connection, tx, "DELETE FROM batches WHERE time_ms < @c", cancellationToken, ("@c", now.ToUnixTimeMilliseconds() - (7 * RecordColumns.DayMs))).ConfigureAwait(false);
-                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await SetMetaAsync(connection, "raw_since_day", (today - Options.RetentionDays).ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-            var rollupsDeleted = await ExecuteAsync(connection, null, "DELETE FROM rollups WHERE day < @d", cancellationToken, ("@d", today - Options.RollupRetentionDays)).ConfigureAwait(false);
-            return new MaintenanceResult(rolled, deleted, rollupsDeleted);
         }
+    }
+
+    private async Task<MaintenanceResult> MaintainLockedAsync(DbConnection connection, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var today = now.ToUnixTimeMilliseconds() / RecordColumns.DayMs;
+        var last = await ScalarAsync(connection, null, "SELECT value FROM meta WHERE name = 'last_rollup_day'", cancellationToken).ConfigureAwait(false);
+        // Recompute the last rolled-up day too: records queued across midnight may have arrived since. Only the
+        // first pass looks for the oldest record (a scan on PostgreSQL, whose time index is BRIN).
+        long? first = last is string s ? long.Parse(s, CultureInfo.InvariantCulture) - 1 : null;
+        if (first is null && await ScalarAsync(connection, null, "SELECT MIN(time_ms) FROM records", cancellationToken).ConfigureAwait(false) is { } oldest)
+        {
+            first = Convert.ToInt64(oldest, CultureInfo.InvariantCulture) / RecordColumns.DayMs;
+        }
+
+        var rolled = 0;
+        for (var day = first ?? today; day < today; day++)
+        {
+            if (await RollUpDayAsync(connection, day, cancellationToken).ConfigureAwait(false))
+            {
+                rolled++;
+            }
+        }
+
+        if (today - 1 > (last is string l ? long.Parse(l, CultureInfo.InvariantCulture) : long.MinValue))
+        {
+            await SetMetaAsync(connection, "last_rollup_day", (today - 1).ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+        }
+
+        // Whole days only, and only days already rolled up (all before today).
+        var cutoff = (today - Options.RetentionDays) * RecordColumns.DayMs;
+        long deleted = 0;
+        var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (tx.ConfigureAwait(false))
+        {
+            deleted = await ExecuteAsync(connection, tx, "DELETE FROM records WHERE time_ms < @c", cancellationToken, ("@c", cutoff)).ConfigureAwait(false);
+            await ExecuteAsync(connection, tx, "DELETE FROM attempts WHERE time_ms < @c", cancellationToken, ("@c", cutoff)).ConfigureAwait(false);
+            await ExecuteAsync(connection, tx, "DELETE FROM contents WHERE time_ms < @c", cancellationToken, ("@c", cutoff)).ConfigureAwait(false);
+            await ExecuteAsync(connection, tx, "DELETE FROM batches WHERE time_ms < @c", cancellationToken, ("@c", now.ToUnixTimeMilliseconds() - (7 * RecordColumns.DayMs))).ConfigureAwait(false);
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await SetMetaAsync(connection, "raw_since_day", (today - Options.RetentionDays).ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+        var rollupsDeleted = await ExecuteAsync(connection, null, "DELETE FROM rollups WHERE day < @d", cancellationToken, ("@d", today - Options.RollupRetentionDays)).ConfigureAwait(false);
+        return new MaintenanceResult(rolled, deleted, rollupsDeleted);
     }
 
     private static async Task SetMetaAsync(DbConnection connection, string name, string value, CancellationToken cancellationToken)

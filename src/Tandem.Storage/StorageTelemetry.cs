@@ -29,6 +29,7 @@ internal static class StorageEventIds
     public const int MaintenanceFailed = 35;
     public const int StorageOpened = 36;
     public const int StorageUnusable = 37;
+    public const int StorageSettingsChanged = 38;
 }
 
 internal static partial class StorageLog
@@ -56,4 +57,7 @@ internal static partial class StorageLog
 
     [LoggerMessage(StorageEventIds.StorageUnusable, LogLevel.Error, "Record storage ({Provider}) is not usable at start-up; serving anyway and retrying: {Reason}")]
     public static partial void StorageUnusable(ILogger logger, string provider, string reason);
+
+    [LoggerMessage(StorageEventIds.StorageSettingsChanged, LogLevel.Warning, "The storage settings changed; they take effect when the gateway restarts (records still go where they went)")]
+    public static partial void StorageSettingsChanged(ILogger logger);
 }

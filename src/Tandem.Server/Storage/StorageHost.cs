@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Tandem.Costs;
+using Tandem.Server.Configuration;
 using Tandem.Storage;
 
 namespace Tandem.Server.Storage;
@@ -15,14 +17,17 @@ internal sealed class StorageHost : IHostedLifecycleService, IDisposable
     private readonly RecordWriter _writer;
     private readonly StorageHealth _health;
     private readonly ILogger _logger;
+    private readonly GatewayState _state;
     private readonly CancellationTokenSource _stopping = new();
     private Task _migrating = Task.CompletedTask;
+    private Task _watching = Task.CompletedTask;
 
-    public StorageHost(IRecordStore store, RecordWriter writer, StorageHealth health, ILogger<StorageHost> logger)
+    public StorageHost(IRecordStore store, RecordWriter writer, StorageHealth health, GatewayState state, ILogger<StorageHost> logger)
     {
         _store = store;
         _writer = writer;
         _health = health;
+        _state = state;
         _logger = logger;
     }
 
@@ -36,6 +41,10 @@ internal sealed class StorageHost : IHostedLifecycleService, IDisposable
         }
 
         await _writer.StartAsync(cancellationToken).ConfigureAwait(false);
+        _watching = WatchStorageSettingsAsync(_stopping.Token);
+
+        // Load the tokenizer vocabularies now rather than on the first request that needs an estimate.
+        _ = Task.Run(static () => TokenCounter.For("o200k", null).CountTokens("warm up"), CancellationToken.None);
     }
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -51,7 +60,7 @@ internal sealed class StorageHost : IHostedLifecycleService, IDisposable
         await _writer.StopAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _migrating.ConfigureAwait(false);
+            await Task.WhenAll(_migrating, _watching).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -74,6 +83,20 @@ internal sealed class StorageHost : IHostedLifecycleService, IDisposable
         {
             StorageLog.StorageUnusable(_logger, _store.Provider, e.GetType().Name + ": " + e.Message);
             return false;
+        }
+    }
+
+    /// <summary>Storage settings are read once; say so when a reload changes them.</summary>
+    private async Task WatchStorageSettingsAsync(CancellationToken cancellationToken)
+    {
+        var initial = _state.Current.Config.Storage;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var outcome = await _state.NextReloadAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (outcome.Succeeded && _state.Current.Config.Storage != initial)
+            {
+                StorageLog.StorageSettingsChanged(_logger);
+            }
         }
     }
 

@@ -54,6 +54,12 @@ internal sealed class PostgresRecordStore : SqlRecordStore
     protected override Task LockForMigrationAsync(DbConnection connection, DbTransaction tx, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, tx, "SELECT pg_advisory_xact_lock(7312001)", cancellationToken);
 
+    protected override async Task<bool> TryLockMaintenanceAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        await ScalarAsync(connection, null, "SELECT pg_try_advisory_lock(7312002)", cancellationToken).ConfigureAwait(false) is true;
+
+    protected override Task UnlockMaintenanceAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(7312002)", cancellationToken);
+
     protected override async Task InsertRecordsAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RequestRecord> records, Func<DictionaryKind, string?, int> id, CancellationToken cancellationToken)
     {
         var npgsql = (NpgsqlConnection)connection;
