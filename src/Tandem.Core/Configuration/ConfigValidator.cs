@@ -96,8 +96,22 @@ public static partial class ConfigValidator
             errors.Add($"{path}.capacity_tokens_per_second: must be positive");
         }
 
+        if (p.FixedMonthlyBreakdown is { } parts)
+        {
+            foreach (var (name, value) in parts)
+            {
+                NonNegative(value, $"{path}.fixed_monthly_breakdown.{name}", errors);
+            }
+
+            if (p.FixedMonthly is decimal total && parts.Values.Sum() != total)
+            {
+                errors.Add($"{path}.fixed_monthly_breakdown: parts add up to {parts.Values.Sum()}, not fixed_monthly {total}");
+            }
+        }
+
+        var fixedMonthly = p.FixedMonthly ?? p.FixedMonthlyBreakdown?.Values.Sum();
         var tokenPriced = p.InputPerMtok is not null || p.OutputPerMtok is not null || p.CachedInputPerMtok is not null || p.ReasoningPerMtok is not null;
-        if (tokenPriced && p.FixedMonthly is not null)
+        if (tokenPriced && fixedMonthly is not null)
         {
             errors.Add($"{path}: set either token prices (input_per_mtok, output_per_mtok…) or fixed_monthly, not both");
         }
@@ -105,17 +119,17 @@ public static partial class ConfigValidator
         {
             errors.Add($"{path}: token pricing needs both input_per_mtok and output_per_mtok");
         }
-        else if (!tokenPriced && p.FixedMonthly is null)
+        else if (!tokenPriced && fixedMonthly is null)
         {
             errors.Add($"{path}: set input_per_mtok and output_per_mtok, or fixed_monthly");
         }
 
-        if (p.MarginalPerMtok is not null && p.FixedMonthly is null)
+        if (p.MarginalPerMtok is not null && fixedMonthly is null)
         {
             errors.Add($"{path}.marginal_per_mtok: only with fixed_monthly");
         }
 
-        if (p.CapacityTokensPerSecond is not null && p.FixedMonthly is null)
+        if (p.CapacityTokensPerSecond is not null && fixedMonthly is null)
         {
             errors.Add($"{path}.capacity_tokens_per_second: only with fixed_monthly");
         }

@@ -232,6 +232,12 @@ public sealed record PricingConfig
     /// <summary>Fixed monthly cost of self-hosted capacity (GPUs, infrastructure, operations).</summary>
     public decimal? FixedMonthly { get; set; }
 
+    /// <summary>
+    /// The parts of the fixed monthly cost, e.g. <c>{ gpus: 2000, infrastructure: 250, operations: 750 }</c>; without
+    /// <see cref="FixedMonthly"/> their sum is the fixed monthly cost, with it they must add up to it.
+    /// </summary>
+    public IReadOnlyDictionary<string, decimal>? FixedMonthlyBreakdown { get; set; }
+
     /// <summary>Marginal cost per million tokens (input and output alike) on top of <see cref="FixedMonthly"/>.</summary>
     public decimal? MarginalPerMtok { get; set; }
 

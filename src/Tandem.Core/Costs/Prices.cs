@@ -139,7 +139,7 @@ public sealed record DeploymentPrice
         ArgumentNullException.ThrowIfNull(deployment);
         if (deployment.Pricing is { } p)
         {
-            if (p.FixedMonthly is decimal fixedMonthly)
+            if ((p.FixedMonthly ?? p.FixedMonthlyBreakdown?.Values.Sum()) is decimal fixedMonthly)
             {
                 return new DeploymentPrice
                 {

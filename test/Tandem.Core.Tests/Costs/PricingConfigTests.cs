@@ -105,6 +105,27 @@ public sealed class PricingConfigTests
     }
 
     [Fact]
+    public void Parse_FixedCostBreakdown_SumsToTheMonthlyCost()
+    {
+        var config = ConfigLoader.Parse(Config("""
+              - name: gpu
+                provider: p
+                model: llama
+                pricing: { fixed_monthly_breakdown: { gpus: 2000, infrastructure: 250, operations: 750 } }
+            """));
+        Assert.Equal(3000m, Tandem.Costs.DeploymentPrice.For(config.Deployments[1]).FixedMonthly);
+
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Config("""
+              - name: gpu
+                provider: p
+                model: llama
+                pricing: { fixed_monthly: 100, fixed_monthly_breakdown: { gpus: 90, power: -5 } }
+            """)));
+        Assert.Contains("deployments[1].pricing.fixed_monthly_breakdown.power: must be ≥ 0", e.Errors);
+        Assert.Contains("deployments[1].pricing.fixed_monthly_breakdown: parts add up to 85, not fixed_monthly 100", e.Errors);
+    }
+
+    [Fact]
     public void Parse_PostgresWithoutConnectionVariable_IsRefused()
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Config("", """
