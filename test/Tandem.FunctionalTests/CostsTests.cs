@@ -127,7 +127,7 @@ public sealed class CostsTests
     }
 
     [Fact]
-    public async Task AdminCosts_WithoutAdminKeyOrWithBadParameters_IsRefused()
+    public async Task AdminApi_RecordLookupWithAdminKey_RefusedWithoutItOrWithBadParameters()
     {
         await using var api = await SimulatorServer.StartAsync(new SimulatorOptions(), cancellationToken: Ct);
         await using var gpu = await SimulatorServer.StartAsync(new SimulatorOptions(), cancellationToken: Ct);
@@ -135,6 +135,34 @@ public sealed class CostsTests
 
         using var noKey = await gateway.Http.GetAsync("admin/costs", Ct); // the client key is not the admin key
         Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
+        using var noKeyRecord = await gateway.Http.GetAsync("admin/records/x", Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, noKeyRecord.StatusCode);
+
+        // The admin API finds a record by the request id the client saw.
+        using (var mine = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = ChatCompletionsTests.Json("""{"model":"chat","messages":[{"role":"user","content":"hi"}]}""") })
+        {
+            mine.Headers.Add("x-request-id", "costs-lookup-1");
+            using var served = await gateway.Http.SendAsync(mine, Ct);
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
+        await gateway.RecordAsync("costs-lookup-1", Ct);
+        using (var lookup = new HttpRequestMessage(HttpMethod.Get, "admin/records/costs-lookup-1"))
+        {
+            lookup.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+            using var found = await gateway.Http.SendAsync(lookup, Ct);
+            Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(await found.Content.ReadAsStringAsync(Ct))!;
+            Assert.Equal(("chat", "gpt", 200), ((string?)json["route"], (string?)json["deployment"], (int)json["status"]!));
+            Assert.Equal("gpt", (string?)json["attempts"]![0]!["deployment"]);
+        }
+
+        using (var missing = new HttpRequestMessage(HttpMethod.Get, "admin/records/never-seen"))
+        {
+            missing.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+            using var notFound = await gateway.Http.SendAsync(missing, Ct);
+            Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
+        }
 
         foreach (var query in new[] { "since=forever", "by=colour", "baseline=nope" })
         {

@@ -14,6 +14,10 @@ using Tandem.Storage;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(RequestRecord))]
+internal sealed partial class RecordJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
+
 /// <summary>Wires records storage, cost accounting and metrics into the gateway host.</summary>
 public static class TandemStorageServiceCollectionExtensions
 {
@@ -43,13 +47,49 @@ public static class TandemStorageServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Maps <c>/metrics</c> (Prometheus text format) and <c>GET /admin/costs</c>.</summary>
+    /// <summary>Maps <c>/metrics</c> (Prometheus text format), <c>GET /admin/costs</c> and <c>GET /admin/records/{id}</c>.</summary>
     public static IEndpointRouteBuilder MapTandemStorageEndpoints(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapPrometheusScrapingEndpoint("/metrics");
         endpoints.MapGet("/admin/costs", CostsAsync);
+        endpoints.MapGet("/admin/records/{id}", RecordAsync);
         return endpoints;
+    }
+
+    /// <summary>One record by the request id a client saw in <c>x-request-id</c> (support, feedback).</summary>
+    private static async Task RecordAsync(HttpContext ctx)
+    {
+        var state = ctx.RequestServices.GetRequiredService<GatewayState>();
+        if (!state.Current.Keys.IsAdmin(AdminBearer(ctx)))
+        {
+            await GatewayApp.WriteJsonAsync(ctx, 401, w => GatewayApp.WriteError(w, "The admin API needs the admin key.", Tandem.Wire.ErrorTypes.InvalidRequest, null, "invalid_api_key")).ConfigureAwait(false);
+            return;
+        }
+
+        var id = (string)ctx.Request.RouteValues["id"]!;
+        RequestRecord? record;
+        try
+        {
+            record = await ctx.RequestServices.GetRequiredService<IRecordStore>().GetAsync(id, ctx.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or TimeoutException or InvalidOperationException)
+        {
+            await GatewayApp.WriteJsonAsync(ctx, 503, w => GatewayApp.WriteError(w, "Storage is unreachable: " + e.Message, Tandem.Wire.ErrorTypes.Server, null, "storage_unavailable")).ConfigureAwait(false);
+            return;
+        }
+
+        if (record is null)
+        {
+            await GatewayApp.WriteJsonAsync(ctx, 404, w => GatewayApp.WriteError(w, $"No record of request '{id}' (not yet written, past retention, or never seen).", Tandem.Wire.ErrorTypes.InvalidRequest, "id", "record_not_found")).ConfigureAwait(false);
+            return;
+        }
+
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, RecordJsonContext.Default.RequestRecord);
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength = json.Length;
+        await ctx.Response.Body.WriteAsync(json, ctx.RequestAborted).ConfigureAwait(false);
     }
 
     private static async Task CostsAsync(HttpContext ctx)
