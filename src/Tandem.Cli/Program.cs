@@ -9,4 +9,6 @@ root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(KeysCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
+root.Subcommands.Add(CostsCommand.Create());
+root.Subcommands.Add(StorageCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

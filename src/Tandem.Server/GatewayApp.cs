@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Tandem.Configuration;
 using Tandem.Migration;
 using Tandem.Records;
 using Tandem.Server.Configuration;
@@ -106,10 +107,9 @@ public sealed class GatewayApp : IAsyncDisposable
 
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IRecordSink>(NullRecordSink.Instance);
+        builder.Services.AddTandemStorage(state);
         builder.Services.AddSingleton<ProxyHandler>();
-        builder.Services.AddSingleton<IMigrationStore>(_ => options.MigrationStore
-            ?? Migration.SqlMigrationStore.Sqlite(Path.Combine(Path.GetDirectoryName(state.Path)!, "tandem.db")));
+        builder.Services.AddSingleton<IMigrationStore>(_ => options.MigrationStore ?? MigrationStoreFor(state));
         builder.Services.AddSingleton(sp => new MigrationCoordinator(
             sp.GetRequiredService<IMigrationStore>(), () => state.Current,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Migration"), sp.GetRequiredService<TimeProvider>()));
@@ -120,6 +120,25 @@ public sealed class GatewayApp : IAsyncDisposable
         var gateway = new GatewayApp(app, state);
         gateway.MapEndpoints();
         return gateway;
+    }
+
+    /// <summary>Migration state lives in the same database as the records (its own tables).</summary>
+    private static IMigrationStore MigrationStoreFor(GatewayState state)
+    {
+        var storage = state.Current.Config.Storage;
+        if (storage.Provider == StorageProviders.Postgres
+            && storage.ConnectionStringEnv is { } env && Environment.GetEnvironmentVariable(env) is { Length: > 0 } connectionString)
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            if (storage.Schema is { } schema)
+            {
+                builder.SearchPath = schema;
+            }
+
+            return Migration.SqlMigrationStore.Postgres(builder.ToString());
+        }
+
+        return Migration.SqlMigrationStore.Sqlite(Path.Combine(Path.GetDirectoryName(state.Path)!, storage.Path));
     }
 
     /// <summary>Starts listening.</summary>
@@ -166,6 +185,7 @@ public sealed class GatewayApp : IAsyncDisposable
         app.MapPost("/admin/deployments/{name}/close", ctx => BreakerControlAsync(ctx, isolate: false));
         Telemetry.GatewayMetrics.Observe(State);
         Admin.MigrationEndpoints.Map(app, State, app.Services.GetRequiredService<MigrationCoordinator>(), app.Services.GetRequiredService<TimeProvider>());
+        app.MapTandemStorageEndpoints();
 
         // Anything else under /v1 gets an OpenAI-shaped 404 rather than an empty one.
         app.MapFallback("/v1/{**rest}", static ctx => WriteJsonAsync(ctx, 404, w => WriteError(w,
@@ -239,16 +259,23 @@ public sealed class GatewayApp : IAsyncDisposable
         w.WriteEndObject();
     }
 
-    private Task ReadyAsync(HttpContext ctx)
+    private async Task ReadyAsync(HttpContext ctx)
     {
         var snapshot = State.Current;
-        return WriteJsonAsync(ctx, 200, w =>
+        // Unready while records cannot be stored: /v1 keeps serving (records queue up to their bound), but an
+        // orchestrator should know, and can route new traffic to an instance whose storage works.
+        var storage = _app.Services.GetRequiredService<Storage.StorageHealth>();
+        var reachable = await storage.IsReachableAsync(ctx.RequestAborted).ConfigureAwait(false);
+        await WriteJsonAsync(ctx, reachable ? 200 : 503, w =>
         {
             w.WriteStartObject();
-            w.WriteString("status", "ready");
+            w.WriteString("status", reachable ? "ready" : "unready");
             w.WriteNumber("config_version", snapshot.Version);
+            w.WriteString("storage", reachable ? "ok" : "unreachable");
+            w.WriteNumber("records_queued", storage.Writer.Held);
+            w.WriteNumber("records_dropped", storage.Writer.Dropped);
             w.WriteEndObject();
-        });
+        }).ConfigureAwait(false);
     }
 
     private async Task ReloadAsync(HttpContext ctx)

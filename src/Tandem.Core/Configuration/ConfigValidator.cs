@@ -20,7 +20,127 @@ public static partial class ConfigValidator
         var providers = ValidateProviders(config, errors);
         var deployments = ValidateDeployments(config, providers, errors);
         ValidateRoutes(config, deployments, errors);
+        ValidateStorage(config.Storage, errors);
         return errors;
+    }
+
+    private static void ValidateStorage(StorageConfig s, List<string> errors)
+    {
+        if (s.Provider is not (StorageProviders.Sqlite or StorageProviders.Postgres))
+        {
+            errors.Add($"storage.provider: unknown provider '{s.Provider}' (expected '{StorageProviders.Sqlite}' or '{StorageProviders.Postgres}')");
+        }
+
+        if (s.Provider == StorageProviders.Sqlite && string.IsNullOrWhiteSpace(s.Path))
+        {
+            errors.Add("storage.path: required for sqlite");
+        }
+
+        if (s.Provider == StorageProviders.Postgres)
+        {
+            if (string.IsNullOrWhiteSpace(s.ConnectionStringEnv))
+            {
+                errors.Add("storage.connection_string_env: required for postgres");
+            }
+            else if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(s.ConnectionStringEnv)))
+            {
+                errors.Add($"storage.connection_string_env: environment variable '{s.ConnectionStringEnv}' is not set");
+            }
+
+            if (s.Schema is not null && !Identifier().IsMatch(s.Schema))
+            {
+                errors.Add($"storage.schema: '{s.Schema}' must be a plain identifier (letters, digits, underscore)");
+            }
+        }
+
+        if (s.QueueCapacity <= 0)
+        {
+            errors.Add("storage.queue_capacity: must be positive");
+        }
+
+        if (s.BatchSize <= 0)
+        {
+            errors.Add("storage.batch_size: must be positive");
+        }
+        else if (s.QueueCapacity > 0 && s.BatchSize > s.QueueCapacity)
+        {
+            errors.Add("storage.batch_size: must not exceed storage.queue_capacity");
+        }
+
+        if (s.RetentionDays <= 0)
+        {
+            errors.Add("storage.retention_days: must be positive");
+        }
+
+        if (s.RollupRetentionDays < s.RetentionDays)
+        {
+            errors.Add("storage.rollup_retention_days: must be at least storage.retention_days");
+        }
+
+        if (s.EndUserSaltEnv is not null && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(s.EndUserSaltEnv)))
+        {
+            errors.Add($"storage.end_user_salt_env: environment variable '{s.EndUserSaltEnv}' is not set");
+        }
+    }
+
+    private static void ValidatePricing(PricingConfig p, string path, List<string> errors)
+    {
+        NonNegative(p.InputPerMtok, path + ".input_per_mtok", errors);
+        NonNegative(p.CachedInputPerMtok, path + ".cached_input_per_mtok", errors);
+        NonNegative(p.OutputPerMtok, path + ".output_per_mtok", errors);
+        NonNegative(p.ReasoningPerMtok, path + ".reasoning_per_mtok", errors);
+        NonNegative(p.FixedMonthly, path + ".fixed_monthly", errors);
+        NonNegative(p.MarginalPerMtok, path + ".marginal_per_mtok", errors);
+        if (p.CapacityTokensPerSecond is double c && !(c > 0 && double.IsFinite(c)))
+        {
+            errors.Add($"{path}.capacity_tokens_per_second: must be positive");
+        }
+
+        if (p.FixedMonthlyBreakdown is { } parts)
+        {
+            foreach (var (name, value) in parts)
+            {
+                NonNegative(value, $"{path}.fixed_monthly_breakdown.{name}", errors);
+            }
+
+            if (p.FixedMonthly is decimal total && parts.Values.Sum() != total)
+            {
+                errors.Add($"{path}.fixed_monthly_breakdown: parts add up to {parts.Values.Sum()}, not fixed_monthly {total}");
+            }
+        }
+
+        var fixedMonthly = p.FixedMonthly ?? p.FixedMonthlyBreakdown?.Values.Sum();
+        var tokenPriced = p.InputPerMtok is not null || p.OutputPerMtok is not null || p.CachedInputPerMtok is not null || p.ReasoningPerMtok is not null;
+        if (tokenPriced && fixedMonthly is not null)
+        {
+            errors.Add($"{path}: set either token prices (input_per_mtok, output_per_mtok…) or fixed_monthly, not both");
+        }
+        else if (tokenPriced && (p.InputPerMtok is null || p.OutputPerMtok is null))
+        {
+            errors.Add($"{path}: token pricing needs both input_per_mtok and output_per_mtok");
+        }
+        else if (!tokenPriced && fixedMonthly is null)
+        {
+            errors.Add($"{path}: set input_per_mtok and output_per_mtok, or fixed_monthly");
+        }
+
+        if (p.MarginalPerMtok is not null && fixedMonthly is null)
+        {
+            errors.Add($"{path}.marginal_per_mtok: only with fixed_monthly");
+        }
+
+        if (p.CapacityTokensPerSecond is not null && fixedMonthly is null)
+        {
+            errors.Add($"{path}.capacity_tokens_per_second: only with fixed_monthly");
+        }
+    }
+
+    private static void NonNegative(decimal? value, string path, List<string> errors)
+    {
+        if (value is < 0)
+        {
+            errors.Add($"{path}: must be ≥ 0");
+        }
     }
 
     private static void ValidateAuth(TandemConfig config, List<string> errors)
@@ -210,9 +330,19 @@ public static partial class ConfigValidator
                 errors.Add($"{path}.retires: '{d.Retires}' is not a date (YYYY-MM-DD)");
             }
 
-            if (d.Price is { } price && (price.InputPerMillion < 0 || price.OutputPerMillion < 0))
+            if (d.Pricing is not null)
             {
-                errors.Add($"{path}.price: prices must be zero or more");
+                ValidatePricing(d.Pricing, path + ".pricing", errors);
+            }
+
+            if (d.Usage is not (UsageModes.Reported or UsageModes.Estimate))
+            {
+                errors.Add($"{path}.usage: unknown mode '{d.Usage}' (expected '{UsageModes.Reported}' or '{UsageModes.Estimate}')");
+            }
+
+            if (d.Tokenizer is not null and not ("o200k" or "cl100k"))
+            {
+                errors.Add($"{path}.tokenizer: unknown tokenizer '{d.Tokenizer}' (expected 'o200k' or 'cl100k')");
             }
         }
 
@@ -317,6 +447,11 @@ public static partial class ConfigValidator
             if (r.Escalation is { } escalation)
             {
                 ValidateEscalation(escalation, r, $"{path}.escalation", deployments, errors);
+            }
+
+            if (r.Capture is not (CaptureModes.Off or CaptureModes.Redacted or CaptureModes.Full))
+            {
+                errors.Add($"{path}.capture: unknown mode '{r.Capture}' (expected 'off', 'redacted' or 'full')");
             }
         }
 
@@ -521,4 +656,7 @@ public static partial class ConfigValidator
 
     [GeneratedRegex("^[0-9a-fA-F]{64}$")]
     private static partial Regex Sha256Hex();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
+    private static partial Regex Identifier();
 }

@@ -22,6 +22,53 @@ public sealed record TandemConfig
 
     /// <summary>Names that clients send as <c>model</c>.</summary>
     public IReadOnlyList<RouteConfig> Routes { get; set; } = [];
+
+    /// <summary>Where records are kept; absent means a SQLite file <c>tandem.db</c> beside the configuration file.</summary>
+    public StorageConfig Storage { get; set; } = new();
+}
+
+/// <summary>Where and how request records are kept.</summary>
+public sealed record StorageConfig
+{
+    /// <summary><c>sqlite</c> (default) or <c>postgres</c>.</summary>
+    public string Provider { get; set; } = StorageProviders.Sqlite;
+
+    /// <summary>SQLite file, relative to the configuration file's directory (default <c>tandem.db</c>).</summary>
+    public string Path { get; set; } = "tandem.db";
+
+    /// <summary>Environment variable holding the PostgreSQL connection string (required for <c>postgres</c>).</summary>
+    public string? ConnectionStringEnv { get; set; }
+
+    /// <summary>PostgreSQL schema for Tandem's tables (default <c>public</c>).</summary>
+    public string? Schema { get; set; }
+
+    /// <summary>Most records held in memory while waiting to be written (queue and retried batch together).</summary>
+    public int QueueCapacity { get; set; } = 50_000;
+
+    /// <summary>Records written per batch.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>Days raw records are kept (default 90).</summary>
+    public int RetentionDays { get; set; } = 90;
+
+    /// <summary>Days daily roll-ups are kept (default 730).</summary>
+    public int RollupRetentionDays { get; set; } = 730;
+
+    /// <summary>Store end-user ids (the <c>user</c> field) as keyed hashes rather than as sent.</summary>
+    public bool HashEndUsers { get; set; }
+
+    /// <summary>Environment variable holding the secret mixed into end-user hashes (recommended with <see cref="HashEndUsers"/>).</summary>
+    public string? EndUserSaltEnv { get; set; }
+}
+
+/// <summary>Known storage providers.</summary>
+public static class StorageProviders
+{
+    /// <summary>One SQLite file (WAL mode); the default.</summary>
+    public const string Sqlite = "sqlite";
+
+    /// <summary>PostgreSQL, for several gateway instances sharing state.</summary>
+    public const string Postgres = "postgres";
 }
 
 /// <summary>Listener and request limits.</summary>
@@ -175,18 +222,61 @@ public sealed record DeploymentConfig
     /// <summary>When the provider retires the model (overrides the shipped retirement table), e.g. <c>2027-01-14</c>.</summary>
     public string? Retires { get; set; }
 
-    /// <summary>Token prices; when absent, reports show tokens only, never a guessed cost.</summary>
-    public PriceConfig? Price { get; set; }
+    /// <summary>What the deployment costs; absent takes the default price table entry for <see cref="Model"/>, if any.</summary>
+    public PricingConfig? Pricing { get; set; }
+
+    /// <summary>
+    /// <c>reported</c> (default): trust the upstream's usage, estimating only the prompt when it reports none;
+    /// <c>estimate</c>: keep the answer text so that prompt and answer are counted when the upstream reports no usage.
+    /// </summary>
+    public string Usage { get; set; } = UsageModes.Reported;
+
+    /// <summary>Tokenizer for estimates: <c>o200k</c> or <c>cl100k</c>; absent picks by model name (o200k when unknown).</summary>
+    public string? Tokenizer { get; set; }
 }
 
-/// <summary>What a deployment costs per million tokens, in the currency the team reports in (usually USD).</summary>
-public sealed record PriceConfig
+/// <summary>Usage accounting modes of a deployment.</summary>
+public static class UsageModes
 {
-    /// <summary>Price of one million prompt (input) tokens.</summary>
-    public decimal InputPerMillion { get; set; }
+    /// <summary>Use the upstream's usage.</summary>
+    public const string Reported = "reported";
 
-    /// <summary>Price of one million completion (output) tokens.</summary>
-    public decimal OutputPerMillion { get; set; }
+    /// <summary>Count tokens with a tokenizer when the upstream reports none.</summary>
+    public const string Estimate = "estimate";
+}
+
+/// <summary>
+/// The price of a deployment: per-token prices (an API), or a fixed monthly cost for self-hosted capacity optionally
+/// plus a marginal per-token cost. Prices are US dollars.
+/// </summary>
+public sealed record PricingConfig
+{
+    /// <summary>Input (prompt) tokens, per million.</summary>
+    public decimal? InputPerMtok { get; set; }
+
+    /// <summary>Cached input tokens, per million (default: the input price).</summary>
+    public decimal? CachedInputPerMtok { get; set; }
+
+    /// <summary>Output (completion) tokens, per million; reasoning tokens are output tokens.</summary>
+    public decimal? OutputPerMtok { get; set; }
+
+    /// <summary>Reasoning tokens, per million, when the provider prices them apart from output (default: the output price).</summary>
+    public decimal? ReasoningPerMtok { get; set; }
+
+    /// <summary>Fixed monthly cost of self-hosted capacity (GPUs, infrastructure, operations).</summary>
+    public decimal? FixedMonthly { get; set; }
+
+    /// <summary>
+    /// The parts of the fixed monthly cost, e.g. <c>{ gpus: 2000, infrastructure: 250, operations: 750 }</c>; without
+    /// <see cref="FixedMonthly"/> their sum is the fixed monthly cost, with it they must add up to it.
+    /// </summary>
+    public IReadOnlyDictionary<string, decimal>? FixedMonthlyBreakdown { get; set; }
+
+    /// <summary>Marginal cost per million tokens (input and output alike) on top of <see cref="FixedMonthly"/>.</summary>
+    public decimal? MarginalPerMtok { get; set; }
+
+    /// <summary>Tokens per second (input and output together) the fixed capacity sustains, for utilisation.</summary>
+    public double? CapacityTokensPerSecond { get; set; }
 }
 
 /// <summary>Retries and circuit breaking of one deployment.</summary>
@@ -236,6 +326,9 @@ public sealed record RouteConfig
 
     /// <summary>The deployment that serves the route (single-deployment policy).</summary>
     public string? Deployment { get; set; }
+
+    /// <summary>Prompt and answer content kept in records: <c>off</c> (default), <c>redacted</c> or <c>full</c>.</summary>
+    public string Capture { get; set; } = CaptureModes.Off;
 
     /// <summary>Weighted split between deployments, e.g. 90/10.</summary>
     public IReadOnlyList<SplitArmConfig>? Split { get; set; }
@@ -456,4 +549,17 @@ public sealed record MatchConfig
 
     /// <summary>Extra named patterns (regular expressions) for the sensitive-data detector.</summary>
     public IReadOnlyDictionary<string, string>? Patterns { get; set; }
+}
+
+/// <summary>Content capture modes of a route.</summary>
+public static class CaptureModes
+{
+    /// <summary>No content is kept.</summary>
+    public const string Off = "off";
+
+    /// <summary>Content is kept with e-mail addresses, phone and card numbers and similar masked.</summary>
+    public const string Redacted = "redacted";
+
+    /// <summary>Content is kept as sent and answered.</summary>
+    public const string Full = "full";
 }

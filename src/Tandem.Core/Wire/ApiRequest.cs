@@ -36,6 +36,9 @@ public sealed class ApiRequest
     private int _modelLength;
     private int _streamOptionsStart = -1;
     private int _streamOptionsLength;
+    private int _promptStart;
+    private int _promptLength;
+    private byte[]? _prompt;
 
     private ApiRequest()
     {
@@ -160,6 +163,7 @@ public sealed class ApiRequest
                 {
                     reader.Read();
                     hasRequired = reader.TokenType != JsonTokenType.Null;
+                    request._promptStart = (int)reader.TokenStartIndex;
                     if (operation == ApiOperation.ChatCompletions)
                     {
                         if (reader.TokenType != JsonTokenType.StartArray)
@@ -174,6 +178,8 @@ public sealed class ApiRequest
                     {
                         request.PromptChars += CountText(ref reader);
                     }
+
+                    request._promptLength = (int)reader.BytesConsumed - request._promptStart;
                 }
                 else if (reader.ValueTextEquals("user"u8))
                 {
@@ -247,7 +253,39 @@ public sealed class ApiRequest
             return null;
         }
 
+        request.RetainPrompt(body);
         return request;
+    }
+
+    /// <summary>
+    /// The raw JSON value of <c>messages</c>, <c>prompt</c> or <c>input</c>, kept for token estimates and content
+    /// capture once the body buffer is gone. Empty after <see cref="ReleasePromptJson"/>.
+    /// </summary>
+    public ReadOnlySpan<byte> PromptJson => _prompt is null ? default : _prompt.AsSpan(0, _promptLength);
+
+    /// <summary>Returns the pooled copy behind <see cref="PromptJson"/>; call once the request's record is finished.</summary>
+    public void ReleasePromptJson()
+    {
+        var prompt = Interlocked.Exchange(ref _prompt, null);
+        if (prompt is not null)
+        {
+            ArrayPool<byte>.Shared.Return(prompt);
+        }
+    }
+
+    private void RetainPrompt(ReadOnlySpan<byte> body)
+    {
+        // A pooled copy of one slice (a memcpy): the body buffer is returned before the record is finished, and
+        // estimating or capturing needs the text only then. Kept for every request because which deployment and
+        // route will serve is not known yet while parsing.
+        if (_promptLength <= 0 || _promptStart + _promptLength > body.Length)
+        {
+            _promptLength = 0;
+            return;
+        }
+
+        _prompt = ArrayPool<byte>.Shared.Rent(_promptLength);
+        body.Slice(_promptStart, _promptLength).CopyTo(_prompt);
     }
 
     /// <summary>The problem reported for a body that is not valid JSON.</summary>

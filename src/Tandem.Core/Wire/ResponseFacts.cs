@@ -36,11 +36,26 @@ public sealed class ResponseFacts
     public StringBuilder? Content { get; set; }
 
     /// <summary>
+    /// Asked once, when the first answer object is read, whether to keep the answer text in <see cref="Content"/>.
+    /// Lets the request path decide after route resolution without allocating for requests that need no text.
+    /// </summary>
+    public Func<bool>? ContentWanted { get; set; }
+
+    /// <summary>
     /// Reads a JSON object (a full response or one stream chunk). Returns whether it is a usage-only chunk
     /// (<c>choices</c> empty, <c>usage</c> present): the one Tandem drops when the client did not ask for usage.
     /// </summary>
     public bool Read(ReadOnlySpan<byte> json)
     {
+        if (ContentWanted is { } wanted)
+        {
+            ContentWanted = null;
+            if (Content is null && wanted())
+            {
+                Content = new StringBuilder();
+            }
+        }
+
         var reader = new Utf8JsonReader(json);
         var choices = -1;
         var hadUsage = false;

@@ -118,9 +118,11 @@ public static class ReportBuilder
             Judge = ok.Sum(r => (long)r.JudgeTokens),
         };
 
-        if (config?.Price is { } price && ok.Length > 0)
+        // The gateway's own price model (deployments[i].pricing, else the shipped price table). A fixed-cost
+        // deployment counts only its marginal per-token cost here: its capacity is paid whether the suite runs or not.
+        if (config is not null && Tandem.Costs.DeploymentPrice.For(config) is { Kind: not Tandem.Costs.PriceKind.Unpriced } price && ok.Length > 0)
         {
-            var total = ((m.Tokens.Prompt * price.InputPerMillion) + (m.Tokens.Completion * price.OutputPerMillion)) / 1_000_000m;
+            var total = price.CostOf(m.Tokens.Prompt, 0, m.Tokens.Completion, 0);
             m.Cost = new CostMetrics { Total = total, Per1kCases = total * 1000m / ok.Length };
         }
 

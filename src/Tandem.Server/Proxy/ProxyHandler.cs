@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Tandem.Buffers;
+using Tandem.Costs;
 using Tandem.Migration;
 using Tandem.Records;
 using Tandem.Routing;
@@ -45,14 +46,16 @@ internal sealed class ProxyHandler
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly MigrationCoordinator _migrations;
+    private readonly RecordFinisher _finisher;
 
-    public ProxyHandler(GatewayState state, IRecordSink records, ILogger<ProxyHandler> logger, TimeProvider time, MigrationCoordinator migrations)
+    public ProxyHandler(GatewayState state, IRecordSink records, ILogger<ProxyHandler> logger, TimeProvider time, MigrationCoordinator migrations, RecordFinisher finisher)
     {
         _state = state;
         _records = records;
         _logger = logger;
         _time = time;
         _migrations = migrations;
+        _finisher = finisher;
     }
 
     public async Task HandleAsync(HttpContext ctx, ApiOperation operation)
@@ -971,6 +974,9 @@ internal sealed class ProxyHandler
             record.ReasoningTokens = usage.ReasoningTokens;
         }
 
+        // Estimated tokens (when the upstream reported none), cost, captured content, hashed end user.
+        _finisher.Finish(record, facts, x.Request, x.Route, x.Deployment, x.Snapshot);
+
         var route = record.Route ?? "";
         var deployment = record.Deployment ?? "";
         if (GatewayMetrics.Requests.Enabled)
@@ -1004,6 +1010,11 @@ internal sealed class ProxyHandler
             GatewayMetrics.Tokens.Add(record.CompletionTokens, new TagList { { "route", route }, { "deployment", deployment }, { "gen_ai.token.type", "output" } });
         }
 
+        if (record.Cost > 0 && GatewayMetrics.Cost.Enabled)
+        {
+            GatewayMetrics.Cost.Add((double)record.Cost, new TagList { { "route", route }, { "deployment", deployment } });
+        }
+
         _records.TryWrite(record);
     }
 
@@ -1033,6 +1044,7 @@ internal sealed class ProxyHandler
                     _ => "embeddings",
                 },
             };
+            Facts = new ResponseFacts { ContentWanted = () => RecordFinisher.WantsContent(Route, Deployment) };
         }
 
         public HttpContext Http { get; }
@@ -1047,7 +1059,7 @@ internal sealed class ProxyHandler
 
         public RequestRecord Record { get; }
 
-        public ResponseFacts Facts { get; } = new();
+        public ResponseFacts Facts { get; }
 
         public ApiRequest? Request { get; set; }
 

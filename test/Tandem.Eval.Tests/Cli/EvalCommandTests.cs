@@ -35,8 +35,8 @@ public sealed class EvalCommandTests
     {
         var path = dir.File("tandem.yaml");
         await File.WriteAllTextAsync(path, TestEnv.Expand(TestEnv.Config(
-            ("incumbent", "gpt-4o-mini-2024-07-18", "{ input_per_million: 0.15, output_per_million: 0.6 }"),
-            ("candidate", "llama-3.1-8b-instruct", "{ input_per_million: 0.02, output_per_million: 0.02 }")), a, b), TestEnv.Ct);
+            ("incumbent", "gpt-4o-mini-2024-07-18", "{ input_per_mtok: 0.15, output_per_mtok: 0.6 }"),
+            ("candidate", "llama-3.1-8b-instruct", "{ input_per_mtok: 0.02, output_per_mtok: 0.02 }")), a, b), TestEnv.Ct);
         return path;
     }
 

@@ -59,7 +59,7 @@ internal static class TestEnv
             sb.Append("  - name: ").Append(name).Append("\n    provider: p").Append(i).Append("\n    model: ").Append(model).Append('\n');
             if (price is not null)
             {
-                sb.Append("    price: ").Append(price).Append('\n');
+                sb.Append("    pricing: ").Append(price).Append('\n');
             }
         }
 

@@ -28,7 +28,7 @@ public sealed class ReportBuilderTests
 
     private static readonly Dictionary<string, DeploymentConfig> Configs = new()
     {
-        ["base"] = new DeploymentConfig { Name = "base", Model = "big", Price = new PriceConfig { InputPerMillion = 2.5m, OutputPerMillion = 10m } },
+        ["base"] = new DeploymentConfig { Name = "base", Model = "big", Pricing = new PricingConfig { InputPerMtok = 2.5m, OutputPerMtok = 10m } },
         ["cand"] = new DeploymentConfig { Name = "cand", Model = "small" },
     };
 

@@ -42,7 +42,7 @@ public sealed class EvalRunnerTests
         var (suite, answers) = Clinc(dir, 400);
         await using var strong = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.95, Seed = 11 }, cancellationToken: TestEnv.Ct);
         await using var weak = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.80, Seed = 12 }, cancellationToken: TestEnv.Ct);
-        var snapshot = TestEnv.Snapshot(TestEnv.Config(("strong", "gpt-4o", "{ input_per_million: 2.5, output_per_million: 10 }"), ("weak", "llama-3.1-8b", null)), strong, weak);
+        var snapshot = TestEnv.Snapshot(TestEnv.Config(("strong", "gpt-4o", "{ input_per_mtok: 2.5, output_per_mtok: 10 }"), ("weak", "llama-3.1-8b", null)), strong, weak);
 
         var run = await new EvalRunner(snapshot, Options(dir, "strong", "weak")).RunAsync(suite, cancellationToken: TestEnv.Ct);
         var report = ReportBuilder.Build(run, ["strong", "weak"], "strong", null, snapshot.Deployments.ToDictionary(d => d.Key, d => d.Value.Config), new VerdictThresholds(), 42);

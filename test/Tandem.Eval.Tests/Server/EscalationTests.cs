@@ -204,7 +204,7 @@ public sealed class EscalationTests : IAsyncLifetime
             providers: [{ name: p, base_url: "http://127.0.0.1:1/v1" }]
             deployments:
               - { name: a, provider: p, model: m }
-              - { name: b, provider: p, model: m, price: { input_per_million: -1, output_per_million: 1 } }
+              - { name: b, provider: p, model: m, pricing: { input_per_mtok: -1, output_per_mtok: 1 } }
             routes:
               - { name: r1, deployment: a, escalation: { judge: nosuch, to: a, below: 6 } }
               - { name: r2, deployment: a, escalation: { judge: b, to: other, below: 1, on_judge_failure: maybe } }
@@ -213,7 +213,7 @@ public sealed class EscalationTests : IAsyncLifetime
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml));
         Assert.Equal(
             [
-                "deployments[1].price: prices must be zero or more",
+                "deployments[1].pricing.input_per_mtok: must be ≥ 0",
                 "routes[0].escalation.judge: unknown deployment 'nosuch'",
                 "routes[0].escalation.to: 'a' already serves the route; escalate to a different deployment",
                 "routes[0].escalation.below: must be greater than 1 and at most 5 (judge scores run from 1 to 5)",
@@ -225,13 +225,13 @@ public sealed class EscalationTests : IAsyncLifetime
             e.Errors);
 
         var ok = ConfigLoader.Parse(yaml
-            .Replace("price: { input_per_million: -1", "price: { input_per_million: 3", StringComparison.Ordinal)
+            .Replace("pricing: { input_per_mtok: -1", "pricing: { input_per_mtok: 3", StringComparison.Ordinal)
             .Replace("judge: nosuch, to: a, below: 6", "judge: b, to: b, below: 3.5", StringComparison.Ordinal)
             .Replace("to: other, below: 1, on_judge_failure: maybe", "to: b, on_judge_failure: escalate", StringComparison.Ordinal)
             .Replace("{ to: b }", "{ judge: a, to: b }", StringComparison.Ordinal));
         Assert.Equal(3.5, ok.Routes[0].Escalation!.Below);
         Assert.Equal(3, ok.Routes[1].Escalation!.Below);
         Assert.Equal(EscalationFailureModes.Keep, ok.Routes[2].Escalation!.OnJudgeFailure);
-        Assert.Equal(3m, ok.Deployments[1].Price!.InputPerMillion);
+        Assert.Equal(3m, ok.Deployments[1].Pricing!.InputPerMtok);
     }
 }

@@ -1,0 +1,145 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tandem.Costs;
+using Tandem.Server.Configuration;
+using Tandem.Storage;
+
+namespace Tandem.Server.Storage;
+
+/// <summary>
+/// Runs the record store's life in the host: migrations at start (retried in the background while the database is
+/// unreachable, so that the gateway serves anyway), the writer's loop, and its final flush in
+/// <see cref="StoppedAsync"/>, after the web server has drained its in-flight requests and their records.
+/// </summary>
+internal sealed class StorageHost : IHostedLifecycleService, IDisposable
+{
+    private readonly IRecordStore _store;
+    private readonly RecordWriter _writer;
+    private readonly StorageHealth _health;
+    private readonly ILogger _logger;
+    private readonly GatewayState _state;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _migrating = Task.CompletedTask;
+    private Task _watching = Task.CompletedTask;
+
+    public StorageHost(IRecordStore store, RecordWriter writer, StorageHealth health, GatewayState state, ILogger<StorageHost> logger)
+    {
+        _store = store;
+        _writer = writer;
+        _health = health;
+        _state = state;
+        _logger = logger;
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!await TryMigrateAsync(cancellationToken).ConfigureAwait(false))
+        {
+            _migrating = MigrateInBackgroundAsync(_stopping.Token);
+        }
+
+        await _writer.StartAsync(cancellationToken).ConfigureAwait(false);
+        _watching = WatchStorageSettingsAsync(_stopping.Token);
+
+        // Load the tokenizer vocabularies now rather than on the first request that needs an estimate.
+        _ = Task.Run(static () => TokenCounter.For("o200k", null).CountTokens("warm up"), CancellationToken.None);
+    }
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // The writer keeps accepting records while the server drains; the flush happens once it has stopped.
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _writer.StopAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_migrating, _watching).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    // The store and the writer are container singletons: the container disposes them.
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task<bool> TryMigrateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _store.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            _health.Migrated = true;
+            StorageLog.StorageOpened(_logger, _store.Provider, RecordStoreFactory.Describe(_store));
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            StorageLog.StorageUnusable(_logger, _store.Provider, e.GetType().Name + ": " + e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Storage settings are read once; say so when a reload changes them.</summary>
+    private async Task WatchStorageSettingsAsync(CancellationToken cancellationToken)
+    {
+        var initial = _state.Current.Config.Storage;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var outcome = await _state.NextReloadAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (outcome.Succeeded && _state.Current.Config.Storage != initial)
+            {
+                StorageLog.StorageSettingsChanged(_logger);
+            }
+        }
+    }
+
+    private async Task MigrateInBackgroundAsync(CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            if (await TryMigrateAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30));
+        }
+    }
+}
+
+/// <summary>Storage reachability for <c>/readyz</c>.</summary>
+internal sealed class StorageHealth(IRecordStore store, RecordWriter writer)
+{
+    public bool Migrated { get; set; }
+
+    public RecordWriter Writer => writer;
+
+    /// <summary>Whether the database answers within two seconds and the schema is in place.</summary>
+    public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
+    {
+        if (!Migrated)
+        {
+            return false;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            return await store.PingAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+}

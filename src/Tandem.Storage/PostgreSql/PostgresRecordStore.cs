@@ -1,0 +1,106 @@
+using System.Data.Common;
+using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
+using Tandem.Configuration;
+using Tandem.Records;
+
+namespace Tandem.Storage.PostgreSql;
+
+/// <summary>Records in PostgreSQL, for several gateway instances sharing state. Batches go in by binary COPY.</summary>
+internal sealed class PostgresRecordStore : SqlRecordStore
+{
+    private static readonly NpgsqlDbType[] RecordTypes =
+    [
+        NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Smallint, NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Integer,
+        NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Smallint, NpgsqlDbType.Integer, NpgsqlDbType.Smallint, NpgsqlDbType.Smallint,
+        NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Integer,
+        NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Bigint, NpgsqlDbType.Integer,
+        NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Text,
+    ];
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _schema;
+
+    public PostgresRecordStore(string connectionString, StorageConfig options)
+        : base(options)
+    {
+        _schema = options.Schema ?? "public";
+        var builder = new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            SearchPath = _schema,
+        };
+        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Timeout = 5;
+        }
+
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+    }
+
+    public override string Provider => StorageProviders.Postgres;
+
+    protected override string MigrationPrefix => "Tandem.Storage.PostgreSql.";
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+    protected override async Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        // The schema name is validated as a plain identifier by the configuration validator.
+        await ExecuteAsync(connection, null, "CREATE SCHEMA IF NOT EXISTS \"" + _schema + "\"", cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override Task LockForMigrationAsync(DbConnection connection, DbTransaction tx, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, tx, "SELECT pg_advisory_xact_lock(7312001)", cancellationToken);
+
+    protected override async Task<bool> TryLockMaintenanceAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        await ScalarAsync(connection, null, "SELECT pg_try_advisory_lock(7312002)", cancellationToken).ConfigureAwait(false) is true;
+
+    protected override Task UnlockMaintenanceAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(7312002)", cancellationToken);
+
+    protected override async Task InsertRecordsAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RequestRecord> records, Func<DictionaryKind, string?, int> id, CancellationToken cancellationToken)
+    {
+        var npgsql = (NpgsqlConnection)connection;
+        var importer = await npgsql.BeginBinaryImportAsync("COPY records (" + string.Join(", ", RecordColumns.Records) + ") FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
+        await using (importer.ConfigureAwait(false))
+        {
+            foreach (var r in records)
+            {
+                await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                for (var c = 0; c < RecordColumns.Records.Length; c++)
+                {
+                    var value = RecordValue(r, c, id);
+                    if (value is null)
+                    {
+                        await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await importer.WriteAsync(value, RecordTypes[c], cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public override async Task<StorageSize> MeasureAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // Sizes of the heap with its TOAST, free-space map and indexes.
+            var sizes = await QueryAsync(connection,
+                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
+                "WHERE n.nspname = @s AND c.relkind = 'r'", cancellationToken,
+                r => (Name: r.GetString(0), Bytes: Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture)), ("@s", _schema)).ConfigureAwait(false);
+            var recordBytes = sizes.Where(s => s.Name is "records" or "dictionary").Sum(s => s.Bytes);
+            return new StorageSize(recordBytes, sizes.Sum(s => s.Bytes), "pg_total_relation_size");
+        }
+    }
+
+    public override async ValueTask DisposeAsync() => await _dataSource.DisposeAsync().ConfigureAwait(false);
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace Tandem.Storage;
+
+/// <summary>Instruments of the record writer, on the gateway's meter name <c>Tandem</c>.</summary>
+internal static class StorageMetrics
+{
+    public static readonly Meter Meter = new("Tandem", "1.0");
+
+    public static readonly Counter<long> Written = Meter.CreateCounter<long>(
+        "tandem.records.written", "{record}", "Records written to storage.");
+
+    public static readonly Counter<long> Dropped = Meter.CreateCounter<long>(
+        "tandem.records.dropped", "{record}", "Records dropped because the write queue was full or shutdown could not flush them.");
+
+    public static readonly Counter<long> BatchFailures = Meter.CreateCounter<long>(
+        "tandem.records.batch_failures", "{batch}", "Record batches that failed to write and were retried.");
+}
+
+/// <summary>Event ids of storage (30–49, beside the server's table).</summary>
+internal static class StorageEventIds
+{
+    public const int RecordsDropped = 30;
+    public const int BatchFailed = 31;
+    public const int StorageRecovered = 32;
+    public const int FlushIncomplete = 33;
+    public const int Maintenance = 34;
+    public const int MaintenanceFailed = 35;
+    public const int StorageOpened = 36;
+    public const int StorageUnusable = 37;
+    public const int StorageSettingsChanged = 38;
+}
+
+internal static partial class StorageLog
+{
+    [LoggerMessage(StorageEventIds.RecordsDropped, LogLevel.Error, "Record queue full ({Capacity} records held): dropped {Dropped} record(s) so far; requests are still served")]
+    public static partial void RecordsDropped(ILogger logger, int capacity, long dropped);
+
+    [LoggerMessage(StorageEventIds.BatchFailed, LogLevel.Error, "Writing {Count} records to {Provider} failed (attempt {Attempt}); retrying in {DelayMs} ms: {Reason}")]
+    public static partial void BatchFailed(ILogger logger, int count, string provider, int attempt, long delayMs, string reason);
+
+    [LoggerMessage(StorageEventIds.StorageRecovered, LogLevel.Information, "Writing records to {Provider} works again after {Attempts} failed attempt(s)")]
+    public static partial void StorageRecovered(ILogger logger, string provider, int attempts);
+
+    [LoggerMessage(StorageEventIds.FlushIncomplete, LogLevel.Error, "Shutdown: {Count} record(s) could not be written and are lost")]
+    public static partial void FlushIncomplete(ILogger logger, long count);
+
+    [LoggerMessage(StorageEventIds.Maintenance, LogLevel.Information, "Records maintenance: {Days} day(s) rolled up, {Records} record(s) and {Rollups} roll-up(s) past retention deleted")]
+    public static partial void Maintenance(ILogger logger, int days, long records, long rollups);
+
+    [LoggerMessage(StorageEventIds.MaintenanceFailed, LogLevel.Warning, "Records maintenance failed; will retry: {Reason}")]
+    public static partial void MaintenanceFailed(ILogger logger, string reason);
+
+    [LoggerMessage(StorageEventIds.StorageOpened, LogLevel.Information, "Records are kept in {Provider} ({Where})")]
+    public static partial void StorageOpened(ILogger logger, string provider, string where);
+
+    [LoggerMessage(StorageEventIds.StorageUnusable, LogLevel.Error, "Record storage ({Provider}) is not usable at start-up; serving anyway and retrying: {Reason}")]
+    public static partial void StorageUnusable(ILogger logger, string provider, string reason);
+
+    [LoggerMessage(StorageEventIds.StorageSettingsChanged, LogLevel.Warning, "The storage settings changed; they take effect when the gateway restarts (records still go where they went)")]
+    public static partial void StorageSettingsChanged(ILogger logger);
+}
