@@ -76,9 +76,9 @@ public sealed class MigrationTests
     private static MigrationCoordinator Coordinator(TestGateway gateway) =>
         (MigrationCoordinator)gateway.App.Services.GetService(typeof(MigrationCoordinator))!;
 
-    private static async Task<JsonElement> EvaluateAsync(HttpClient admin)
+    private static async Task<JsonElement> EvaluateAsync(HttpClient admin, string route = "intent")
     {
-        using var response = await admin.PostAsync("admin/migrations/intent/evaluate", null, Ct);
+        using var response = await admin.PostAsync($"admin/migrations/{route}/evaluate", null, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
         return doc.RootElement.GetProperty("migrations")[0].Clone();
@@ -309,5 +309,58 @@ public sealed class MigrationTests
         (code, text) = await RunAsync("migrate", "start", "intent", "--to", "llama-8b");
         Assert.Equal(1, code);
         Assert.Contains("already has a migration", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(4, "canary 5%")]
+    [InlineData(2, "shadow")]
+    public async Task TextRoute_JudgeScoreAndCostGates_DecideTheAdvance(int judgeScore, string expectedStage)
+    {
+        Environment.SetEnvironmentVariable("TANDEM_TEST_ADMIN_KEY", AdminKey);
+        await using var incumbent = await SimulatorServer.StartAsync(new SimulatorOptions { OutputTokens = 20 }, cancellationToken: Ct);
+        await using var candidate = await SimulatorServer.StartAsync(new SimulatorOptions { OutputTokens = 20 }, cancellationToken: Ct);
+        await using var judge = await SimulatorServer.StartAsync(new SimulatorOptions
+        {
+            JudgeScript = [new ScriptedReply(Tandem.Quality.JudgePrompts.AnswerMarker, $"{{\"score\": {judgeScore}, \"reasons\": \"scripted\"}}")],
+        }, cancellationToken: Ct);
+        var config = $$"""
+            auth:
+              admin_key_env: TANDEM_TEST_ADMIN_KEY
+              keys: [ { name: test, key: sk-test-key-123456 } ]
+            providers:
+              - { name: a, base_url: "{sim0}" }
+              - { name: b, base_url: "{sim1}" }
+              - { name: j, base_url: "{sim2}" }
+            deployments:
+              - { name: gpt-4o, provider: a, model: gpt-4o }
+              - { name: llama-70b, provider: b, model: llama-70b, pricing: { input_per_mtok: 0.5, output_per_mtok: 1.5 } }
+              - { name: judge, provider: j, model: judge }
+            routes:
+              - name: support
+                deployment: gpt-4o
+                migration:
+                  to: llama-70b
+                  auto: true
+                  judge: judge
+                  compare: { kind: text, min_similarity: 0.3 }
+                  gates: { min_samples: 30, min_duration: 0s, min_agreement: 0.5, min_judge_score: 3.5, max_cost_per_request: 0.001 }
+                  evaluate_every: 1h
+            """;
+        await using var gateway = await TestGateway.StartAsync(config, incumbent, candidate, judge);
+        using var admin = Admin(gateway);
+        for (var i = 0; i < 30; i++)
+        {
+            using var response = await gateway.Http.PostAsync("v1/chat/completions", Json($$"""{"model":"support","messages":[{"role":"user","content":"How do I reset my password, case {{i % 3}}?"}]}"""), Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await Coordinator(gateway).WaitForShadowsAsync(TimeSpan.FromSeconds(60));
+        var status = await EvaluateAsync(admin, "support");
+        Assert.Equal(expectedStage, status.GetProperty("stage").GetString());
+        var evaluation = status.GetProperty("history").EnumerateArray().First(e => e.GetProperty("kind").GetString() == "evaluate").GetProperty("evidence");
+        Assert.Equal(judgeScore, evaluation.GetProperty("judge_score").GetDouble());
+        var cost = evaluation.GetProperty("candidate_cost_per_request").GetDouble();
+        Assert.True(cost is > 0 and < 0.001, cost.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(30, judge.Stats.Completed);
     }
 }

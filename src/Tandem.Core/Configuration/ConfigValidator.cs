@@ -575,6 +575,11 @@ public static partial class ConfigValidator
         }
 
         CheckDuration(m.EvaluateEvery, $"{path}.evaluate_every", errors);
+        CheckDeployment(m.Judge, $"{path}.judge", deployments, errors);
+        if (m.Gates.MinJudgeScore is not null && m.Judge is null)
+        {
+            errors.Add($"{path}.gates.min_judge_score: needs a judge deployment (migration.judge)");
+        }
         if (!ConfigLoader.TryParseDuration(m.Gates.MinDuration, out _))
         {
             errors.Add($"{path}.gates.min_duration: '{m.Gates.MinDuration}' is not a duration (e.g. 0s, 10m, 1h)");

@@ -387,6 +387,12 @@ public sealed record MigrationConfig
 
     /// <summary>How often gates are evaluated.</summary>
     public string EvaluateEvery { get; set; } = "30s";
+
+    /// <summary>A deployment that scores the candidate's answers (1–5) for the <c>min_judge_score</c> gate.</summary>
+    public string? Judge { get; set; }
+
+    /// <summary>Share of compared samples the judge scores (judge calls cost tokens).</summary>
+    public double JudgeRate { get; set; } = 1.0;
 }
 
 /// <summary>Answer comparison for a route type.</summary>

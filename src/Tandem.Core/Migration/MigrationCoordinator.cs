@@ -56,6 +56,9 @@ public sealed record ShadowJob
 
     /// <summary>The stage label.</summary>
     public required string Stage { get; init; }
+
+    /// <summary>The served side's token usage, when reported.</summary>
+    public TokenUsage? ServedUsage { get; init; }
 }
 
 /// <summary>
@@ -267,9 +270,9 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
 
     private async Task<ShadowSample> RunShadowAsync(ShadowJob job, CancellationToken cancellationToken)
     {
-        var (answer, error, latency) = job.Shadow is { } shadow
+        var (answer, error, latency, usage) = job.Shadow is { } shadow
             ? await CallAsync(shadow, job.Operation, job.Body, cancellationToken).ConfigureAwait(false)
-            : (null, job.OtherError ?? "failed", (double?)null);
+            : (null, job.OtherError ?? "failed", (double?)null, (TokenUsage?)null);
         var snapshot = _snapshot();
         var settings = snapshot.Routes.TryGetValue(job.Route, out var route) && _states.TryGetValue(job.Route, out var state)
             ? SettingsFor(route, state)
@@ -280,9 +283,30 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
         Comparison? comparison = incumbentAnswer is not null && candidateAnswer is not null
             ? new AnswerComparer(settings.Compare).Compare(incumbentAnswer, candidateAnswer)
             : null;
+        // Cost of the candidate's answer at the candidate's prices (null when it has none).
+        var candidateUsage = servedIsIncumbent ? usage : job.ServedUsage;
+        double? candidateCost = null;
+        if (candidateUsage is { } cu && _states.TryGetValue(job.Route, out var st) && snapshot.Deployments.TryGetValue(st.Candidate, out var candidateDeployment)
+            && Costs.DeploymentPrice.For(candidateDeployment.Config) is { Kind: not Costs.PriceKind.Unpriced } price)
+        {
+            candidateCost = (double)price.CostOf(cu.PromptTokens, cu.CachedTokens, cu.CompletionTokens, cu.ReasoningTokens);
+        }
+
+        // Judge score of the candidate's answer, sampled, when the migration names a judge.
+        double? judgeScore = null;
+        if (settings.Judge is { } judgeName && candidateAnswer is not null && snapshot.Deployments.TryGetValue(judgeName, out var judgeDeployment)
+            && (settings.JudgeRate >= 1 || Random.Shared.NextDouble() < settings.JudgeRate))
+        {
+            var judge = Quality.LlmJudge.ForDeployment(judgeDeployment);
+            var verdict = await judge.ScoreAsync(new Quality.JudgeRequest(Quality.ChatTurn.FromRequestBody(job.Body), candidateAnswer, Reference: incumbentAnswer), cancellationToken).ConfigureAwait(false);
+            judgeScore = verdict.Outcome == Quality.JudgeOutcome.Scored ? verdict.Score : null;
+        }
+
         return new ShadowSample
         {
             Route = job.Route,
+            CandidateCost = candidateCost,
+            JudgeScore = judgeScore,
             RequestId = job.RequestId,
             Time = _time.GetUtcNow(),
             Stage = job.Stage,
@@ -301,7 +325,7 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
     }
 
     /// <summary>Calls a deployment without streaming and returns its answer text, error code and latency.</summary>
-    private static async Task<(string? Answer, string? Error, double? LatencyMs)> CallAsync(DeploymentRuntime deployment, ApiOperation operation, byte[] clientBody, CancellationToken cancellationToken)
+    private static async Task<(string? Answer, string? Error, double? LatencyMs, TokenUsage? Usage)> CallAsync(DeploymentRuntime deployment, ApiOperation operation, byte[] clientBody, CancellationToken cancellationToken)
     {
         var provider = deployment.Provider;
         var node = JsonNode.Parse(clientBody)!.AsObject();
@@ -329,20 +353,20 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
             var latency = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             if (!response.IsSuccessStatusCode)
             {
-                return (null, "http_" + ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), latency);
+                return (null, "http_" + ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), latency, null);
             }
 
             var facts = new ResponseFacts { Content = new StringBuilder() };
             facts.Read(bytes);
-            return (facts.Content.ToString(), null, latency);
+            return (facts.Content.ToString(), null, latency, facts.Usage);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (null, "timeout", Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            return (null, "timeout", Stopwatch.GetElapsedTime(start).TotalMilliseconds, null);
         }
         catch (HttpRequestException)
         {
-            return (null, "connect", Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            return (null, "connect", Stopwatch.GetElapsedTime(start).TotalMilliseconds, null);
         }
     }
 

@@ -205,6 +205,7 @@ internal sealed class ProxyHandler
             ServedAnswer = ok ? x.Facts.Content?.ToString() : null,
             ServedError = ok ? null : x.Record.Error ?? "failed",
             ServedLatencyMs = Stopwatch.GetElapsedTime(0, x.UpstreamWaitTicks).TotalMilliseconds,
+            ServedUsage = x.Facts.Usage,
             Stage = migration.Stage,
         });
     }
