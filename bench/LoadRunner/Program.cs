@@ -151,7 +151,7 @@ var targets = allTargets.Where(t => options.Targets is null || options.Targets.C
 
 var json0 = new Scenario("json-0ms", Upstream.Fast, false, "non-streamed ~1 KB chat completion, upstream answers at once");
 var json20 = new Scenario("json-20ms", Upstream.Slow20, false, "non-streamed ~1 KB chat completion, upstream waits 20 ms");
-var stream0 = new Scenario("stream-0ms", Upstream.Fast, true, "streamed chat completion (24 SSE events, ~5 KB), upstream streams at once");
+var stream0 = new Scenario("stream-0ms", Upstream.Fast, true, "streamed chat completion (~25 SSE events, ~6 KB), upstream streams at once");
 var plan = options.Mode switch
 {
     RunMode.Smoke => new Plan(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2),
