@@ -99,7 +99,7 @@ internal sealed record Machine(int Cores, string Cpu, double MemoryGb, string Os
 /// <summary>The nginx reference hop's configuration.</summary>
 internal static class Nginx
 {
-    public static void WriteConfig(string prefix, int port, int sim0, int sim20)
+    public static void WriteConfig(string prefix, int port, int sim0, int sim20, int simStream)
     {
         Directory.CreateDirectory(Path.Combine(prefix, "logs"));
         Directory.CreateDirectory(Path.Combine(prefix, "tmp"));
@@ -120,12 +120,14 @@ internal static class Nginx
               keepalive_requests 1000000;
               upstream u0 { server 127.0.0.1:{{sim0}}; keepalive 256; keepalive_requests 1000000; }
               upstream u20 { server 127.0.0.1:{{sim20}}; keepalive 256; keepalive_requests 1000000; }
+              upstream us { server 127.0.0.1:{{simStream}}; keepalive 256; keepalive_requests 1000000; }
               server {
                 listen 127.0.0.1:{{port}};
                 proxy_http_version 1.1;
                 proxy_set_header Connection "";
                 proxy_buffering off;
                 location /u20/ { proxy_pass http://u20/; }
+                location /us/ { proxy_pass http://us/; }
                 location / { proxy_pass http://u0; }
               }
             }

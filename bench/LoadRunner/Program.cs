@@ -13,8 +13,8 @@ Directory.CreateDirectory(logs);
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-const int Sim0Port = 19100, Sim20Port = 19120, TandemPort = 19200, NginxPort = 19300, YarpPort = 19400, PortkeyPort = 19787;
-foreach (var port in new[] { Sim0Port, Sim20Port, TandemPort, NginxPort, YarpPort, PortkeyPort })
+const int Sim0Port = 19100, Sim20Port = 19120, SimStreamPort = 19140, TandemPort = 19200, NginxPort = 19300, YarpPort = 19400, PortkeyPort = 19787;
+foreach (var port in new[] { Sim0Port, Sim20Port, SimStreamPort, TandemPort, NginxPort, YarpPort, PortkeyPort })
 {
     if (!ChildProcess.PortIsFree(port))
     {
@@ -43,12 +43,15 @@ Console.WriteLine($"bench: {machine.Cpu}, {machine.Cores} cores, load average {m
 var simArgs = new[] { "--output-tokens", "110", "--chunk-tokens", "5", "--seed", "7", "--label" };
 await using var sim0 = ChildProcess.Start("simulator 0 ms", tandemExe, ["simulate", "--urls", $"http://127.0.0.1:{Sim0Port}", .. simArgs, "bench-0ms"], Path.Combine(logs, "sim0.log"));
 await using var sim20 = ChildProcess.Start("simulator 20 ms", tandemExe, ["simulate", "--urls", $"http://127.0.0.1:{Sim20Port}", "--latency", "20ms", .. simArgs, "bench-20ms"], Path.Combine(logs, "sim20.log"));
+await using var simStream = ChildProcess.Start("simulator paced stream", tandemExe, ["simulate", "--urls", $"http://127.0.0.1:{SimStreamPort}", "--tps", "2000", .. simArgs, "bench-stream"], Path.Combine(logs, "simstream.log"));
 await sim0.WaitForPortAsync(Sim0Port, TimeSpan.FromSeconds(30));
+await simStream.WaitForPortAsync(SimStreamPort, TimeSpan.FromSeconds(30));
 await sim20.WaitForPortAsync(Sim20Port, TimeSpan.FromSeconds(30));
 
 var key = "sk-bench-" + Guid.NewGuid().ToString("N")[..16];
 var auth = new KeyValuePair<string, string>("Authorization", "Bearer " + key);
-string SimUrl(Scenario s) => $"http://127.0.0.1:{(s.Upstream == Upstream.Fast ? Sim0Port : Sim20Port)}";
+string SimUrl(Scenario s) => $"http://127.0.0.1:{s.Upstream switch { Upstream.Fast => Sim0Port, Upstream.Slow20 => Sim20Port, _ => SimStreamPort }}";
+string Prefix(Scenario s) => s.Upstream switch { Upstream.Fast => "", Upstream.Slow20 => "/u20", _ => "/us" };
 RequestSpec Spec(string url, string model, Scenario s, params KeyValuePair<string, string>[] extra) =>
     new(new Uri(url), RequestBody(model, s.Stream), [auth, .. extra], s.Stream);
 
@@ -69,6 +72,9 @@ File.WriteAllText(tandemConfig, $"""
       - name: sim-20ms
         type: openai
         base_url: http://127.0.0.1:{Sim20Port}/v1
+      - name: sim-stream
+        type: openai
+        base_url: http://127.0.0.1:{SimStreamPort}/v1
     deployments:
       - name: bench-fast
         provider: sim-0ms
@@ -76,11 +82,16 @@ File.WriteAllText(tandemConfig, $"""
       - name: bench-slow
         provider: sim-20ms
         model: gpt-bench
+      - name: bench-paced
+        provider: sim-stream
+        model: gpt-bench
     routes:
       - name: bench-0ms
         deployment: bench-fast
       - name: bench-20ms
         deployment: bench-slow
+      - name: bench-stream
+        deployment: bench-paced
 
     """);
 
@@ -103,7 +114,7 @@ var allTargets = new List<TargetDefinition>
             await p.WaitForPortAsync(TandemPort, TimeSpan.FromSeconds(30));
             return p;
         },
-        Request = s => Spec($"http://127.0.0.1:{TandemPort}/v1/chat/completions", s.Upstream == Upstream.Fast ? "bench-0ms" : "bench-20ms", s),
+        Request = s => Spec($"http://127.0.0.1:{TandemPort}/v1/chat/completions", s.Upstream switch { Upstream.Fast => "bench-0ms", Upstream.Slow20 => "bench-20ms", _ => "bench-stream" }, s),
     },
     new()
     {
@@ -112,11 +123,11 @@ var allTargets = new List<TargetDefinition>
         Unavailable = File.Exists(yarpExe) ? null : "bench/YarpHop not built",
         StartAsync = async () =>
         {
-            var p = ChildProcess.Start("yarp", yarpExe, ["--urls", $"http://127.0.0.1:{YarpPort}", "--upstream", $"http://127.0.0.1:{Sim0Port}", "--upstream20", $"http://127.0.0.1:{Sim20Port}"], Path.Combine(logs, "yarp.log"));
+            var p = ChildProcess.Start("yarp", yarpExe, ["--urls", $"http://127.0.0.1:{YarpPort}", "--upstream", $"http://127.0.0.1:{Sim0Port}", "--upstream20", $"http://127.0.0.1:{Sim20Port}", "--upstreamStream", $"http://127.0.0.1:{SimStreamPort}"], Path.Combine(logs, "yarp.log"));
             await p.WaitForPortAsync(YarpPort, TimeSpan.FromSeconds(30));
             return p;
         },
-        Request = s => Spec($"http://127.0.0.1:{YarpPort}{(s.Upstream == Upstream.Fast ? "" : "/u20")}/v1/chat/completions", "gpt-bench", s),
+        Request = s => Spec($"http://127.0.0.1:{YarpPort}{Prefix(s)}/v1/chat/completions", "gpt-bench", s),
     },
     new()
     {
@@ -125,12 +136,12 @@ var allTargets = new List<TargetDefinition>
         Unavailable = nginxExe is null ? "nginx not installed (apt-get install nginx)" : null,
         StartAsync = async () =>
         {
-            Nginx.WriteConfig(nginxPrefix, NginxPort, Sim0Port, Sim20Port);
+            Nginx.WriteConfig(nginxPrefix, NginxPort, Sim0Port, Sim20Port, SimStreamPort);
             var p = ChildProcess.Start("nginx", nginxExe!, ["-p", nginxPrefix, "-c", Path.Combine(nginxPrefix, "nginx.conf"), "-g", "daemon off;"], Path.Combine(logs, "nginx.log"));
             await p.WaitForPortAsync(NginxPort, TimeSpan.FromSeconds(30));
             return p;
         },
-        Request = s => Spec($"http://127.0.0.1:{NginxPort}{(s.Upstream == Upstream.Fast ? "" : "/u20")}/v1/chat/completions", "gpt-bench", s),
+        Request = s => Spec($"http://127.0.0.1:{NginxPort}{Prefix(s)}/v1/chat/completions", "gpt-bench", s),
     },
     new()
     {
@@ -151,13 +162,13 @@ var targets = allTargets.Where(t => options.Targets is null || options.Targets.C
 
 var json0 = new Scenario("json-0ms", Upstream.Fast, false, "non-streamed ~1 KB chat completion, upstream answers at once");
 var json20 = new Scenario("json-20ms", Upstream.Slow20, false, "non-streamed ~1 KB chat completion, upstream waits 20 ms");
-var stream0 = new Scenario("stream-0ms", Upstream.Fast, true, "streamed chat completion (~25 SSE events, ~6 KB), upstream streams at once");
+var stream0 = new Scenario("stream", Upstream.Paced, true, "streamed chat completion (~25 SSE events, ~6 KB): first event at once, then one every 2.5 ms (~60 ms per stream)");
 var plan = options.Mode switch
 {
     RunMode.Smoke => new Plan(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2),
         [(json0, [200], true), (json20, [200], false), (stream0, [200], false)]),
     _ => new Plan(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5),
-        [(json0, [500, 1000, 2000, 5000], true), (json20, [500, 1000, 2000, 5000], false), (stream0, [500, 1000, 2000], true)]),
+        [(json0, [200, 500, 1000, 2000, 5000], true), (json20, [500, 1000, 2000, 5000], false), (stream0, [200, 500, 1000, 2000], false)]),
 };
 
 var results = new List<PhaseResult>();
@@ -194,51 +205,81 @@ else
         await ClosedLoop.RunAsync(warm, direct.Request(scenario), 16, plan.Warmup);
     }
 
-    foreach (var target in targets)
+    // All targets run side by side (idle when not measured) and are measured in turn for each scenario and
+    // rate, so that slow drifts of the background load hit every target alike.
+    var running = new List<(TargetDefinition Target, ChildProcess? Process)>();
+    try
     {
-        if (target.Unavailable is not null)
+        foreach (var target in targets)
         {
-            Console.WriteLine($"bench: skipping {target.Name}: {target.Unavailable}");
-            results.Add(PhaseResult.Skipped(target.Name, target.Unavailable));
-            continue;
-        }
-
-        Console.WriteLine($"bench: {target.Name} ({target.Description})");
-        await using var process = target.StartAsync is null ? null : await target.StartAsync();
-        foreach (var (scenario, rates, closed) in plan.Scenarios)
-        {
-            var spec = target.Request(scenario);
-            using (var warm = NewClient())
+            if (target.Unavailable is not null)
             {
-                await OpenLoop.RunAsync(warm, spec, options.Mode == RunMode.Smoke ? 100 : 500, plan.Warmup, plan.Drain);
+                Console.WriteLine($"bench: skipping {target.Name}: {target.Unavailable}");
+                results.Add(PhaseResult.Skipped(target.Name, target.Unavailable));
+                continue;
             }
 
-            var saturated = false;
+            Console.WriteLine($"bench: starting {target.Name} ({target.Description})");
+            running.Add((target, target.StartAsync is null ? null : await target.StartAsync()));
+        }
+
+        foreach (var (scenario, rates, closed) in plan.Scenarios)
+        {
+            var saturated = new HashSet<string>();
+            foreach (var (target, _) in running)
+            {
+                using var warm = NewClient();
+                await OpenLoop.RunAsync(warm, target.Request(scenario), options.Mode == RunMode.Smoke ? 100 : 500, plan.Warmup, plan.Drain);
+            }
+
             foreach (var rate in rates)
             {
-                if (saturated)
+                foreach (var (target, process) in running)
                 {
-                    results.Add(new PhaseResult(target.Name, scenario.Name, "rate", rate, null, null, null, LoadAverage(), true, "not run: saturated at a lower rate"));
-                    continue;
-                }
+                    if (saturated.Contains(target.Name))
+                    {
+                        results.Add(new PhaseResult(target.Name, scenario.Name, "rate", rate, null, null, null, LoadAverage(), true, "not run: saturated at a lower rate"));
+                        continue;
+                    }
 
-                using var client = NewClient();
-                var (sample, cpu, rss) = await MeasureAsync(process, () => OpenLoop.RunAsync(client, spec, rate, plan.Phase, plan.Drain));
-                saturated = sample.Throughput < 0.95 * rate || sample.Errors > 0.01 * sample.Sent;
-                results.Add(new PhaseResult(target.Name, scenario.Name, "rate", rate, sample, cpu, rss, LoadAverage(), saturated, saturated ? "could not sustain the offered rate" : null));
-                Console.WriteLine($"  {scenario.Name} @ {rate}/s: {sample.Throughput:0} req/s, p50 {sample.Latency?.P50:0} µs, p99 {sample.Latency?.P99:0} µs, errors {sample.Errors}{(scenario.Stream ? $", ttfb p50 {sample.FirstByte?.P50:0} µs" : "")}, cpu {cpu:0}%, rss {rss:0} MB");
-                await Task.Delay(300);
+                    using var client = NewClient();
+                    var spec = target.Request(scenario);
+                    var (sample, cpu, rss) = await MeasureAsync(process, () => OpenLoop.RunAsync(client, spec, rate, plan.Phase, plan.Drain));
+                    var isSaturated = sample.Throughput < 0.95 * rate || sample.Errors > 0.01 * sample.Sent;
+                    if (isSaturated)
+                    {
+                        saturated.Add(target.Name);
+                    }
+
+                    results.Add(new PhaseResult(target.Name, scenario.Name, "rate", rate, sample, cpu, rss, LoadAverage(), isSaturated, isSaturated ? "could not sustain the offered rate" : null));
+                    Console.WriteLine($"  {target.Name,-8} {scenario.Name} @ {rate}/s: {sample.Throughput:0} req/s, p50 {sample.Latency?.P50:0} µs, p99 {sample.Latency?.P99:0} µs, errors {sample.Errors}{(scenario.Stream ? $", ttfb p50 {sample.FirstByte?.P50:0} µs" : "")}, cpu {cpu:0}%, rss {rss:0} MB, load {LoadAverage()}");
+                    await Task.Delay(300);
+                }
             }
 
             if (closed)
             {
-                using var client = NewClient();
-                var (sample, cpu, rss) = await MeasureAsync(process, () => wrkExe is not null
-                    ? Wrk.RunAsync(wrkExe, wrkScript, spec, 2, 32, plan.Closed)
-                    : ClosedLoop.RunAsync(client, spec, 32, plan.Closed));
-                results.Add(new PhaseResult(target.Name, scenario.Name, "closed", null, sample, cpu, rss, LoadAverage(), false, null));
-                Console.WriteLine($"  {scenario.Name} closed loop: {sample.Throughput:0} req/s, p50 {sample.Latency?.P50:0} µs, p99 {sample.Latency?.P99:0} µs, errors {sample.Errors}, cpu {cpu:0}%, rss {rss:0} MB");
-                await Task.Delay(300);
+                foreach (var (target, process) in running)
+                {
+                    using var client = NewClient();
+                    var spec = target.Request(scenario);
+                    var (sample, cpu, rss) = await MeasureAsync(process, () => wrkExe is not null
+                        ? Wrk.RunAsync(wrkExe, wrkScript, spec, 2, 32, plan.Closed)
+                        : ClosedLoop.RunAsync(client, spec, 32, plan.Closed));
+                    results.Add(new PhaseResult(target.Name, scenario.Name, "closed", null, sample, cpu, rss, LoadAverage(), false, null));
+                    Console.WriteLine($"  {target.Name,-8} {scenario.Name} closed loop: {sample.Throughput:0} req/s, p50 {sample.Latency?.P50:0} µs, p99 {sample.Latency?.P99:0} µs, errors {sample.Errors}, cpu {cpu:0}%, rss {rss:0} MB, load {LoadAverage()}");
+                    await Task.Delay(300);
+                }
+            }
+        }
+    }
+    finally
+    {
+        foreach (var (_, process) in running)
+        {
+            if (process is not null)
+            {
+                await process.DisposeAsync();
             }
         }
     }

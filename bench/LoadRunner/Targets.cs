@@ -140,6 +140,9 @@ internal enum Upstream
 
     /// <summary>Answers after 20 ms.</summary>
     Slow20,
+
+    /// <summary>Streams at once, then one 5-token chunk every 2.5 ms (2,000 tokens/s).</summary>
+    Paced,
 }
 
 /// <summary>One benchmarked workload: upstream latency and whether the client streams.</summary>
