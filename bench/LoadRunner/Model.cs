@@ -12,7 +12,7 @@ internal enum RunMode
     Soak,
 }
 
-internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashSet<string>? Targets, double SoakMinutes, string Command)
+internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashSet<string>? Targets, double SoakMinutes, string Command, bool ReportOnly = false)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -21,6 +21,7 @@ internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashS
         HashSet<string>? targets = null;
         var soakMinutes = 10.0;
         var command = "bench/run.sh";
+        var reportOnly = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -32,11 +33,12 @@ internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashS
                 case "--targets": targets = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]; break;
                 case "--soak-minutes": soakMinutes = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--command": command = args[++i]; break;
+                case "--report": reportOnly = true; output = args[++i]; break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
         }
 
-        return new BenchOptions(Path.GetFullPath(repo), Path.GetFullPath(output), mode, targets, soakMinutes, command);
+        return new BenchOptions(Path.GetFullPath(repo), Path.GetFullPath(output), mode, targets, soakMinutes, command, reportOnly);
     }
 }
 
@@ -46,6 +48,13 @@ internal sealed record Plan(TimeSpan Phase, TimeSpan Warmup, TimeSpan Closed, Ti
 internal sealed record PhaseResult(string Target, string Scenario, string Mode, int? Rate, LoadSample? Sample, double? CpuPercent, double? PeakRssMb, string LoadAverage, bool Saturated, string? Note)
 {
     public static PhaseResult Skipped(string target, string why) => new(target, "", "skipped", null, null, null, null, "", false, why);
+
+    /// <summary>
+    /// Whether a fixed-rate phase shows a target that could not keep up: under 95 % of the offered rate, over 1 %
+    /// errors, or a p99 over 1 s (requests queueing behind the target even if they all complete).
+    /// </summary>
+    public static bool IsSaturated(LoadSample sample, int rate) =>
+        sample.Throughput < 0.95 * rate || sample.Errors > 0.01 * sample.Sent || sample.Latency is not { P99: <= 1_000_000 };
 }
 
 /// <summary>One 30-second window of the soak.</summary>

@@ -7,6 +7,13 @@ using Tandem.LoadRunner;
 // End-to-end overhead benchmark. Normally started by bench/run.sh, which builds and installs what it needs.
 //   LoadRunner --repo DIR --out DIR [--smoke | --soak] [--targets direct,tandem,nginx,yarp,portkey] [--soak-minutes 10]
 var options = BenchOptions.Parse(args);
+if (options.ReportOnly)
+{
+    // Re-writes results.md and chart.svg from an earlier run's results.json (e.g. after a report change).
+    Report.Rewrite(options);
+    return 0;
+}
+
 Directory.CreateDirectory(options.Out);
 var logs = Path.Combine(options.Out, "logs");
 Directory.CreateDirectory(logs);
@@ -245,7 +252,7 @@ else
                     using var client = NewClient();
                     var spec = target.Request(scenario);
                     var (sample, cpu, rss) = await MeasureAsync(process, () => OpenLoop.RunAsync(client, spec, rate, plan.Phase, plan.Drain));
-                    var isSaturated = sample.Throughput < 0.95 * rate || sample.Errors > 0.01 * sample.Sent;
+                    var isSaturated = PhaseResult.IsSaturated(sample, rate);
                     if (isSaturated)
                     {
                         saturated.Add(target.Name);

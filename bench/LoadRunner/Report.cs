@@ -10,6 +10,22 @@ internal static class Report
 {
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
+    public static void Rewrite(BenchOptions options)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(options.Out, "results.json")));
+        var root = doc.RootElement;
+        var machine = root.GetProperty("machine").Deserialize<Machine>()!;
+        var results = root.GetProperty("results").Deserialize<List<PhaseResult>>()!;
+        var soak = root.GetProperty("soak").Deserialize<List<SoakSample>>()!;
+
+        // Re-judge saturation with the current rule.
+        results = [.. results.Select(r => r.Mode == "rate" && r.Sample is not null && r.Rate is int rate && PhaseResult.IsSaturated(r.Sample, rate) && !r.Saturated
+            ? r with { Saturated = true, Note = "could not sustain the offered rate (p99 > 1 s)" }
+            : r)];
+        var mode = soak.Count > 0 ? RunMode.Soak : results.Any(r => r.Sample is { Seconds: < 5 }) ? RunMode.Smoke : RunMode.Full;
+        Write(options with { Mode = mode }, machine, results, soak);
+    }
+
     public static void Write(BenchOptions options, Machine machine, List<PhaseResult> results, List<SoakSample> soak)
     {
         File.WriteAllText(Path.Combine(options.Out, "results.json"), JsonSerializer.Serialize(new { machine, results, soak }, JsonOptions));
