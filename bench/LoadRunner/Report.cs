@@ -193,9 +193,9 @@ internal static class Report
         var closed = order.Select(t => (t, Find(results, t, "json-0ms", "closed", null)?.Sample?.Throughput)).Where(x => x.Item2 is not null).ToList();
         var rate = results.Any(r => r.Rate == 1000) ? 1000 : results.Where(r => r.Rate is not null).Select(r => r.Rate).FirstOrDefault() ?? 0;
         var direct = Find(results, "direct", "json-0ms", "rate", rate)?.Sample?.Latency?.P50;
-        var added = order.Skip(1).Select(t => (t, Find(results, t, "json-0ms", "rate", rate)?.Sample?.Latency?.P50 - direct)).Where(x => x.Item2 is not null).ToList();
+        var added = order.Skip(1).Select(t => (t, Find(results, t, "json-0ms", "rate", rate)?.Sample?.Latency?.P50 - direct, Find(results, t, "json-0ms", "rate", rate)?.Saturated ?? false)).Where(x => x.Item2 is not null).ToList();
 
-        const int width = 760, barLeft = 110, barMax = 520, rowH = 26;
+        const int width = 860, barLeft = 110, barMax = 460, rowH = 26;
         var h1 = 50 + (closed.Count * rowH);
         var h2 = 50 + (added.Count * rowH);
         var height = h1 + h2 + 50;
@@ -219,11 +219,11 @@ internal static class Report
         sb.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"10\" y=\"{y}\" font-weight=\"bold\">Added p50 latency vs direct at {rate} req/s, json-0ms (µs, log scale, lower is better)</text>");
         y += 16;
         var maxA = added.Count == 0 ? 10 : Math.Max(10, added.Max(a => Math.Max(1, a.Item2!.Value)));
-        foreach (var (t, v) in added)
+        foreach (var (t, v, saturated) in added)
         {
             var value = Math.Max(1, v!.Value);
             var w = Math.Max(1, Math.Log10(value) / Math.Log10(maxA) * barMax);
-            sb.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{barLeft - 8}\" y=\"{y + 17}\" text-anchor=\"end\">{t}</text><rect x=\"{barLeft}\" y=\"{y + 4}\" width=\"{w:0.0}\" height=\"{rowH - 8}\" fill=\"{Color(t)}\"/><text x=\"{barLeft + w + 6:0.0}\" y=\"{y + 17}\">{v:+0;-0} µs</text>");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{barLeft - 8}\" y=\"{y + 17}\" text-anchor=\"end\">{t}</text><rect x=\"{barLeft}\" y=\"{y + 4}\" width=\"{w:0.0}\" height=\"{rowH - 8}\" fill=\"{Color(t)}\"/><text x=\"{barLeft + w + 6:0.0}\" y=\"{y + 17}\">{v:+0;-0} µs{(saturated ? " (saturated: queueing)" : "")}</text>");
             y += rowH;
         }
 
