@@ -8,6 +8,12 @@ internal static class Wrk
 {
     public static string? Find()
     {
+        // BENCH_WRK=none forces the C# closed loop (to test the path CI takes on a machine without wrk).
+        if (Environment.GetEnvironmentVariable("BENCH_WRK") == "none")
+        {
+            return null;
+        }
+
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             var candidate = Path.Combine(dir, "wrk");
