@@ -12,4 +12,5 @@ namespace Tandem.Configuration;
 [JsonSerializable(typeof(TandemConfig))]
 [JsonSerializable(typeof(ProviderConfig))]
 [JsonSerializable(typeof(ResilienceConfig))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class ConfigJsonContext : JsonSerializerContext;

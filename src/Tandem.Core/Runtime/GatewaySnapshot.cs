@@ -11,8 +11,12 @@ public sealed class DeploymentRuntime
         Name = config.Name;
         Provider = provider;
         UpstreamModel = config.Model;
+        UpstreamModelJson = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(config.Model, Configuration.ConfigJsonContext.Default.String);
         Resilience = resilience;
     }
+
+    /// <summary>The upstream model id as a JSON string literal, encoded once for the body rewrite.</summary>
+    public byte[] UpstreamModelJson { get; }
 
     /// <summary>Retries and circuit breaker.</summary>
     public DeploymentResilience Resilience { get; }

@@ -156,6 +156,16 @@ public sealed class ProviderRuntime : IDisposable
     public Uri UriFor(ApiOperation operation, string upstreamModel, UpstreamEndpoint endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
+        if (!IsAzure)
+        {
+            return operation switch
+            {
+                ApiOperation.ChatCompletions => endpoint.ChatUri,
+                ApiOperation.Completions => endpoint.CompletionsUri,
+                _ => endpoint.EmbeddingsUri,
+            };
+        }
+
         var baseUrl = endpoint.BaseUrl;
         var suffix = operation switch
         {

@@ -9,7 +9,17 @@ public sealed class UpstreamEndpoint
     internal UpstreamEndpoint(string baseUrl)
     {
         BaseUrl = baseUrl.TrimEnd('/');
+        ChatUri = new Uri(BaseUrl + "/chat/completions");
+        CompletionsUri = new Uri(BaseUrl + "/completions");
+        EmbeddingsUri = new Uri(BaseUrl + "/embeddings");
     }
+
+    // OpenAI-compatible URLs do not depend on the model: built once, not per request.
+    internal Uri ChatUri { get; }
+
+    internal Uri CompletionsUri { get; }
+
+    internal Uri EmbeddingsUri { get; }
 
     /// <summary>The replica's base URL without a trailing slash.</summary>
     public string BaseUrl { get; }

@@ -299,6 +299,14 @@ public sealed class ApiRequest
     /// </summary>
     public void WriteUpstreamBody(ReadOnlySpan<byte> body, string upstreamModel, bool forceUsage, IBufferWriter<byte> output)
     {
+        var encoded = new ArrayBufferWriter<byte>(upstreamModel.Length + 8);
+        WriteJsonString(upstreamModel, encoded);
+        WriteUpstreamBody(body, encoded.WrittenSpan, forceUsage, output);
+    }
+
+    /// <summary>As <see cref="WriteUpstreamBody(ReadOnlySpan{byte}, string, bool, IBufferWriter{byte})"/>, with the model already encoded as a JSON string literal.</summary>
+    public void WriteUpstreamBody(ReadOnlySpan<byte> body, ReadOnlySpan<byte> upstreamModelJson, bool forceUsage, IBufferWriter<byte> output)
+    {
         ArgumentNullException.ThrowIfNull(output);
         var injectUsage = forceUsage && Stream && !ClientWantsUsage;
         var pos = 0;
@@ -321,7 +329,7 @@ public sealed class ApiRequest
         }
 
         Copy(body[pos.._modelStart], output);
-        WriteJsonString(upstreamModel, output);
+        Copy(upstreamModelJson, output);
         pos = _modelStart + _modelLength;
 
         if (replaceOptions)

@@ -300,10 +300,18 @@ internal sealed class ProxyHandler
         }
 
         using var upstreamBody = new PooledBufferWriter(clientBody.WrittenCount + 64);
-        request.WriteUpstreamBody(clientBody.WrittenSpan, deployment.UpstreamModel, forceUsage: true, upstreamBody);
+        request.WriteUpstreamBody(clientBody.WrittenSpan, deployment.UpstreamModelJson, forceUsage: true, upstreamBody);
 
         var waitStart = Stopwatch.GetTimestamp();
-        using var lease = await provider.Limiter.AcquireAsync(1, ctx.RequestAborted).ConfigureAwait(false);
+        var lease = provider.Limiter.AttemptAcquire(1);
+        if (!lease.IsAcquired)
+        {
+            // Only when the provider is at its limit: wait in its bounded queue.
+            lease.Dispose();
+            lease = await provider.Limiter.AcquireAsync(1, ctx.RequestAborted).ConfigureAwait(false);
+        }
+
+        using var leaseScope = lease;
         x.UpstreamWaitTicks += Stopwatch.GetTimestamp() - waitStart;
         if (!lease.IsAcquired)
         {
