@@ -1,3 +1,4 @@
+using Tandem.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tandem.Costs;
@@ -43,8 +44,13 @@ internal sealed class StorageHost : IHostedLifecycleService, IDisposable
         await _writer.StartAsync(cancellationToken).ConfigureAwait(false);
         _watching = WatchStorageSettingsAsync(_stopping.Token);
 
-        // Load the tokenizer vocabularies now rather than on the first request that needs an estimate.
-        _ = Task.Run(static () => TokenCounter.For("o200k", null).CountTokens("warm up"), CancellationToken.None);
+        // Where estimates are expected (a deployment with usage: estimate), load the tokenizer vocabulary now rather
+        // than on the first request that needs one. Otherwise it loads on first use: the o200k vocabulary costs tens
+        // of MB of resident memory that a gateway whose upstreams all report usage never needs.
+        if (_state.Current.Config.Deployments.Any(d => d.Usage == UsageModes.Estimate))
+        {
+            _ = Task.Run(static () => TokenCounter.For("o200k", null).CountTokens("warm up"), CancellationToken.None);
+        }
     }
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
