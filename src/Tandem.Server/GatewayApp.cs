@@ -415,16 +415,7 @@ public sealed class GatewayApp : IAsyncDisposable
 
     internal static bool IsAdmin(HttpContext ctx, GatewayState state) => state.Current.Keys.IsAdmin(BearerOf(ctx));
 
-    private static ReadOnlySpan<char> BearerOf(HttpContext ctx)
-    {
-        var auth = ctx.Request.Headers.Authorization.ToString().AsSpan().Trim();
-        if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return auth[7..].Trim();
-        }
-
-        return ctx.Request.Headers["api-key"].ToString().AsSpan().Trim();
-    }
+    private static ReadOnlySpan<char> BearerOf(HttpContext ctx) => ProxyHandler.PresentedKey(ctx.Request);
 
     internal static void WriteError(Utf8JsonWriter w, string message, string type, string? param, string? code) =>
         OpenAiError.Write(w, message, type, param, code);

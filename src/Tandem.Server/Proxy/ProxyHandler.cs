@@ -142,23 +142,16 @@ internal sealed class ProxyHandler
 
         x.Route = route;
         x.Record.Route = route?.Name;
-        RoutePlan plan;
-        if (route is not null)
-        {
-            var headers = ctx.Request.Headers;
-            var view = new RequestView(request, body.WrittenMemory, key.Name, name => headers.TryGetValue(name, out var v) ? v.ToString() : null);
-            plan = route.Policy.Decide(view);
-        }
-        else
-        {
-            plan = new RoutePlan([deployment!], "deployment named directly");
-        }
+        // One view per request: policies and the migration read the same request, and the view extracts the
+        // message text at most once.
+        var headers = ctx.Request.Headers;
+        var view = route is null ? null : new RequestView(request, body.WrittenMemory, key.Name, name => headers.TryGetValue(name, out var v) ? v.ToString() : null);
+        var plan = route is not null ? route.Policy.Decide(view!) : new RoutePlan([deployment!], "deployment named directly");
 
         MigrationDecision? migration = null;
         if (route is not null && _migrations.HasMigrations)
         {
-            var headers = ctx.Request.Headers;
-            migration = _migrations.Apply(route, new RequestView(request, body.WrittenMemory, key.Name, name => headers.TryGetValue(name, out var v) ? v.ToString() : null), plan);
+            migration = _migrations.Apply(route, view!, plan);
             if (migration is not null)
             {
                 plan = migration.Plan;
@@ -514,7 +507,12 @@ internal sealed class ProxyHandler
             }
         }
 
-        // Time in Tandem so far: everything since arrival except waiting on the upstream.
+        WriteOverheadHeader(x, headers);
+    }
+
+    /// <summary>Time in Tandem so far: everything since arrival except waiting on the upstream.</summary>
+    private static void WriteOverheadHeader(Exchange x, IHeaderDictionary headers)
+    {
         var overhead = Stopwatch.GetElapsedTime(x.Start).TotalMilliseconds - Stopwatch.GetElapsedTime(0, x.UpstreamWaitTicks).TotalMilliseconds;
         headers["x-tandem-overhead-ms"] = Math.Max(0, overhead).ToString("0.000", CultureInfo.InvariantCulture);
     }
@@ -907,11 +905,11 @@ internal sealed class ProxyHandler
             response.Headers["x-tandem-decision"] = AsciiHeader(x.Record.Decision);
         }
 
-        var overhead = Stopwatch.GetElapsedTime(x.Start).TotalMilliseconds - Stopwatch.GetElapsedTime(0, x.UpstreamWaitTicks).TotalMilliseconds;
-        response.Headers["x-tandem-overhead-ms"] = Math.Max(0, overhead).ToString("0.000", CultureInfo.InvariantCulture);
+        WriteOverheadHeader(x, response.Headers);
     }
 
-    private static ReadOnlySpan<char> PresentedKey(HttpRequest request)
+    /// <summary>The key a client presented: <c>Authorization: Bearer KEY</c>, or Azure-style <c>api-key: KEY</c>.</summary>
+    internal static ReadOnlySpan<char> PresentedKey(HttpRequest request)
     {
         var auth = request.Headers.Authorization;
         if (auth.Count == 1)
