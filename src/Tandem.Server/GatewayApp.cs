@@ -35,6 +35,12 @@ public sealed record GatewayAppOptions
     /// <summary>Minimum log level.</summary>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>Provider types beyond the built-in ones (a protocol adapter per type); null: the built-in ones.</summary>
+    public Providers.ProviderAdapters? Adapters { get; init; }
+
+    /// <summary>The source of sampled decisions (shadow and judge sampling, replica choice); null: unseeded.</summary>
+    public Runtime.RandomSource? Random { get; init; }
+
     /// <summary>Where migration state lives; null uses <c>tandem.db</c> (SQLite) beside the configuration file.</summary>
     public IMigrationStore? MigrationStore { get; init; }
 }
@@ -65,37 +71,34 @@ public sealed class GatewayApp : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
-        if (options.LoggerProvider is not null)
+        // One logger factory for the snapshot's runtime objects and the host: the snapshot is built before the host.
+        var loggerFactory = LoggerFactory.Create(l =>
         {
-            builder.Logging.AddProvider(options.LoggerProvider);
-        }
-        else
-        {
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            });
-        }
-
-        using var bootstrapLogs = LoggerFactory.Create(l =>
-        {
+            l.SetMinimumLevel(options.MinimumLogLevel);
+            l.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            l.AddFilter("Microsoft.Hosting", LogLevel.Warning);
             if (options.LoggerProvider is not null)
             {
                 l.AddProvider(options.LoggerProvider);
             }
             else
             {
-                l.AddSimpleConsole(o => o.SingleLine = true);
+                l.AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "HH:mm:ss ";
+                });
             }
         });
-
-        // The state's logger must outlive the bootstrap factory: bind it to the host's factory once built.
-        var deferred = new DeferredLogger();
-        var state = new GatewayState(options.ConfigPath, deferred, TimeProvider.System, options.WatchConfig);
+        var services = new Runtime.RuntimeServices
+        {
+            Time = TimeProvider.System,
+            Logging = loggerFactory,
+            Adapters = options.Adapters ?? Providers.ProviderAdapters.BuiltIn,
+            Random = options.Random ?? Runtime.RandomSource.Shared,
+        };
+        var state = new GatewayState(options.ConfigPath, loggerFactory.CreateLogger("Tandem.Configuration"), TimeProvider.System, options.WatchConfig, services);
+        builder.Services.AddSingleton(loggerFactory);
         var urls = options.Urls ?? state.Current.Config.Server.Urls ?? "http://127.0.0.1:8080";
         builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(k =>
@@ -108,7 +111,8 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddTandemStorage(state);
-        builder.Services.AddSingleton<ProxyHandler>();
+        builder.Services.AddSingleton<RecordCompletion>();
+        builder.Services.AddSingleton<ChatProxy>();
         builder.Services.AddSingleton<IMigrationStore>(_ => options.MigrationStore ?? MigrationStoreFor(state));
         builder.Services.AddSingleton(sp => new MigrationCoordinator(
             sp.GetRequiredService<IMigrationStore>(), () => state.Current,
@@ -116,7 +120,6 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddHostedService<Admin.MigrationService>();
 
         var app = builder.Build();
-        deferred.Target = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Configuration");
         var gateway = new GatewayApp(app, state);
         gateway.MapEndpoints();
         return gateway;
@@ -166,7 +169,7 @@ public sealed class GatewayApp : IAsyncDisposable
     private void MapEndpoints()
     {
         var app = _app;
-        var proxy = app.Services.GetRequiredService<ProxyHandler>();
+        var proxy = app.Services.GetRequiredService<ChatProxy>();
         app.MapPost("/v1/chat/completions", ctx => proxy.HandleAsync(ctx, ApiOperation.ChatCompletions));
         app.MapPost("/v1/completions", ctx => proxy.HandleAsync(ctx, ApiOperation.Completions));
         app.MapPost("/v1/embeddings", ctx => proxy.HandleAsync(ctx, ApiOperation.Embeddings));
@@ -415,7 +418,7 @@ public sealed class GatewayApp : IAsyncDisposable
 
     internal static bool IsAdmin(HttpContext ctx, GatewayState state) => state.Current.Keys.IsAdmin(BearerOf(ctx));
 
-    private static ReadOnlySpan<char> BearerOf(HttpContext ctx) => ProxyHandler.PresentedKey(ctx.Request);
+    private static ReadOnlySpan<char> BearerOf(HttpContext ctx) => RequestBody.PresentedKey(ctx.Request);
 
     internal static void WriteError(Utf8JsonWriter w, string message, string type, string? param, string? code) =>
         OpenAiError.Write(w, message, type, param, code);
@@ -437,46 +440,5 @@ public sealed class GatewayApp : IAsyncDisposable
         }
 
         await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted).ConfigureAwait(false);
-    }
-
-    /// <summary>A logger that forwards to another once the host has built its logger factory.</summary>
-    private sealed class DeferredLogger : ILogger
-    {
-        private readonly List<Action<ILogger>> _pending = [];
-
-        public ILogger? Target
-        {
-            get;
-            set
-            {
-                field = value;
-                if (value is not null)
-                {
-                    foreach (var p in _pending)
-                    {
-                        p(value);
-                    }
-
-                    _pending.Clear();
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => Target?.BeginScope(state);
-
-        public bool IsEnabled(LogLevel logLevel) => Target?.IsEnabled(logLevel) ?? true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (Target is { } t)
-            {
-                t.Log(logLevel, eventId, state, exception, formatter);
-            }
-            else
-            {
-                _pending.Add(l => l.Log(logLevel, eventId, state, exception, formatter));
-            }
-        }
     }
 }

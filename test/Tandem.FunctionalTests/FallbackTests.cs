@@ -123,8 +123,11 @@ public sealed class FallbackTests
             }
         }
 
-        Assert.True(truncated);
+        // The stall ends the stream with an error event, delivered, and never [DONE]; no fallback after the first byte.
+        Assert.False(truncated);
         Assert.DoesNotContain("data: [DONE]", lines);
+        Assert.StartsWith("data: {\"error\":", lines[^1], StringComparison.Ordinal);
+        Assert.Contains("\"code\":\"upstream_idle_timeout\"", lines[^1], StringComparison.Ordinal);
         Assert.Equal(0, cloud.Stats.Received);
         await onprem.Stats.WaitForAsync(s => s.Cancelled >= 1, TimeSpan.FromSeconds(10));
     }
@@ -160,7 +163,7 @@ public sealed class FallbackTests
         using var response = await PostAsync(gateway);
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(9), response.Headers.RetryAfter?.Delta);
-        Assert.Contains("fallback: onprem 502 -> cloud", response.Headers.GetValues("x-tandem-decision").Single(), StringComparison.Ordinal);
+        Assert.Contains("fallback: onprem 503 -> cloud", response.Headers.GetValues("x-tandem-decision").Single(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -147,12 +147,13 @@ public sealed class RecordsTests
             }
             catch (IOException)
             {
-                // The gateway cuts the transfer after the error event, so that no client takes it for complete.
                 truncated = true;
             }
         }
 
-        Assert.True(truncated);
+        // The gateway ends the stream with a delivered error event (never [DONE]), so that no client takes it for complete.
+        Assert.False(truncated);
+        Assert.True(sawError);
         Assert.NotEqual(0, received.Length);
         var record = await gateway.RecordAsync("cut-1", Ct);
         Assert.Equal((502, "stream_interrupted", true), (record.Status, record.Error, record.TokensEstimated));

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Tandem.Configuration;
 using Tandem.Routing;
 using Tandem.Runtime;
+using Tandem.Upstream;
 using Tandem.Wire;
 
 namespace Tandem.Migration;
@@ -271,7 +272,7 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
     private async Task<ShadowSample> RunShadowAsync(ShadowJob job, CancellationToken cancellationToken)
     {
         var (answer, error, latency, usage) = job.Shadow is { } shadow
-            ? await CallAsync(shadow, job.Operation, job.Body, cancellationToken).ConfigureAwait(false)
+            ? await CallAsync(shadow, job.Operation, job.Body, job.RequestId, cancellationToken).ConfigureAwait(false)
             : (null, job.OtherError ?? "failed", (double?)null, (TokenUsage?)null);
         var snapshot = _snapshot();
         var settings = snapshot.Routes.TryGetValue(job.Route, out var route) && _states.TryGetValue(job.Route, out var state)
@@ -324,51 +325,40 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
         };
     }
 
-    /// <summary>Calls a deployment without streaming and returns its answer text, error code and latency.</summary>
-    private static async Task<(string? Answer, string? Error, double? LatencyMs, TokenUsage? Usage)> CallAsync(DeploymentRuntime deployment, ApiOperation operation, byte[] clientBody, CancellationToken cancellationToken)
+    /// <summary>Calls a deployment through its upstream seam (limiter, retries, breaker) and returns its answer text, error code and latency.</summary>
+    private static async Task<(string? Answer, string? Error, double? LatencyMs, TokenUsage? Usage)> CallAsync(DeploymentRuntime deployment, ApiOperation operation, byte[] clientBody, string requestId, CancellationToken cancellationToken)
     {
-        var provider = deployment.Provider;
-        var node = JsonNode.Parse(clientBody)!.AsObject();
-        node["model"] = deployment.UpstreamModel;
-        node.Remove("stream");
-        node.Remove("stream_options");
-        var body = Encoding.UTF8.GetBytes(node.ToJsonString());
-        var endpoint = provider.PickEndpoint(DateTimeOffset.UtcNow);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(provider.TotalTimeout);
-        using var call = new UpstreamCall(endpoint, CancellationTokenSource.CreateLinkedTokenSource(cts.Token));
-        using var request = new HttpRequestMessage(HttpMethod.Post, provider.UriFor(operation, deployment.UpstreamModel, endpoint))
-        {
-            Version = HttpVersion.Version11,
-            Content = new ByteArrayContent(body),
-        };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        provider.ApplyHeaders(request);
-        request.Headers.TryAddWithoutValidation("x-tandem-shadow", "1");
-        var start = Stopwatch.GetTimestamp();
+        UpstreamRequest request;
         try
         {
-            using var response = await provider.Invoker.SendAsync(request, cts.Token).ConfigureAwait(false);
-            var bytes = await response.Content.ReadAsByteArrayAsync(cts.Token).ConfigureAwait(false);
-            var latency = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            if (!response.IsSuccessStatusCode)
-            {
-                return (null, "http_" + ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), latency, null);
-            }
+            request = UpstreamRequest.Parse(operation, clientBody, UpstreamPurpose.Shadow, requestId);
+        }
+        catch (ArgumentException)
+        {
+            return (null, "invalid_request", null, null);
+        }
 
-            var facts = new ResponseFacts { Content = new StringBuilder() };
-            facts.Read(bytes);
-            return (facts.Content.ToString(), null, latency, facts.Usage);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        var reply = await deployment.Invoker.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
+        var latency = reply.Elapsed.TotalMilliseconds;
+        if (!reply.IsSuccess)
         {
-            return (null, "timeout", Stopwatch.GetElapsedTime(start).TotalMilliseconds, null);
+            return (null, ShadowError(reply), latency, null);
         }
-        catch (HttpRequestException)
-        {
-            return (null, "connect", Stopwatch.GetElapsedTime(start).TotalMilliseconds, null);
-        }
+
+        return (reply.Content, null, latency, reply.Facts.Usage);
     }
+
+    /// <summary>The error label of a failed shadow call: <c>http_503</c> for an HTTP status, else the failure's kind (<c>timeout</c>, <c>connect</c>…).</summary>
+    internal static string ShadowError(UpstreamReply reply) => reply.Failure switch
+    {
+        { UpstreamStatus: > 0 } f => "http_" + f.UpstreamStatus.ToString(CultureInfo.InvariantCulture),
+        { Kind: FailureKind.Timeout } => "timeout",
+        { Kind: FailureKind.Connect } => "connect",
+        { Kind: FailureKind.Capacity } => "capacity",
+        { Kind: FailureKind.BreakerOpen } => "breaker_open",
+        { } f => f.Code,
+        null => "error_object",
+    };
 
     /// <summary>Evaluates the gates of every active migration (or one route) and acts under <c>auto</c>.</summary>
     public async Task<IReadOnlyDictionary<string, GateReport>> EvaluateAsync(string? onlyRoute = null, CancellationToken cancellationToken = default)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Tandem.Runtime;
+using Tandem.Upstream;
 
 namespace Tandem.Quality;
 
@@ -41,11 +42,11 @@ public sealed class LlmJudge : IAnswerJudge
         _options = options ?? new JudgeOptions();
     }
 
-    /// <summary>A judge calling <paramref name="deployment"/> directly through its provider (no retries).</summary>
+    /// <summary>A judge calling <paramref name="deployment"/> through its upstream seam (its limiter, retries and breaker).</summary>
     public static LlmJudge ForDeployment(DeploymentRuntime deployment, JudgeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(deployment);
-        return new LlmJudge((body, ct) => DeploymentClient.SendChatAsync(deployment, body, ct), options);
+        return new LlmJudge((body, ct) => deployment.Invoker.CompleteChatAsync(body, UpstreamPurpose.Judge, ct), options);
     }
 
     /// <inheritdoc />

@@ -1,11 +1,13 @@
+using Microsoft.Extensions.Logging;
 using Tandem.Configuration;
+using Tandem.Upstream;
 
 namespace Tandem.Runtime;
 
 /// <summary>A deployment ready to be called.</summary>
 public sealed class DeploymentRuntime
 {
-    internal DeploymentRuntime(DeploymentConfig config, ProviderRuntime provider, DeploymentResilience resilience)
+    internal DeploymentRuntime(DeploymentConfig config, ProviderRuntime provider, DeploymentResilience resilience, SecretScrubber secrets, RuntimeServices services)
     {
         Config = config;
         Name = config.Name;
@@ -13,7 +15,11 @@ public sealed class DeploymentRuntime
         UpstreamModel = config.Model;
         UpstreamModelJson = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(config.Model, Configuration.ConfigJsonContext.Default.String);
         Resilience = resilience;
+        Invoker = new DeploymentInvoker(this, secrets, services.Time, services.Logging.CreateLogger("Tandem.Upstream"));
     }
+
+    /// <summary>The upstream seam: every call to this deployment goes through it.</summary>
+    public DeploymentInvoker Invoker { get; }
 
     /// <summary>The upstream model id as a JSON string literal, encoded once for the body rewrite.</summary>
     public byte[] UpstreamModelJson { get; }
@@ -37,12 +43,16 @@ public sealed class DeploymentRuntime
 /// <summary>A route ready to be resolved.</summary>
 public sealed class RouteRuntime
 {
-    internal RouteRuntime(RouteConfig config, Routing.RoutePolicy policy)
+    internal RouteRuntime(RouteConfig config, Routing.RoutePolicy policy, Quality.Escalator? escalator)
     {
         Config = config;
         Name = config.Name;
         Policy = policy;
+        Escalator = escalator;
     }
+
+    /// <summary>The route's escalation to a stronger deployment, when configured.</summary>
+    public Quality.Escalator? Escalator { get; }
 
     /// <summary>The route's configuration.</summary>
     public RouteConfig Config { get; }
@@ -64,8 +74,10 @@ public sealed class RouteRuntime
 public sealed class GatewaySnapshot
 {
     private GatewaySnapshot(TandemConfig config, long version, KeyRing keys, Dictionary<string, ProviderRuntime> providers,
-        Dictionary<string, DeploymentRuntime> deployments, Dictionary<string, RouteRuntime> routes)
+        Dictionary<string, DeploymentRuntime> deployments, Dictionary<string, RouteRuntime> routes, RuntimeServices services, SecretScrubber secrets)
     {
+        Services = services;
+        Secrets = secrets;
         Config = config;
         Version = version;
         Keys = keys;
@@ -76,6 +88,12 @@ public sealed class GatewaySnapshot
 
     /// <summary>The configuration it was built from.</summary>
     public TandemConfig Config { get; }
+
+    /// <summary>The clock, loggers, provider types and random source it was built with.</summary>
+    public RuntimeServices Services { get; }
+
+    /// <summary>Removes configured secrets from upstream text that Tandem embeds or relays.</summary>
+    public SecretScrubber Secrets { get; }
 
     /// <summary>Increases by one with every successful load.</summary>
     public long Version { get; }
@@ -96,14 +114,15 @@ public sealed class GatewaySnapshot
     /// Builds a snapshot. Provider runtimes whose settings did not change are taken over from
     /// <paramref name="previous"/> so that their connection pools survive the reload.
     /// </summary>
-    public static GatewaySnapshot Build(TandemConfig config, GatewaySnapshot? previous, TimeProvider? time = null)
+    public static GatewaySnapshot Build(TandemConfig config, GatewaySnapshot? previous, RuntimeServices? services = null)
     {
-        time ??= TimeProvider.System;
+        services ??= previous?.Services ?? RuntimeServices.Default;
+        var time = services.Time;
         ArgumentNullException.ThrowIfNull(config);
         var providers = new Dictionary<string, ProviderRuntime>(StringComparer.Ordinal);
         foreach (var p in config.Providers)
         {
-            var fresh = new ProviderRuntime(p);
+            var fresh = new ProviderRuntime(p, services.Adapters, services.Random);
             if (previous is not null && previous.Providers.TryGetValue(p.Name, out var old) && old.ConfigFingerprint == fresh.ConfigFingerprint)
             {
                 fresh.Dispose();
@@ -120,6 +139,9 @@ public sealed class GatewaySnapshot
             p.StartHealthChecks();
         }
 
+        var keys = new KeyRing(config.Auth);
+        var secrets = new SecretScrubber(providers.Values.Select(p => p.Credential).Concat(keys.Secrets));
+
         var deployments = config.Deployments.ToDictionary(d => d.Name, d =>
         {
             var resilience = new DeploymentResilience(d.Name, d.Resilience, time);
@@ -128,10 +150,10 @@ public sealed class GatewaySnapshot
                 resilience = old.Resilience;
             }
 
-            return new DeploymentRuntime(d, providers[d.Provider], resilience);
+            return new DeploymentRuntime(d, providers[d.Provider], resilience, secrets, services);
         }, StringComparer.Ordinal);
-        var routes = config.Routes.ToDictionary(r => r.Name, r => new RouteRuntime(r, new Routing.RoutePolicy(r, deployments)), StringComparer.Ordinal);
-        return new GatewaySnapshot(config, (previous?.Version ?? 0) + 1, new KeyRing(config.Auth), providers, deployments, routes);
+        var routes = config.Routes.ToDictionary(r => r.Name, r => new RouteRuntime(r, new Routing.RoutePolicy(r, deployments), Quality.Escalator.For(r, deployments)), StringComparer.Ordinal);
+        return new GatewaySnapshot(config, (previous?.Version ?? 0) + 1, keys, providers, deployments, routes, services, secrets);
     }
 
     /// <summary>Providers of this snapshot that <paramref name="next"/> no longer uses.</summary>

@@ -39,6 +39,7 @@ public sealed class GatewayKey
 public sealed class KeyRing
 {
     private readonly Dictionary<HashKey, GatewayKey> _byHash = [];
+    private readonly List<string> _secrets = [];
 
     internal KeyRing(AuthConfig auth)
     {
@@ -54,6 +55,10 @@ public sealed class KeyRing
             {
                 var secret = k.Key ?? Environment.GetEnvironmentVariable(k.KeyEnv!) ?? "";
                 hash = SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+                if (secret.Length > 0)
+                {
+                    _secrets.Add(secret);
+                }
             }
 
             _byHash[new HashKey(hash)] = new GatewayKey(k.Name, hash, k.Routes);
@@ -64,7 +69,14 @@ public sealed class KeyRing
             : auth.AdminKeyEnv is not null && Environment.GetEnvironmentVariable(auth.AdminKeyEnv) is { Length: > 0 } admin
                 ? SHA256.HashData(Encoding.UTF8.GetBytes(admin))
                 : null;
+        if (auth.AdminKeyEnv is not null && Environment.GetEnvironmentVariable(auth.AdminKeyEnv) is { Length: > 0 } adminKey)
+        {
+            _secrets.Add(adminKey);
+        }
     }
+
+    /// <summary>Keys known in clear text at load (from the environment or the file), for scrubbing upstream text; never exposed elsewhere.</summary>
+    internal IReadOnlyList<string> Secrets => _secrets;
 
     /// <summary>Whether requests need no key.</summary>
     public bool Disabled { get; }

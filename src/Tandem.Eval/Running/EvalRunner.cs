@@ -7,6 +7,7 @@ using Polly.Retry;
 using Tandem.Eval.Suites;
 using Tandem.Quality;
 using Tandem.Runtime;
+using Tandem.Upstream;
 
 namespace Tandem.Eval.Running;
 
@@ -336,17 +337,25 @@ public sealed class EvalRunner
     }
 
     private ChatSender Sender(DeploymentRuntime deployment) => async (body, ct) =>
-        await _pipeline.ExecuteAsync(async token => await DeploymentClient.SendChatAsync(deployment, body, token).ConfigureAwait(false), ct).ConfigureAwait(false);
+        await _pipeline.ExecuteAsync(async token => await deployment.Invoker.CompleteChatAsync(body, UpstreamPurpose.Eval, token).ConfigureAwait(false), ct).ConfigureAwait(false);
 
     private async Task<EvalRecord> AnswerAsync(EvalSuite suite, EvalCase c, string deploymentName, IReadOnlyDictionary<string, string> labels, LlmJudge? judge, CancellationToken cancellationToken)
     {
         var deployment = _snapshot.Deployments[deploymentName];
         var body = Body(c.Messages, _options.Temperature);
+        // Attempts counts every upstream try: the deployment's own retries inside the seam, and this run's retries.
         var attempts = 0;
         var reply = await _pipeline.ExecuteAsync(async token =>
         {
-            Interlocked.Increment(ref attempts);
-            return await DeploymentClient.SendChatAsync(deployment, body, token).ConfigureAwait(false);
+            var request = UpstreamRequest.Parse(Wire.ApiOperation.ChatCompletions, body, UpstreamPurpose.Eval);
+            try
+            {
+                return await deployment.Invoker.CompleteAsync(request, token).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Add(ref attempts, Math.Max(1, request.Trace.Attempts.Count));
+            }
         }, cancellationToken).ConfigureAwait(false);
 
         var record = new EvalRecord { CaseId = c.Id, Deployment = deploymentName, Attempts = attempts };

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Tandem.Configuration;
 using Tandem.Runtime;
+using Tandem.Upstream;
 using Tandem.Server.Telemetry;
 
 namespace Tandem.Server.Configuration;
@@ -13,6 +14,7 @@ public sealed class GatewayState : IDisposable
 {
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly RuntimeServices _services;
     private readonly FileSystemWatcher? _watcher;
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private readonly object _debounceLock = new();
@@ -27,15 +29,16 @@ public sealed class GatewayState : IDisposable
     public sealed record ReloadOutcome(bool Succeeded, long Version, IReadOnlyList<string> Errors);
 
     /// <summary>Loads <paramref name="path"/> (throws <see cref="ConfigException"/> when invalid) and, when <paramref name="watch"/>, watches it.</summary>
-    public GatewayState(string path, ILogger logger, TimeProvider? time = null, bool watch = true)
+    public GatewayState(string path, ILogger logger, TimeProvider? time = null, bool watch = true, RuntimeServices? services = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(logger);
         Path = System.IO.Path.GetFullPath(path);
         _logger = logger;
         _time = time ?? TimeProvider.System;
+        _services = (services ?? RuntimeServices.Default) with { Time = _time };
         var config = ConfigLoader.LoadFile(Path);
-        _current = GatewaySnapshot.Build(config, null);
+        _current = GatewaySnapshot.Build(config, null, _services);
         LoadedAt = _time.GetUtcNow();
         Log.ConfigLoaded(_logger, Path, _current.Version, config.Providers.Count, config.Deployments.Count, config.Routes.Count);
         if (config.Auth.Disabled)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Tandem.Server.Telemetry;
@@ -47,6 +48,48 @@ internal static class GatewayMetrics
     }
 
     public static void Observe(Configuration.GatewayState state) => _state = state;
+
+    /// <summary>Counts a finished request.</summary>
+    public static void Record(Records.RequestRecord record, TimeSpan total)
+    {
+        var route = record.Route ?? "";
+        var deployment = record.Deployment ?? "";
+        if (Requests.Enabled)
+        {
+            Requests.Add(1, new TagList { { "route", route }, { "deployment", deployment }, { "status", record.Status } });
+        }
+
+        if (record.Error is not null && Errors.Enabled)
+        {
+            Errors.Add(1, new TagList { { "route", route }, { "deployment", deployment }, { "error", record.Error } });
+        }
+
+        if (Duration.Enabled)
+        {
+            Duration.Record(total.TotalSeconds, new TagList { { "route", route }, { "deployment", deployment } });
+        }
+
+        if (Overhead.Enabled)
+        {
+            Overhead.Record(record.OverheadMs / 1000.0, new TagList { { "route", route }, { "deployment", deployment } });
+        }
+
+        if (record.TtftMs is double ttft && TimeToFirstChunk.Enabled)
+        {
+            TimeToFirstChunk.Record(ttft / 1000.0, new TagList { { "route", route }, { "deployment", deployment } });
+        }
+
+        if (Tokens.Enabled && (record.PromptTokens > 0 || record.CompletionTokens > 0))
+        {
+            Tokens.Add(record.PromptTokens, new TagList { { "route", route }, { "deployment", deployment }, { "gen_ai.token.type", "input" } });
+            Tokens.Add(record.CompletionTokens, new TagList { { "route", route }, { "deployment", deployment }, { "gen_ai.token.type", "output" } });
+        }
+
+        if (record.Cost > 0 && Cost.Enabled)
+        {
+            Cost.Add((double)record.Cost, new TagList { { "route", route }, { "deployment", deployment } });
+        }
+    }
 
     private static IEnumerable<Measurement<int>> ObserveBreakers()
     {

@@ -1,22 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Tandem.Telemetry;
 
 namespace Tandem.Server.Telemetry;
-
-/// <summary>Event ids, in one table so they stay unique.</summary>
-internal static class EventIds
-{
-    public const int ConfigLoaded = 1;
-    public const int ConfigReloadFailed = 2;
-    public const int ConfigReloaded = 3;
-    public const int AuthDisabled = 4;
-    public const int UpstreamFailed = 10;
-    public const int UpstreamTimeout = 11;
-    public const int StreamInterrupted = 12;
-    public const int ClientAborted = 13;
-    public const int FallingBack = 14;
-    public const int UnhandledError = 20;
-    public const int RecordDropped = 30;
-}
 
 internal static partial class Log
 {

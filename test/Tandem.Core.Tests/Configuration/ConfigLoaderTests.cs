@@ -229,8 +229,8 @@ public sealed class ConfigLoaderTests
         var snapshot = GatewaySnapshot.Build(ConfigLoader.Parse(Valid), null);
         var azure = snapshot.Deployments["gpt-4o@azure"];
         Assert.Equal("https://contoso.openai.azure.com/openai/deployments/prod-gpt4o/chat/completions?api-version=2024-10-21",
-            azure.Provider.UriFor(Tandem.Wire.ApiOperation.ChatCompletions, azure.UpstreamModel).ToString());
+            ((Tandem.Providers.OpenAiAdapter)azure.Provider.Adapter).UriFor(Tandem.Wire.ApiOperation.ChatCompletions, azure.UpstreamModel, azure.Provider.Endpoints[0]).ToString());
         var openai = snapshot.Deployments["gpt-4o-mini"];
-        Assert.Equal("https://api.openai.com/v1/embeddings", openai.Provider.UriFor(Tandem.Wire.ApiOperation.Embeddings, openai.UpstreamModel).ToString());
+        Assert.Equal("https://api.openai.com/v1/embeddings", ((Tandem.Providers.OpenAiAdapter)openai.Provider.Adapter).UriFor(Tandem.Wire.ApiOperation.Embeddings, openai.UpstreamModel, openai.Provider.Endpoints[0]).ToString());
     }
 }

@@ -4,6 +4,7 @@ using Tandem.Eval.Running;
 using Tandem.Eval.Suites;
 using Tandem.Eval.Tests.Infrastructure;
 using Tandem.Runtime;
+using Tandem.Upstream;
 using Tandem.Simulator;
 using Xunit;
 

@@ -4,14 +4,14 @@ using Tandem.Configuration;
 using Tandem.Eval.Tests.Infrastructure;
 using Tandem.Quality;
 using Tandem.Runtime;
-using Tandem.Server.Proxy;
 using Tandem.Simulator;
+using Tandem.Upstream;
 using Tandem.Wire;
 using Xunit;
 
 namespace Tandem.Eval.Tests.Server;
 
-/// <summary>The gateway-side escalation step against real simulators over HTTP.</summary>
+/// <summary>Route escalation (Core's <see cref="Escalator"/>) against real simulators over HTTP.</summary>
 public sealed class EscalationTests : IAsyncLifetime
 {
     private const string Config = """
@@ -91,13 +91,16 @@ public sealed class EscalationTests : IAsyncLifetime
         await _strong.DisposeAsync();
     }
 
+    private Task<EscalationResult> EvaluateAsync(string route, byte[] body, byte[] served) =>
+        _snapshot.Routes[route].Escalator!.EvaluateAsync(UpstreamRequest.Parse(ApiOperation.ChatCompletions, body, UpstreamPurpose.Client), served, TestEnv.Ct);
+
     private static byte[] Request(string route, string question, bool stream = false) =>
         Encoding.UTF8.GetBytes($$"""{"model":"{{route}}","stream":{{(stream ? "true" : "false")}},"temperature":0.2,"messages":[{"role":"user","content":"{{question}}"}]}""");
 
     /// <summary>What the proxy would have received from the route's deployment.</summary>
     private async Task<byte[]> ServedAsync(byte[] body)
     {
-        var reply = await DeploymentClient.SendChatAsync(_snapshot.Deployments["llama-8b"], body, TestEnv.Ct);
+        var reply = await _snapshot.Deployments["llama-8b"].Invoker.CompleteChatAsync(body, UpstreamPurpose.Client, TestEnv.Ct);
         Assert.True(reply.IsSuccess, reply.Error);
         return reply.Body;
     }
@@ -108,17 +111,17 @@ public sealed class EscalationTests : IAsyncLifetime
         var body = Request("support", "Can I get a refund?");
         var served = await ServedAsync(body);
 
-        var result = await Escalation.EvaluateAsync(_snapshot, _snapshot.Routes["support"], body, served, TestEnv.Ct);
+        var result = await EvaluateAsync("support", body, served);
 
         Assert.True(result.Escalated, result.Reason);
         Assert.Equal("score 1 < 3", result.Reason);
         Assert.Equal(1, result.Judgement!.Score);
-        Assert.Equal("gpt-4o", result.Deployment);
-        Assert.Equal(200, result.Status);
-        var answer = JsonNode.Parse(result.Body!)!;
+        Assert.Equal("gpt-4o", result.Target!.Name);
+        Assert.Equal(200, result.Reply!.Status);
+        var answer = JsonNode.Parse(result.Reply.Body)!;
         Assert.Equal("Yes: within 30 days of delivery, under our refund policy.", (string?)answer["choices"]![0]!["message"]!["content"]);
-        Assert.Equal("gpt-4o-2024-08-06", result.Facts!.Model);
-        Assert.NotNull(result.Facts.Usage);
+        Assert.Equal("gpt-4o-2024-08-06", result.Reply.Facts.Model);
+        Assert.NotNull(result.Reply.Facts.Usage);
 
         // The stronger deployment got the client's request unchanged except for the model.
         var sent = JsonNode.Parse(_strong.Stats.Recent.Single().Body)!;
@@ -135,11 +138,11 @@ public sealed class EscalationTests : IAsyncLifetime
     public async Task EvaluateAsync_GoodScore_Keeps()
     {
         var body = Request("support", "Where is my parcel?");
-        var result = await Escalation.EvaluateAsync(_snapshot, _snapshot.Routes["support"], body, await ServedAsync(body), TestEnv.Ct);
+        var result = await EvaluateAsync("support", body, await ServedAsync(body));
 
         Assert.False(result.Escalated);
         Assert.Equal("score 4 >= 3", result.Reason);
-        Assert.Null(result.Body);
+        Assert.Null(result.Reply);
         Assert.Empty(_strong.Stats.Recent);
     }
 
@@ -149,16 +152,16 @@ public sealed class EscalationTests : IAsyncLifetime
         var body = Request("support", "Do you ship abroad?");
         var served = await ServedAsync(body);
 
-        var kept = await Escalation.EvaluateAsync(_snapshot, _snapshot.Routes["support"], body, served, TestEnv.Ct);
+        var kept = await EvaluateAsync("support", body, served);
         Assert.False(kept.Escalated);
         Assert.Equal("judge verdict unparseable: keep", kept.Reason);
         Assert.Equal(JudgeOutcome.Unparseable, kept.Judgement!.Outcome);
 
         var lenient = Request("support-lenient", "Do you ship abroad?");
-        var escalated = await Escalation.EvaluateAsync(_snapshot, _snapshot.Routes["support-lenient"], lenient, served, TestEnv.Ct);
+        var escalated = await EvaluateAsync("support-lenient", lenient, served);
         Assert.True(escalated.Escalated);
         Assert.Equal("judge verdict unparseable: escalate", escalated.Reason);
-        Assert.Equal("gpt-4o", escalated.Deployment);
+        Assert.Equal("gpt-4o", escalated.Target!.Name);
     }
 
     [Fact]
@@ -167,10 +170,10 @@ public sealed class EscalationTests : IAsyncLifetime
         _strong.Options.Faults = [new Fault(FaultKind.Status503, 1)];
         var body = Request("support", "Can I get a refund?");
 
-        var result = await Escalation.EvaluateAsync(_snapshot, _snapshot.Routes["support"], body, await ServedAsync(body), TestEnv.Ct);
+        var result = await EvaluateAsync("support", body, await ServedAsync(body));
 
         Assert.False(result.Escalated);
-        Assert.StartsWith("score 1 < 3; 'gpt-4o' failed (HTTP 503", result.Reason, StringComparison.Ordinal);
+        Assert.Equal("score 1 < 3; 'gpt-4o' failed (503): keep", result.Reason);
     }
 
     [Fact]
@@ -178,7 +181,7 @@ public sealed class EscalationTests : IAsyncLifetime
     {
         var body = Request("support", "Can I get a refund?", stream: true);
 
-        var result = await Escalation.EvaluateAsync(_snapshot, _snapshot.Routes["support"], body, "{}"u8.ToArray(), TestEnv.Ct);
+        var result = await EvaluateAsync("support", body, "{}"u8.ToArray());
 
         Assert.False(result.Escalated);
         Assert.Empty(_judge.Stats.Recent);
@@ -187,13 +190,14 @@ public sealed class EscalationTests : IAsyncLifetime
     [Fact]
     public void AppliesTo_OnlyNonStreamingChatOnEscalatingRoutes()
     {
-        var chat = ApiRequest.Parse(Request("support", "q"), ApiOperation.ChatCompletions, out _);
-        var stream = ApiRequest.Parse(Request("support", "q", stream: true), ApiOperation.ChatCompletions, out _);
+        var chat = ApiRequest.Parse(Request("support", "q"), ApiOperation.ChatCompletions, out _)!;
+        var stream = ApiRequest.Parse(Request("support", "q", stream: true), ApiOperation.ChatCompletions, out _)!;
 
-        Assert.True(Escalation.AppliesTo(_snapshot.Routes["support"], ApiOperation.ChatCompletions, chat));
-        Assert.False(Escalation.AppliesTo(_snapshot.Routes["support"], ApiOperation.ChatCompletions, stream));
-        Assert.False(Escalation.AppliesTo(_snapshot.Routes["plain"], ApiOperation.ChatCompletions, chat));
-        Assert.False(Escalation.AppliesTo(null, ApiOperation.ChatCompletions, chat));
+        Assert.True(Escalator.AppliesTo(ApiOperation.ChatCompletions, chat));
+        Assert.False(Escalator.AppliesTo(ApiOperation.ChatCompletions, stream));
+        Assert.False(Escalator.AppliesTo(ApiOperation.Completions, chat));
+        Assert.NotNull(_snapshot.Routes["support"].Escalator);
+        Assert.Null(_snapshot.Routes["plain"].Escalator);
     }
 
     [Fact]

@@ -2,23 +2,26 @@ using System.Net;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Tandem.Configuration;
-using Tandem.Wire;
+using Tandem.Providers;
+using Tandem.Runtime;
 
-namespace Tandem.Runtime;
+namespace Tandem.Upstream;
 
 /// <summary>
-/// A provider ready to be called: a pooled <see cref="SocketsHttpHandler"/>, its credential header, extra headers,
+/// A provider ready to be called: its protocol adapter, a pooled <see cref="SocketsHttpHandler"/>, its replicas,
 /// timeouts and a concurrency limiter. Reused across configuration reloads while its settings are unchanged.
 /// </summary>
 public sealed class ProviderRuntime : IDisposable
 {
-    private readonly KeyValuePair<string, string>[] _headers;
+    private readonly RandomSource _random;
 
-    internal ProviderRuntime(ProviderConfig config)
+    internal ProviderRuntime(ProviderConfig config, ProviderAdapters adapters, RandomSource random)
     {
+        _random = random;
         Config = config;
         Name = config.Name;
-        IsAzure = config.Type == ProviderTypes.AzureOpenAI;
+        Credential = config.ApiKeyEnv is not null && Environment.GetEnvironmentVariable(config.ApiKeyEnv) is { Length: > 0 } secret ? secret : null;
+        Adapter = adapters.Create(new ProviderAdapterContext(config, Credential));
         BaseUrl = config.BaseUrl.TrimEnd('/');
         Endpoints = (config.Endpoints.Count > 0 ? config.Endpoints : [config.BaseUrl]).Select(u => new UpstreamEndpoint(u)).ToArray();
         PowerOfTwo = config.Balance == "p2c";
@@ -31,15 +34,6 @@ public sealed class ProviderRuntime : IDisposable
         ConnectTimeout = connect;
         FirstByteTimeout = firstByte;
         TotalTimeout = total;
-
-        var headers = new List<KeyValuePair<string, string>>();
-        if (config.ApiKeyEnv is not null && Environment.GetEnvironmentVariable(config.ApiKeyEnv) is { Length: > 0 } secret)
-        {
-            headers.Add(IsAzure ? new("api-key", secret) : new("Authorization", "Bearer " + secret));
-        }
-
-        headers.AddRange(config.Headers);
-        _headers = [.. headers];
 
         // Pooled connections; no proxy, redirects, cookies or decompression: a gateway relays bytes as they are.
         var handler = new SocketsHttpHandler
@@ -69,8 +63,11 @@ public sealed class ProviderRuntime : IDisposable
     /// <summary>The provider's name.</summary>
     public string Name { get; }
 
-    /// <summary>Whether this is Azure OpenAI (deployment URLs, api-key header).</summary>
-    public bool IsAzure { get; }
+    /// <summary>Speaks the provider's protocol.</summary>
+    public IProviderAdapter Adapter { get; }
+
+    /// <summary>The credential read from <c>api_key_env</c> (never logged; scrubbed from upstream text).</summary>
+    internal string? Credential { get; }
 
     /// <summary>The base URL without a trailing slash.</summary>
     public string BaseUrl { get; }
@@ -94,8 +91,8 @@ public sealed class ProviderRuntime : IDisposable
 
         if (PowerOfTwo)
         {
-            var a = endpoints[Random.Shared.Next(endpoints.Count)];
-            var b = endpoints[Random.Shared.Next(endpoints.Count)];
+            var a = endpoints[_random.Next(endpoints.Count)];
+            var b = endpoints[_random.Next(endpoints.Count)];
             var aOk = a.IsAvailable(now);
             var bOk = b.IsAvailable(now);
             if (aOk != bOk)
@@ -111,7 +108,7 @@ public sealed class ProviderRuntime : IDisposable
 
         UpstreamEndpoint? best = null;
         UpstreamEndpoint? fallback = null;
-        var start = Random.Shared.Next(endpoints.Count);
+        var start = _random.Next(endpoints.Count);
         for (var i = 0; i < endpoints.Count; i++)
         {
             var e = endpoints[(start + i) % endpoints.Count];
@@ -149,48 +146,6 @@ public sealed class ProviderRuntime : IDisposable
 
     internal string ConfigFingerprint { get; }
 
-    /// <summary>Builds the upstream URL for an operation on a deployment, on the first replica.</summary>
-    public Uri UriFor(ApiOperation operation, string upstreamModel) => UriFor(operation, upstreamModel, Endpoints[0]);
-
-    /// <summary>Builds the upstream URL for an operation on a deployment, on one replica.</summary>
-    public Uri UriFor(ApiOperation operation, string upstreamModel, UpstreamEndpoint endpoint)
-    {
-        ArgumentNullException.ThrowIfNull(endpoint);
-        if (!IsAzure)
-        {
-            return operation switch
-            {
-                ApiOperation.ChatCompletions => endpoint.ChatUri,
-                ApiOperation.Completions => endpoint.CompletionsUri,
-                _ => endpoint.EmbeddingsUri,
-            };
-        }
-
-        var baseUrl = endpoint.BaseUrl;
-        var suffix = operation switch
-        {
-            ApiOperation.ChatCompletions => "chat/completions",
-            ApiOperation.Completions => "completions",
-            _ => "embeddings",
-        };
-        if (IsAzure)
-        {
-            return new Uri($"{baseUrl}/openai/deployments/{Uri.EscapeDataString(upstreamModel)}/{suffix}?api-version={Uri.EscapeDataString(Config.ApiVersion ?? "")}");
-        }
-
-        return new Uri($"{baseUrl}/{suffix}");
-    }
-
-    /// <summary>Adds the credential and configured headers to an upstream request.</summary>
-    public void ApplyHeaders(HttpRequestMessage request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        foreach (var (name, value) in _headers)
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-    }
-
     private readonly CancellationTokenSource _stopping = new();
     private int _healthStarted;
 
@@ -216,8 +171,7 @@ public sealed class ProviderRuntime : IDisposable
             cts.CancelAfter(timeout);
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(e.BaseUrl + "/" + hc.Path.TrimStart('/')));
-                ApplyHeaders(request);
+                using var request = Adapter.CreateHealthCheck(e, hc.Path);
                 using var response = await Invoker.SendAsync(request, cts.Token).ConfigureAwait(false);
                 e.HealthCheckPassing = response.IsSuccessStatusCode;
             }

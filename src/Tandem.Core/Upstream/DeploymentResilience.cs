@@ -4,70 +4,7 @@ using Polly.CircuitBreaker;
 using Polly.Retry;
 using Tandem.Configuration;
 
-namespace Tandem.Runtime;
-
-/// <summary>
-/// The outcome of one try of one deployment up to its response headers. Never an exception for an upstream
-/// failure: connect errors and timeouts are values (<see cref="Error"/>), so Polly's strategies and the fallback
-/// chain decide from results without exceptions on the hot path.
-/// </summary>
-public sealed class UpstreamCall : IDisposable
-{
-    private UpstreamEndpoint? _endpoint;
-
-    internal UpstreamCall(UpstreamEndpoint endpoint, CancellationTokenSource cts)
-    {
-        _endpoint = endpoint;
-        endpoint.Enter();
-        Cancellation = cts;
-    }
-
-    /// <summary>The replica called.</summary>
-    public UpstreamEndpoint Endpoint => _endpoint!;
-
-    /// <summary>Cancels the rest of the exchange (client abort, timeouts).</summary>
-    public CancellationTokenSource Cancellation { get; }
-
-    /// <summary>The response, when headers arrived.</summary>
-    public HttpResponseMessage? Response { get; set; }
-
-    /// <summary>HTTP status, 0 when no response.</summary>
-    public int Status => Response is null ? 0 : (int)Response.StatusCode;
-
-    /// <summary><c>connect</c> or <c>timeout</c> when no response came.</summary>
-    public string? Error { get; set; }
-
-    /// <summary>The upstream's Retry-After, when it sent one.</summary>
-    public TimeSpan? RetryAfter
-    {
-        get
-        {
-            var ra = Response?.Headers.RetryAfter;
-            if (ra is null)
-            {
-                return null;
-            }
-
-            if (ra.Delta is { } delta)
-            {
-                return delta;
-            }
-
-            return ra.Date is { } date ? date - DateTimeOffset.UtcNow : null;
-        }
-    }
-
-    /// <summary>A failure that another try (or deployment) may fix: no response, 5xx, 429.</summary>
-    public bool IsTransientFailure => Error is not null || Status >= 500 || Status == 429;
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        Response?.Dispose();
-        Cancellation.Dispose();
-        Interlocked.Exchange(ref _endpoint, null)?.Leave();
-    }
-}
+namespace Tandem.Upstream;
 
 /// <summary>
 /// Retries and circuit breaker of one deployment, as a Polly v8 pipeline over <see cref="UpstreamCall"/>:
@@ -89,6 +26,7 @@ public sealed class DeploymentResilience
         ConfigLoader.TryParseDuration(config.Breaker.Window, out var window);
         ConfigLoader.TryParseDuration(config.Breaker.BreakFor, out var breakFor);
         MaxRetryAfter = maxRetryAfter;
+        BreakDuration = breakFor < TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : breakFor;
 
         var builder = new ResiliencePipelineBuilder<UpstreamCall> { TimeProvider = time, Name = deployment };
         if (config.Retries > 0)
@@ -99,8 +37,8 @@ public sealed class DeploymentResilience
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = backoff,
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { } call && call.IsTransientFailure
-                    && !(call.Status == 429 && call.RetryAfter > maxRetryAfter)),
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { } call && FailureClassifier.IsTransient(call)
+                    && !(call.RetryAfter > maxRetryAfter)),
                 DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter is { } ra && ra > TimeSpan.Zero ? (TimeSpan?)ra : null),
                 OnRetry = args =>
                 {
@@ -119,7 +57,7 @@ public sealed class DeploymentResilience
                 SamplingDuration = window < TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : window,
                 BreakDuration = breakFor < TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : breakFor,
                 // Rate limiting is not ill health: 429s go to the next deployment but do not open the breaker.
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { } call && (call.Error is not null || call.Status >= 500)),
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { } call && FailureClassifier.CountsAgainstBreaker(call)),
                 StateProvider = _state,
                 ManualControl = _control,
             });
@@ -132,7 +70,10 @@ public sealed class DeploymentResilience
     public string Deployment { get; }
 
     /// <summary>The pipeline to execute each try through.</summary>
-    public ResiliencePipeline<UpstreamCall> Pipeline { get; }
+    internal ResiliencePipeline<UpstreamCall> Pipeline { get; }
+
+    /// <summary>How long an opened breaker stays open before a probe.</summary>
+    public TimeSpan BreakDuration { get; }
 
     /// <summary>Longest Retry-After that is waited out on this deployment.</summary>
     public TimeSpan MaxRetryAfter { get; }

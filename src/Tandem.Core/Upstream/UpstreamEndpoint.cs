@@ -1,4 +1,4 @@
-namespace Tandem.Runtime;
+namespace Tandem.Upstream;
 
 /// <summary>One replica of a provider: its base URL, requests in flight, and health.</summary>
 public sealed class UpstreamEndpoint

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tandem.Providers;
+
+namespace Tandem.Runtime;
+
+/// <summary>
+/// What a snapshot's runtime objects are built with: the clock, loggers, the provider types it can speak and the
+/// source of random choices. The gateway and the in-process client pass their own; tests pass fakes.
+/// </summary>
+public sealed record RuntimeServices
+{
+    /// <summary>Defaults: the system clock, no logging, the built-in provider types, an unseeded random source.</summary>
+    public static RuntimeServices Default { get; } = new();
+
+    /// <summary>The clock (breakers, ejection, Retry-After dates, health checks).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Loggers.</summary>
+    public ILoggerFactory Logging { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>The provider types the snapshot can speak.</summary>
+    public ProviderAdapters Adapters { get; init; } = ProviderAdapters.BuiltIn;
+
+    /// <summary>The source of sampled decisions.</summary>
+    public RandomSource Random { get; init; } = RandomSource.Shared;
+}
