@@ -169,6 +169,19 @@ public sealed class SimulatorServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext ctx, Operation operation, string? azureDeployment)
     {
+        Stats.Enter();
+        try
+        {
+            await HandleCoreAsync(ctx, operation, azureDeployment).ConfigureAwait(false);
+        }
+        finally
+        {
+            Stats.Leave();
+        }
+    }
+
+    private async Task HandleCoreAsync(HttpContext ctx, Operation operation, string? azureDeployment)
+    {
         var aborted = ctx.RequestAborted;
         byte[] body;
         try

@@ -13,6 +13,8 @@ public sealed class SimulatorStats
     private long _completed;
     private long _cancelled;
     private long _faults;
+    private int _inFlight;
+    private int _maxInFlight;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Requests received.</summary>
@@ -26,6 +28,12 @@ public sealed class SimulatorStats
 
     /// <summary>Requests that got an injected fault.</summary>
     public long Faults => Interlocked.Read(ref _faults);
+
+    /// <summary>Requests being handled now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>The most requests handled at once since start (or <see cref="Reset"/>).</summary>
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
     /// <summary>The most recent requests, oldest first (kept only when recording is on).</summary>
     public IReadOnlyList<ReceivedRequest> Recent => [.. _recent];
@@ -41,6 +49,21 @@ public sealed class SimulatorStats
             }
         }
 
+        Signal();
+    }
+
+    internal void Enter()
+    {
+        var now = Interlocked.Increment(ref _inFlight);
+        int max;
+        while (now > (max = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, now, max) != max)
+        {
+        }
+    }
+
+    internal void Leave()
+    {
+        Interlocked.Decrement(ref _inFlight);
         Signal();
     }
 
@@ -69,6 +92,7 @@ public sealed class SimulatorStats
         Interlocked.Exchange(ref _completed, 0);
         Interlocked.Exchange(ref _cancelled, 0);
         Interlocked.Exchange(ref _faults, 0);
+        Interlocked.Exchange(ref _maxInFlight, Volatile.Read(ref _inFlight));
         _recent.Clear();
         Signal();
     }

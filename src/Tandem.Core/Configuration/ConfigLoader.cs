@@ -24,7 +24,7 @@ public sealed class ConfigException : Exception
 public static class ConfigLoader
 {
     /// <summary>Loads and validates a file. Throws <see cref="ConfigException"/> listing every error.</summary>
-    public static TandemConfig LoadFile(string path)
+    public static TandemConfig LoadFile(string path, IReadOnlyCollection<string>? providerTypes = null)
     {
         string text;
         try
@@ -36,11 +36,11 @@ public static class ConfigLoader
             throw new ConfigException([$"{path}: cannot read: {e.Message}"]);
         }
 
-        return Parse(text);
+        return Parse(text, providerTypes);
     }
 
     /// <summary>Parses and validates configuration text.</summary>
-    public static TandemConfig Parse(string text)
+    public static TandemConfig Parse(string text, IReadOnlyCollection<string>? providerTypes = null)
     {
         JsonNode? tree;
         try
@@ -70,7 +70,7 @@ public static class ConfigLoader
         }
 
         config ??= new TandemConfig();
-        var errors = ConfigValidator.Validate(config);
+        var errors = ConfigValidator.Validate(config, providerTypes);
         if (errors.Count > 0)
         {
             throw new ConfigException(errors);

@@ -6,7 +6,9 @@ namespace Tandem.Configuration;
 public static partial class ConfigValidator
 {
     /// <summary>Returns every problem found; an empty list means the configuration is usable.</summary>
-    public static IReadOnlyList<string> Validate(TandemConfig config)
+    /// <param name="config">The configuration.</param>
+    /// <param name="providerTypes">The provider types the gateway can speak; null: the built-in ones.</param>
+    public static IReadOnlyList<string> Validate(TandemConfig config, IReadOnlyCollection<string>? providerTypes = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var errors = new List<string>();
@@ -17,7 +19,7 @@ public static partial class ConfigValidator
         }
 
         ValidateAuth(config, errors);
-        var providers = ValidateProviders(config, errors);
+        var providers = ValidateProviders(config, errors, providerTypes ?? ProviderTypes.BuiltIn);
         var deployments = ValidateDeployments(config, providers, errors);
         ValidateRoutes(config, deployments, errors);
         ValidateStorage(config.Storage, errors);
@@ -192,7 +194,7 @@ public static partial class ConfigValidator
         }
     }
 
-    private static HashSet<string> ValidateProviders(TandemConfig config, List<string> errors)
+    private static HashSet<string> ValidateProviders(TandemConfig config, List<string> errors, IReadOnlyCollection<string> providerTypes)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < config.Providers.Count; i++)
@@ -208,9 +210,9 @@ public static partial class ConfigValidator
                 errors.Add($"{path}.name: duplicate provider '{p.Name}'");
             }
 
-            if (p.Type is not (ProviderTypes.OpenAI or ProviderTypes.AzureOpenAI))
+            if (!providerTypes.Contains(p.Type))
             {
-                errors.Add($"{path}.type: unknown provider type '{p.Type}' (expected '{ProviderTypes.OpenAI}' or '{ProviderTypes.AzureOpenAI}')");
+                errors.Add($"{path}.type: unknown provider type '{p.Type}' (expected {string.Join(" or ", providerTypes.Order(StringComparer.Ordinal).Select(t => $"'{t}'"))})");
             }
 
             if (p.Endpoints.Count == 0 || !string.IsNullOrEmpty(p.BaseUrl))

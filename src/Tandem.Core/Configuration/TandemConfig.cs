@@ -193,6 +193,9 @@ public static class ProviderTypes
 
     /// <summary>Azure OpenAI: api-key header, deployment URL, api-version.</summary>
     public const string AzureOpenAI = "azure-openai";
+
+    /// <summary>The types every gateway speaks.</summary>
+    public static IReadOnlyCollection<string> BuiltIn { get; } = [OpenAI, AzureOpenAI];
 }
 
 /// <summary>One pinned model on one provider.</summary>

@@ -22,6 +22,12 @@ public sealed record RuntimeServices
     /// <summary>The provider types the snapshot can speak.</summary>
     public ProviderAdapters Adapters { get; init; } = ProviderAdapters.BuiltIn;
 
+    /// <summary>
+    /// Builds the HTTP handler of a provider; null builds the pooled <see cref="SocketsHttpHandler"/> a gateway uses.
+    /// For tests that exercise the seam without sockets, and for hosts that bring their own handler (a proxy, mTLS).
+    /// </summary>
+    public Func<Configuration.ProviderConfig, HttpMessageHandler>? HttpHandler { get; init; }
+
     /// <summary>The source of sampled decisions.</summary>
     public RandomSource Random { get; init; } = RandomSource.Shared;
 }

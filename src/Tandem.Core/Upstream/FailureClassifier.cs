@@ -61,14 +61,16 @@ internal static class FailureClassifier
 
         var relayed = call.Response is { } response ? RelayedHeaders.From(response.Headers) : [];
         var message = call.ProviderError.Message is { } m ? secrets.Scrub(m) : null;
-        var body = call.ErrorBody is { Length: > 0 } b ? secrets.Scrub(b) : null;
+        // Only an OpenAI-shaped error body is relayed as is; a translating adapter's provider speaks another shape,
+        // and its client gets an OpenAI error built from the message instead.
+        var body = call.ErrorBody is { Length: > 0 } b && Wire.OpenAiError.MessageOf(b) is not null ? secrets.Scrub(b) : null;
         var code = status.ToString(CultureInfo.InvariantCulture);
         if (status == 429)
         {
             return new UpstreamFailure(deployment, FailureKind.RateLimited, 429, "rate_limit_exceeded", $"Deployment '{deployment}' is rate limited; retry later.")
             {
                 UpstreamStatus = status,
-                Body = message is not null ? body : null,
+                Body = body,
                 RetryAfter = call.RetryAfter,
                 Headers = relayed,
             };

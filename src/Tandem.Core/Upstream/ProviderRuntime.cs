@@ -15,7 +15,7 @@ public sealed class ProviderRuntime : IDisposable
 {
     private readonly RandomSource _random;
 
-    internal ProviderRuntime(ProviderConfig config, ProviderAdapters adapters, RandomSource random)
+    internal ProviderRuntime(ProviderConfig config, ProviderAdapters adapters, RandomSource random, Func<ProviderConfig, HttpMessageHandler>? handlerFactory = null)
     {
         _random = random;
         Config = config;
@@ -35,20 +35,7 @@ public sealed class ProviderRuntime : IDisposable
         FirstByteTimeout = firstByte;
         TotalTimeout = total;
 
-        // Pooled connections; no proxy, redirects, cookies or decompression: a gateway relays bytes as they are.
-        var handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            ConnectTimeout = connect,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-            EnableMultipleHttp2Connections = true,
-            MaxConnectionsPerServer = int.MaxValue,
-        };
-        Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        Invoker = new HttpMessageInvoker(handlerFactory?.Invoke(config) ?? PooledHandler(connect), disposeHandler: true);
         Limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
             PermitLimit = config.MaxConcurrency,
@@ -210,6 +197,20 @@ public sealed class ProviderRuntime : IDisposable
         Invoker.Dispose();
         Limiter.Dispose();
     }
+
+    /// <summary>Pooled connections; no proxy, redirects, cookies or decompression: a gateway relays bytes as they are.</summary>
+    private static SocketsHttpHandler PooledHandler(TimeSpan connect) => new()
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        ConnectTimeout = connect,
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+        EnableMultipleHttp2Connections = true,
+        MaxConnectionsPerServer = int.MaxValue,
+    };
 
     private static string Fingerprint(ProviderConfig config)
     {

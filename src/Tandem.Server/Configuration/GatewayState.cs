@@ -37,7 +37,7 @@ public sealed class GatewayState : IDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _services = (services ?? RuntimeServices.Default) with { Time = _time };
-        var config = ConfigLoader.LoadFile(Path);
+        var config = ConfigLoader.LoadFile(Path, _services.Adapters.Types);
         _current = GatewaySnapshot.Build(config, null, _services);
         LoadedAt = _time.GetUtcNow();
         Log.ConfigLoaded(_logger, Path, _current.Version, config.Providers.Count, config.Deployments.Count, config.Routes.Count);
@@ -84,7 +84,7 @@ public sealed class GatewayState : IDisposable
             var previous = _current;
             try
             {
-                var config = ConfigLoader.LoadFile(Path);
+                var config = ConfigLoader.LoadFile(Path, _services.Adapters.Types);
                 var next = GatewaySnapshot.Build(config, previous);
                 _current = next;
                 LoadedAt = _time.GetUtcNow();

@@ -16,14 +16,14 @@ public sealed class TestGateway : IAsyncDisposable
     public const string Key = "sk-test-key-123456";
 
     private readonly string _dir;
-    private readonly List<SimulatorServer> _simulators;
+    private readonly IReadOnlyList<string> _upstreams;
 
-    private TestGateway(GatewayApp app, string dir, string configPath, List<SimulatorServer> simulators, TestLoggerProvider logs)
+    private TestGateway(GatewayApp app, string dir, string configPath, IReadOnlyList<string> upstreams, TestLoggerProvider logs)
     {
+        _upstreams = upstreams;
         App = app;
         _dir = dir;
         ConfigPath = configPath;
-        _simulators = simulators;
         Logs = logs;
         Http = new HttpClient { BaseAddress = app.BaseAddress };
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
@@ -41,22 +41,32 @@ public sealed class TestGateway : IAsyncDisposable
     public Uri V1 => new(App.BaseAddress, "v1");
 
     /// <summary>Starts a gateway; <paramref name="configYaml"/> may use {sim0}, {sim1}… for the simulators' /v1 URLs.</summary>
-    public static async Task<TestGateway> StartAsync(string configYaml, params SimulatorServer[] simulators)
+    public static Task<TestGateway> StartAsync(string configYaml, params SimulatorServer[] simulators) =>
+        StartAsync(configYaml, static o => o, [.. simulators.Select(s => s.V1.ToString())]);
+
+    /// <summary>
+    /// Starts a gateway with extra options (provider adapters, a seeded random source…); {sim0}, {sim1}… stand for
+    /// <paramref name="upstreams"/>, base URLs of any upstream servers.
+    /// </summary>
+    public static async Task<TestGateway> StartAsync(string configYaml, Func<GatewayAppOptions, GatewayAppOptions> configure, IReadOnlyList<string> upstreams)
     {
         var dir = Directory.CreateTempSubdirectory("tandem-test-").FullName;
         var path = Path.Combine(dir, "tandem.yaml");
-        await File.WriteAllTextAsync(path, Expand(configYaml, simulators));
+        await File.WriteAllTextAsync(path, Expand(configYaml, upstreams));
         var logs = new TestLoggerProvider();
-        var app = GatewayApp.Create(new GatewayAppOptions { ConfigPath = path, Urls = "http://127.0.0.1:0", LoggerProvider = logs, MinimumLogLevel = LogLevel.Debug });
+        var app = GatewayApp.Create(configure(new GatewayAppOptions { ConfigPath = path, Urls = "http://127.0.0.1:0", LoggerProvider = logs, MinimumLogLevel = LogLevel.Debug }));
         await app.StartAsync();
-        return new TestGateway(app, dir, path, [.. simulators], logs);
+        return new TestGateway(app, dir, path, upstreams, logs);
     }
 
-    public static string Expand(string yaml, IReadOnlyList<SimulatorServer> simulators)
+    public static string Expand(string yaml, IReadOnlyList<SimulatorServer> simulators) =>
+        Expand(yaml, [.. simulators.Select(s => s.V1.ToString())]);
+
+    public static string Expand(string yaml, IReadOnlyList<string> upstreams)
     {
-        for (var i = 0; i < simulators.Count; i++)
+        for (var i = 0; i < upstreams.Count; i++)
         {
-            yaml = yaml.Replace("{sim" + i + "}", simulators[i].V1.ToString().TrimEnd('/'), StringComparison.Ordinal);
+            yaml = yaml.Replace("{sim" + i + "}", upstreams[i].TrimEnd('/'), StringComparison.Ordinal);
         }
 
         return yaml;
@@ -73,7 +83,7 @@ public sealed class TestGateway : IAsyncDisposable
     public async Task<Configuration.GatewayStateOutcome> RewriteConfigAsync(string configYaml)
     {
         var next = App.State.NextReloadAsync();
-        await File.WriteAllTextAsync(ConfigPath, Expand(configYaml, _simulators));
+        await File.WriteAllTextAsync(ConfigPath, Expand(configYaml, _upstreams));
         var outcome = await next.WaitAsync(TimeSpan.FromSeconds(20));
         return new Configuration.GatewayStateOutcome(outcome.Succeeded, outcome.Version, outcome.Errors);
     }
