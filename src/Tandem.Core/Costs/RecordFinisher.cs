@@ -102,9 +102,10 @@ public sealed class RecordFinisher
         return false;
     }
 
-    private static string? Prepare(string? text, string capture)
+    /// <summary>Content as a route with <paramref name="capture"/> keeps it: nothing, masked, or whole (long text cut with a marker).</summary>
+    internal static string? Prepare(string? text, string capture)
     {
-        if (text is null)
+        if (text is null || capture == CaptureModes.Off)
         {
             return null;
         }

@@ -1,66 +1,11 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Tandem.Configuration;
 using Tandem.Routing;
 using Tandem.Runtime;
-using Tandem.Upstream;
-using Tandem.Wire;
+using Tandem.Telemetry;
 
 namespace Tandem.Migration;
-
-/// <summary>What a migration asks of one request: the adjusted plan, and the deployment to shadow (if sampled).</summary>
-/// <param name="Plan">The plan to serve with.</param>
-/// <param name="Shadow">The deployment to call beside the served one, or null.</param>
-/// <param name="Served">Which side the plan serves with: <c>incumbent</c> or <c>candidate</c>.</param>
-/// <param name="Stage">The stage label when the decision was made.</param>
-public sealed record MigrationDecision(RoutePlan Plan, DeploymentRuntime? Shadow, string Served, string Stage);
-
-/// <summary>A served answer handed to the shadow worker.</summary>
-public sealed record ShadowJob
-{
-    /// <summary>The route.</summary>
-    public required string Route { get; init; }
-
-    /// <summary>The client's request id.</summary>
-    public required string RequestId { get; init; }
-
-    /// <summary>A copy of the client's body.</summary>
-    public required byte[] Body { get; init; }
-
-    /// <summary>The operation.</summary>
-    public ApiOperation Operation { get; init; }
-
-    /// <summary>The deployment to shadow; null when the served request already tells the other side's outcome (it failed and fell back).</summary>
-    public DeploymentRuntime? Shadow { get; init; }
-
-    /// <summary>The other side's error when <see cref="Shadow"/> is null.</summary>
-    public string? OtherError { get; init; }
-
-    /// <summary><c>incumbent</c> or <c>candidate</c>: the side that served the client.</summary>
-    public required string ServedBy { get; init; }
-
-    /// <summary>The served answer's text; null when the served side failed.</summary>
-    public string? ServedAnswer { get; init; }
-
-    /// <summary>The served side's error code.</summary>
-    public string? ServedError { get; init; }
-
-    /// <summary>The served side's upstream latency.</summary>
-    public double ServedLatencyMs { get; init; }
-
-    /// <summary>The stage label.</summary>
-    public required string Stage { get; init; }
-
-    /// <summary>The served side's token usage, when reported.</summary>
-    public TokenUsage? ServedUsage { get; init; }
-}
 
 /// <summary>
 /// Runs migrations: adjusts each request's plan to the route's stage, calls the other deployment beside the
@@ -70,20 +15,14 @@ public sealed record ShadowJob
 /// </summary>
 public sealed partial class MigrationCoordinator : IAsyncDisposable
 {
-    private const int Buckets = 10_000;
     private readonly IMigrationStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Func<GatewaySnapshot> _snapshot;
     private readonly ConcurrentDictionary<string, MigrationState> _states = new(StringComparer.Ordinal);
-    private readonly Channel<ShadowJob> _queue;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly List<Task> _workers = [];
-    private readonly ConcurrentDictionary<string, (string? Model, string? Fingerprint)> _identities = new(StringComparer.Ordinal);
-    private long _dropped;
-    private long _inFlight;
-    private long _completed;
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ShadowRunner _shadows;
+    private readonly DriftWatch _drift;
+    private bool _hasMigrations;
 
     /// <summary>Creates a coordinator; call <see cref="StartAsync"/> before use.</summary>
     public MigrationCoordinator(IMigrationStore store, Func<GatewaySnapshot> snapshot, ILogger logger, TimeProvider? time = null, int queueCapacity = 1000, int workers = 4)
@@ -92,26 +31,21 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
         _snapshot = snapshot;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _queue = Channel.CreateBounded<ShadowJob>(new BoundedChannelOptions(queueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = false });
-        for (var i = 0; i < Math.Max(1, workers); i++)
-        {
-            _workers.Add(Task.Run(() => ShadowWorkerAsync(_stopping.Token)));
-        }
+        _shadows = new ShadowRunner(store, snapshot, MigrationOf, logger, _time, queueCapacity, workers);
+        _drift = new DriftWatch(store, logger, _time);
     }
 
     /// <summary>Shadow calls dropped because the queue was full.</summary>
-    public long DroppedShadows => Interlocked.Read(ref _dropped);
+    public long DroppedShadows => _shadows.Dropped;
 
     /// <summary>Shadow calls finished (sample stored).</summary>
-    public long CompletedShadows => Interlocked.Read(ref _completed);
+    public long CompletedShadows => _shadows.Completed;
 
     /// <summary>Current states by route.</summary>
     public IReadOnlyDictionary<string, MigrationState> States => _states;
 
     /// <summary>Whether any route has a migration (read on every request, so a plain flag).</summary>
     public bool HasMigrations => Volatile.Read(ref _hasMigrations);
-
-    private bool _hasMigrations;
 
     /// <summary>Loads stored states and creates those the configuration declares; resumes where they were.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -167,198 +101,24 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
     public MigrationDecision? Apply(RouteRuntime route, RequestView request, RoutePlan plan)
     {
         ArgumentNullException.ThrowIfNull(route);
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(plan);
-        if (!_states.TryGetValue(route.Name, out var state) || plan.Restricted)
+        if (!_states.TryGetValue(route.Name, out var state))
         {
-            // A rule that bounds where the request may go (e.g. personal data on-prem only) is never overridden,
-            // and such requests are not shadowed either.
             return null;
         }
 
         var snapshot = _snapshot();
-        if (!snapshot.Deployments.TryGetValue(state.Incumbent, out var incumbent) || !snapshot.Deployments.TryGetValue(state.Candidate, out var candidate))
-        {
-            return null;
-        }
-
-        var settings = SettingsFor(route, state);
-        var stage = state.Describe(settings.CanarySteps);
-        var sampled = settings.ShadowRate >= 1 || Random.Shared.NextDouble() < settings.ShadowRate;
-        var rest = plan.Chain.Where(d => d != incumbent && d != candidate).ToList();
-        switch (state.Stage)
-        {
-            case MigrationStage.Shadow:
-                return new MigrationDecision(
-                    new RoutePlan([incumbent, .. rest], plan.Reason + $"; migration shadow: {candidate.Name} called beside") { Restricted = false },
-                    sampled ? candidate : null, "incumbent", stage);
-            case MigrationStage.Canary:
-                var percent = settings.CanarySteps[Math.Min(state.CanaryStep, settings.CanarySteps.Count - 1)];
-                var key = request.User ?? request.Header("x-tandem-user");
-                var bucket = key is null ? Random.Shared.Next(Buckets) : (int)(RoutePolicy.Hash(route.Name + "\u0001migration", key) % Buckets);
-                var toCandidate = bucket < percent / 100.0 * Buckets;
-                var why = $"; migration {stage} (bucket {bucket.ToString(CultureInfo.InvariantCulture)}) -> {(toCandidate ? candidate.Name : incumbent.Name)}";
-                return toCandidate
-                    ? new MigrationDecision(new RoutePlan([candidate, incumbent, .. rest], plan.Reason + why), sampled ? incumbent : null, "candidate", stage)
-                    : new MigrationDecision(new RoutePlan([incumbent, .. rest], plan.Reason + why), sampled ? candidate : null, "incumbent", stage);
-            case MigrationStage.Cutover:
-                return new MigrationDecision(new RoutePlan([candidate, incumbent, .. rest], plan.Reason + $"; migration cutover -> {candidate.Name}, fallback {incumbent.Name}"),
-                    sampled ? incumbent : null, "candidate", stage);
-            case MigrationStage.Full:
-                return new MigrationDecision(new RoutePlan([candidate, .. rest], plan.Reason + $"; migration full: pinned {candidate.Name}"), null, "candidate", stage);
-            default:
-                return new MigrationDecision(new RoutePlan([incumbent, .. rest], plan.Reason + "; migration rolled back"), null, "incumbent", stage);
-        }
+        return MigrationPlanner.Apply(state, SettingsFor(route, state), route, request, plan, snapshot.Deployments, snapshot.Services.Random);
     }
 
-    /// <summary>Hands a served answer to the shadow worker. Never blocks: when the queue is full the call is dropped and counted.</summary>
-    public bool TryEnqueueShadow(ShadowJob job)
-    {
-        if (_queue.Writer.TryWrite(job))
-        {
-            Interlocked.Increment(ref _inFlight);
-            return true;
-        }
+    /// <summary>The state and settings of a route's migration in the current snapshot, when it has one.</summary>
+    private (MigrationState, MigrationConfig)? MigrationOf(string route) =>
+        _snapshot().Routes.TryGetValue(route, out var r) && _states.TryGetValue(route, out var state) ? (state, SettingsFor(r, state)) : null;
 
-        Interlocked.Increment(ref _dropped);
-        LogShadowDropped(_logger, job.Route, job.RequestId);
-        return false;
-    }
+    /// <summary>Hands a served answer to the shadow workers. Never blocks: when the queue is full the call is dropped and counted.</summary>
+    public bool TryEnqueueShadow(ShadowJob job) => _shadows.TryEnqueue(job);
 
     /// <summary>Waits until every queued shadow call has finished (tests, clean shutdown).</summary>
-    public async Task WaitForShadowsAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        while (Interlocked.Read(ref _inFlight) > 0)
-        {
-            var changed = Volatile.Read(ref _changed).Task;
-            if (Interlocked.Read(ref _inFlight) == 0)
-            {
-                break;
-            }
-
-            await changed.WaitAsync(cts.Token).ConfigureAwait(false);
-        }
-    }
-
-    private async Task ShadowWorkerAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var job in _queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    var sample = await RunShadowAsync(job, cancellationToken).ConfigureAwait(false);
-                    await _store.AddSamplesAsync([sample], cancellationToken).ConfigureAwait(false);
-                    Interlocked.Increment(ref _completed);
-                }
-                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    LogShadowFailed(_logger, e, job.Route, job.RequestId);
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref _inFlight);
-                    Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task<ShadowSample> RunShadowAsync(ShadowJob job, CancellationToken cancellationToken)
-    {
-        var (answer, error, latency, usage) = job.Shadow is { } shadow
-            ? await CallAsync(shadow, job.Operation, job.Body, job.RequestId, cancellationToken).ConfigureAwait(false)
-            : (null, job.OtherError ?? "failed", (double?)null, (TokenUsage?)null);
-        var snapshot = _snapshot();
-        var settings = snapshot.Routes.TryGetValue(job.Route, out var route) && _states.TryGetValue(job.Route, out var state)
-            ? SettingsFor(route, state)
-            : new MigrationConfig();
-        var servedIsIncumbent = job.ServedBy == "incumbent";
-        var incumbentAnswer = servedIsIncumbent ? job.ServedAnswer : answer;
-        var candidateAnswer = servedIsIncumbent ? answer : job.ServedAnswer;
-        Comparison? comparison = incumbentAnswer is not null && candidateAnswer is not null
-            ? new AnswerComparer(settings.Compare).Compare(incumbentAnswer, candidateAnswer)
-            : null;
-        // Cost of the candidate's answer at the candidate's prices (null when it has none).
-        var candidateUsage = servedIsIncumbent ? usage : job.ServedUsage;
-        double? candidateCost = null;
-        if (candidateUsage is { } cu && _states.TryGetValue(job.Route, out var st) && snapshot.Deployments.TryGetValue(st.Candidate, out var candidateDeployment)
-            && Costs.DeploymentPrice.For(candidateDeployment.Config) is { Kind: not Costs.PriceKind.Unpriced } price)
-        {
-            candidateCost = (double)price.CostOf(cu.PromptTokens, cu.CachedTokens, cu.CompletionTokens, cu.ReasoningTokens);
-        }
-
-        // Judge score of the candidate's answer, sampled, when the migration names a judge.
-        double? judgeScore = null;
-        if (settings.Judge is { } judgeName && candidateAnswer is not null && snapshot.Deployments.TryGetValue(judgeName, out var judgeDeployment)
-            && (settings.JudgeRate >= 1 || Random.Shared.NextDouble() < settings.JudgeRate))
-        {
-            var judge = Quality.LlmJudge.ForDeployment(judgeDeployment);
-            var verdict = await judge.ScoreAsync(new Quality.JudgeRequest(Quality.ChatTurn.FromRequestBody(job.Body), candidateAnswer, Reference: incumbentAnswer), cancellationToken).ConfigureAwait(false);
-            judgeScore = verdict.Outcome == Quality.JudgeOutcome.Scored ? verdict.Score : null;
-        }
-
-        return new ShadowSample
-        {
-            Route = job.Route,
-            CandidateCost = candidateCost,
-            JudgeScore = judgeScore,
-            RequestId = job.RequestId,
-            Time = _time.GetUtcNow(),
-            Stage = job.Stage,
-            ServedBy = job.ServedBy,
-            IncumbentAnswer = incumbentAnswer,
-            CandidateAnswer = candidateAnswer,
-            IncumbentLabel = comparison?.IncumbentLabel,
-            CandidateLabel = comparison?.CandidateLabel,
-            Agree = comparison?.Agree,
-            Similarity = comparison?.Similarity,
-            IncumbentError = servedIsIncumbent ? job.ServedError : error,
-            CandidateError = servedIsIncumbent ? error : job.ServedError,
-            IncumbentLatencyMs = servedIsIncumbent ? job.ServedLatencyMs : latency,
-            CandidateLatencyMs = servedIsIncumbent ? latency : job.ServedLatencyMs,
-        };
-    }
-
-    /// <summary>Calls a deployment through its upstream seam (limiter, retries, breaker) and returns its answer text, error code and latency.</summary>
-    private static async Task<(string? Answer, string? Error, double? LatencyMs, TokenUsage? Usage)> CallAsync(DeploymentRuntime deployment, ApiOperation operation, byte[] clientBody, string requestId, CancellationToken cancellationToken)
-    {
-        UpstreamRequest request;
-        try
-        {
-            request = UpstreamRequest.Parse(operation, clientBody, UpstreamPurpose.Shadow, requestId);
-        }
-        catch (ArgumentException)
-        {
-            return (null, "invalid_request", null, null);
-        }
-
-        var reply = await deployment.Invoker.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
-        var latency = reply.Elapsed.TotalMilliseconds;
-        if (!reply.IsSuccess)
-        {
-            return (null, ShadowError(reply), latency, null);
-        }
-
-        return (reply.Content, null, latency, reply.Facts.Usage);
-    }
-
-    /// <summary>The error label of a failed shadow call: <c>http_503</c> for an HTTP status, else the failure's kind (<c>timeout</c>, <c>connect</c>…).</summary>
-    internal static string ShadowError(UpstreamReply reply) => reply.Failure switch
-    {
-        { UpstreamStatus: > 0 } f => "http_" + f.UpstreamStatus.ToString(CultureInfo.InvariantCulture),
-        { Kind: FailureKind.Timeout } => "timeout",
-        { Kind: FailureKind.Connect } => "connect",
-        { Kind: FailureKind.Capacity } => "capacity",
-        { Kind: FailureKind.BreakerOpen } => "breaker_open",
-        { } f => f.Code,
-        null => "error_object",
-    };
+    public Task WaitForShadowsAsync(TimeSpan timeout) => _shadows.WaitAsync(timeout);
 
     /// <summary>Evaluates the gates of every active migration (or one route) and acts under <c>auto</c>.</summary>
     public async Task<IReadOnlyDictionary<string, GateReport>> EvaluateAsync(string? onlyRoute = null, CancellationToken cancellationToken = default)
@@ -515,63 +275,15 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
 
     /// <summary>
     /// Notes the model and system fingerprint an upstream reported. When a pinned deployment starts reporting
-    /// different ones, a drift event is recorded (route <c>deployment:NAME</c>) and logged.
+    /// different ones, a drift event is recorded and logged.
     /// </summary>
-    public void ObserveIdentity(string deployment, string? model, string? fingerprint)
-    {
-        if (model is null && fingerprint is null)
-        {
-            return;
-        }
-
-        var seen = _identities.GetOrAdd(deployment, (model, fingerprint));
-        if (seen.Model == model && seen.Fingerprint == fingerprint)
-        {
-            return;
-        }
-
-        if (_identities.TryUpdate(deployment, (model, fingerprint), seen))
-        {
-            LogDrift(_logger, deployment, seen.Model, seen.Fingerprint, model, fingerprint);
-            _ = _store.AppendEventAsync(new MigrationEvent
-            {
-                Route = "deployment:" + deployment,
-                Time = _time.GetUtcNow(),
-                Kind = "drift",
-                From = $"{seen.Model} {seen.Fingerprint}",
-                To = $"{model} {fingerprint}",
-                Trigger = "observed",
-            });
-        }
-    }
+    public void ObserveIdentity(string deployment, string? model, string? fingerprint) => _drift.Observe(deployment, model, fingerprint);
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        _queue.Writer.TryComplete();
-        try
-        {
-            await Task.WhenAll(_workers).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            await _stopping.CancelAsync().ConfigureAwait(false);
-        }
-
-        _stopping.Dispose();
-    }
-
-    [LoggerMessage(40, LogLevel.Warning, "Route {Route}: shadow call for request {RequestId} dropped (shadow queue full)")]
-    private static partial void LogShadowDropped(ILogger logger, string route, string requestId);
-
-    [LoggerMessage(41, LogLevel.Warning, "Route {Route}: shadow call for request {RequestId} failed")]
-    private static partial void LogShadowFailed(ILogger logger, Exception exception, string route, string requestId);
-
-    [LoggerMessage(42, LogLevel.Information, "Route {Route}: migration {Kind} {From} -> {To} ({Trigger})")]
+    public ValueTask DisposeAsync() => _shadows.DisposeAsync();
+    [LoggerMessage(EventIds.StageChanged, LogLevel.Information, "Route {Route}: migration {Kind} {From} -> {To} ({Trigger})")]
     private static partial void LogStageChanged(ILogger logger, string route, string kind, string from, string to, string trigger);
 
-    [LoggerMessage(43, LogLevel.Warning, "Deployment {Deployment} drifted: upstream reported {OldModel}/{OldFingerprint}, now {NewModel}/{NewFingerprint}")]
-    private static partial void LogDrift(ILogger logger, string deployment, string? oldModel, string? oldFingerprint, string? newModel, string? newFingerprint);
 }
 
 /// <summary>A migration command that cannot be carried out.</summary>

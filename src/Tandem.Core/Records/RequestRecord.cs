@@ -101,13 +101,3 @@ public interface IRecordSink
     /// <summary>Hands a record over; returns false when it had to be dropped.</summary>
     bool TryWrite(RequestRecord record);
 }
-
-/// <summary>A sink that keeps nothing.</summary>
-public sealed class NullRecordSink : IRecordSink
-{
-    /// <summary>The shared instance.</summary>
-    public static NullRecordSink Instance { get; } = new();
-
-    /// <inheritdoc />
-    public bool TryWrite(RequestRecord record) => true;
-}
