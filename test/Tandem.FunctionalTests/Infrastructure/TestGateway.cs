@@ -52,15 +52,9 @@ public sealed class TestGateway : IAsyncDisposable
         return new TestGateway(app, dir, path, [.. simulators], logs);
     }
 
-    public static string Expand(string yaml, IReadOnlyList<SimulatorServer> simulators)
-    {
-        for (var i = 0; i < simulators.Count; i++)
-        {
-            yaml = yaml.Replace("{sim" + i + "}", simulators[i].V1.ToString().TrimEnd('/'), StringComparison.Ordinal);
-        }
-
-        return yaml;
-    }
+    /// <summary>Replaces {sim0}, {sim1}… with the simulators' /v1 URLs.</summary>
+    public static string Expand(string yaml, IReadOnlyList<SimulatorServer> simulators) =>
+        GatewayConfigs.Expand(yaml, simulators.Select(s => s.V1));
 
     /// <summary>An official OpenAI SDK chat client pointed at the gateway.</summary>
     public ChatClient Chat(string model, string key = Key) =>
