@@ -15,10 +15,10 @@ public sealed class TestGateway : IAsyncDisposable
 {
     public const string Key = "sk-test-key-123456";
 
-    private readonly string _dir;
+    private readonly TempDir _dir;
     private readonly List<SimulatorServer> _simulators;
 
-    private TestGateway(GatewayApp app, string dir, string configPath, List<SimulatorServer> simulators, TestLoggerProvider logs)
+    private TestGateway(GatewayApp app, TempDir dir, string configPath, List<SimulatorServer> simulators, TestLoggerProvider logs)
     {
         App = app;
         _dir = dir;
@@ -43,8 +43,8 @@ public sealed class TestGateway : IAsyncDisposable
     /// <summary>Starts a gateway; <paramref name="configYaml"/> may use {sim0}, {sim1}… for the simulators' /v1 URLs.</summary>
     public static async Task<TestGateway> StartAsync(string configYaml, params SimulatorServer[] simulators)
     {
-        var dir = Directory.CreateTempSubdirectory("tandem-test-").FullName;
-        var path = Path.Combine(dir, "tandem.yaml");
+        var dir = new TempDir("tandem-gateway-");
+        var path = dir.File("tandem.yaml");
         await File.WriteAllTextAsync(path, Expand(configYaml, simulators));
         var logs = new TestLoggerProvider();
         var app = GatewayApp.Create(new GatewayAppOptions { ConfigPath = path, Urls = "http://127.0.0.1:0", LoggerProvider = logs, MinimumLogLevel = LogLevel.Debug });
@@ -76,12 +76,6 @@ public sealed class TestGateway : IAsyncDisposable
     {
         Http.Dispose();
         await App.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _dir.Dispose();
     }
 }
