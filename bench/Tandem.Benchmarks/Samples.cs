@@ -21,22 +21,23 @@ internal static class Samples
     public static readonly byte[] LargeChat = BuildLarge();
 
     /// <summary>
-    /// A recorded OpenAI stream (181 events, 47 KB, usage chunk, [DONE]) from shared/wire-samples when it is beside
-    /// the repository; otherwise a generated stream of the same shape.
+    /// A recorded OpenAI stream (181 events, 47 KB, usage chunk, [DONE]): openai-python's
+    /// <c>test_non_pydantic_response_format</c> recording, committed with its licence in test/TestData/openai-python.
     /// </summary>
     public static byte[] RecordedStream()
     {
-        const string name = "wire-samples/openai/openai-python-inline-snapshots/external/d615580118391ee13492193e3a8bb74642d23ac1ca13fe37cb6e889b66f759f6.bin";
+        // Walk up to the repository root (the folder holding Tandem.slnx) and no further; BenchmarkDotNet may run
+        // from a generated folder under bin/, which is still inside the repository.
+        const string recording = "test/TestData/openai-python/d615580118391ee13492193e3a8bb74642d23ac1ca13fe37cb6e889b66f759f6.bin";
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "..", "shared", name);
-            if (File.Exists(candidate))
+            if (File.Exists(Path.Combine(dir.FullName, "Tandem.slnx")))
             {
-                return File.ReadAllBytes(candidate);
+                return File.ReadAllBytes(Path.Combine(dir.FullName, recording));
             }
         }
 
-        return GeneratedStream(180);
+        throw new FileNotFoundException("the benchmarks read " + recording + " from the repository they are built in", recording);
     }
 
     /// <summary>A stream like the one `tandem simulate` sends: role chunk, content chunks, finish, usage, [DONE].</summary>

@@ -12,8 +12,6 @@ namespace Tandem.FunctionalTests;
 
 public sealed class ChatCompletionsTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task NonStreaming_ThroughOpenAiSdk_ReturnsAnswerAndUsage()
     {
@@ -237,8 +235,8 @@ public sealed class ChatCompletionsTests
     [Fact]
     public async Task ReplayedOpenAiRecording_IsRelayedEventForEvent()
     {
-        // A real recorded gpt-4o stream (openai-python test suite, Apache-2.0; see ../shared/wire-samples).
-        var recording = await File.ReadAllBytesAsync(WireSamples.OpenAiPythonStream, Ct);
+        // A real recorded gpt-4o stream (openai-python test suite, Apache-2.0; see test/TestData/openai-python).
+        var recording = await File.ReadAllBytesAsync(TestData.OpenAiRefusalStream, Ct);
         await using var replay = await ReplayUpstream.StartAsync(recording, "text/event-stream");
         await using var gateway = await TestGateway.StartAsync(Configs.Single.Replace("{sim0}", replay.V1, StringComparison.Ordinal));
 
@@ -251,21 +249,17 @@ public sealed class ChatCompletionsTests
         using var withoutUsage = await gateway.Http.PostAsync("v1/chat/completions", Json("""{"model":"chat","stream":true,"messages":[{"role":"user","content":"hi"}]}"""), Ct);
         var text = await withoutUsage.Content.ReadAsStringAsync(Ct);
         var recordedEvents = Encoding.UTF8.GetString(recording).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(14, recordedEvents.Length); // test/TestData/openai-python/README.md
         var usageEvent = Assert.Single(recordedEvents, e => e.Contains("\"choices\":[]", StringComparison.Ordinal) && e.Contains("\"usage\":{", StringComparison.Ordinal));
         Assert.Equal(string.Concat(recordedEvents.Where(e => e != usageEvent).Select(e => e + "\n\n")), text);
     }
 
-    internal static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
-
-    internal static async Task<List<string>> StreamEventsAsync(TestGateway gateway, string body)
+    private static async Task<List<string>> StreamEventsAsync(TestGateway gateway, string body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json(body) };
         using var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        var text = await response.Content.ReadAsStringAsync(Ct);
-        return text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
-            .Select(e => e.StartsWith("data: ", StringComparison.Ordinal) ? e[6..] : e)
-            .ToList();
+        return Sse.Events(await response.Content.ReadAsStringAsync(Ct));
     }
 }

@@ -14,8 +14,6 @@ public sealed class CostsTests
 {
     private const string AdminKey = "admin-secret-key-987";
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static string Config => $$"""
         auth:
           admin_key_sha256: {{KeyRing.HashHex(AdminKey)}}
@@ -139,7 +137,7 @@ public sealed class CostsTests
         Assert.Equal(HttpStatusCode.Unauthorized, noKeyRecord.StatusCode);
 
         // The admin API finds a record by the request id the client saw.
-        using (var mine = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = ChatCompletionsTests.Json("""{"model":"chat","messages":[{"role":"user","content":"hi"}]}""") })
+        using (var mine = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json("""{"model":"chat","messages":[{"role":"user","content":"hi"}]}""") })
         {
             mine.Headers.Add("x-request-id", "costs-lookup-1");
             using var served = await gateway.Http.SendAsync(mine, Ct);

@@ -5,14 +5,11 @@ using OpenAI.Chat;
 using Tandem.FunctionalTests.Infrastructure;
 using Tandem.Simulator;
 using Xunit;
-using static Tandem.FunctionalTests.ChatCompletionsTests;
 
 namespace Tandem.FunctionalTests;
 
 public sealed class EndpointsAndReloadTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Embeddings_AndLegacyCompletions_PassThrough()
     {

@@ -6,14 +6,11 @@ using OpenAI.Chat;
 using Tandem.FunctionalTests.Infrastructure;
 using Tandem.Simulator;
 using Xunit;
-using static Tandem.FunctionalTests.ChatCompletionsTests;
 
 namespace Tandem.FunctionalTests;
 
 public sealed class ErrorTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static async Task<(HttpStatusCode Status, JsonElement Error, HttpResponseMessage Response)> PostAsync(HttpClient http, string body, string path = "v1/chat/completions")
     {
         var response = await http.PostAsync(path, Json(body), Ct);
@@ -218,25 +215,8 @@ public sealed class ErrorTests
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json("""{"model":"chat","stream":true,"messages":[{"role":"user","content":"hi"}]}""") };
         using var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var events = new List<string>();
-        var truncated = false;
-        using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct)))
-        {
-            try
-            {
-                while (await reader.ReadLineAsync(Ct) is { } line)
-                {
-                    if (line.StartsWith("data: ", StringComparison.Ordinal))
-                    {
-                        events.Add(line[6..]);
-                    }
-                }
-            }
-            catch (IOException)
-            {
-                truncated = true;
-            }
-        }
+        var (lines, truncated) = await Sse.ReadLinesAsync(response, Ct);
+        var events = lines.Select(Sse.Data).OfType<string>().ToList();
 
         // Content chunks arrived, then the failure as an error event that is always delivered (the response then ends
         // normally), and never [DONE] or a finish_reason, so that no client can take the partial answer for a complete one.

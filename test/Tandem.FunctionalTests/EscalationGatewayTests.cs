@@ -5,14 +5,11 @@ using Tandem.FunctionalTests.Infrastructure;
 using Tandem.Quality;
 using Tandem.Simulator;
 using Xunit;
-using static Tandem.FunctionalTests.ChatCompletionsTests;
 
 namespace Tandem.FunctionalTests;
 
 public sealed class EscalationGatewayTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private const string Config = """
         auth: { keys: [ { name: test, key: sk-test-key-123456 } ] }
         providers:

@@ -6,14 +6,11 @@ using OpenAI.Chat;
 using Tandem.FunctionalTests.Infrastructure;
 using Tandem.Simulator;
 using Xunit;
-using static Tandem.FunctionalTests.ChatCompletionsTests;
 
 namespace Tandem.FunctionalTests;
 
 public sealed class FallbackTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     /// <summary>Route "chat": primary "onprem" (sim0) with fallback "cloud" (sim1).</summary>
     private const string TwoDeployments = """
         auth:
@@ -103,25 +100,7 @@ public sealed class FallbackTests
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json("""{"model":"chat","stream":true,"messages":[{"role":"user","content":"hi"}]}""") };
         using var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var lines = new List<string>();
-        var truncated = false;
-        using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct)))
-        {
-            try
-            {
-                while (await reader.ReadLineAsync(Ct) is { } line)
-                {
-                    if (line.Length > 0)
-                    {
-                        lines.Add(line);
-                    }
-                }
-            }
-            catch (IOException)
-            {
-                truncated = true;
-            }
-        }
+        var (lines, truncated) = await Sse.ReadLinesAsync(response, Ct);
 
         // The stall ends the stream with an error event, delivered, and never [DONE]; no fallback after the first byte.
         Assert.False(truncated);

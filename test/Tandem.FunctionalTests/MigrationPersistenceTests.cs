@@ -8,15 +8,12 @@ using Tandem.Server;
 using Tandem.Server.Migration;
 using Tandem.Simulator;
 using Xunit;
-using static Tandem.FunctionalTests.ChatCompletionsTests;
 
 namespace Tandem.FunctionalTests;
 
 public sealed class MigrationPersistenceTests
 {
     private const string AdminKey = "admin-key-123456";
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private const string Config = """
         auth:

@@ -12,8 +12,6 @@ namespace Tandem.FunctionalTests;
 
 public sealed class RecordsTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private const string UsageOffConfig = """
         auth:
           keys:
@@ -45,7 +43,7 @@ public sealed class RecordsTests
             ["stream"] = stream,
             ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = prompt }),
         }.ToJsonString();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = ChatCompletionsTests.Json(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json(body) };
         request.Headers.Add("x-request-id", id);
         using var response = await gateway.Http.SendAsync(request, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -58,9 +56,8 @@ public sealed class RecordsTests
         }
 
         var answer = new StringBuilder();
-        foreach (var e in text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
+        foreach (var data in Sse.Events(text))
         {
-            var data = e.StartsWith("data: ", StringComparison.Ordinal) ? e[6..] : e;
             if (data == "[DONE]")
             {
                 continue;
@@ -119,41 +116,24 @@ public sealed class RecordsTests
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
         {
-            Content = ChatCompletionsTests.Json("""{"model":"chat","stream":true,"messages":[{"role":"user","content":"Tell me a story"}]}"""),
+            Content = Json("""{"model":"chat","stream":true,"messages":[{"role":"user","content":"Tell me a story"}]}"""),
         };
         request.Headers.Add("x-request-id", "cut-1");
         using var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+        var (lines, truncated) = await Sse.ReadLinesAsync(response, Ct);
         var received = new StringBuilder();
-        var sawError = false;
-        var truncated = false;
-        using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct)))
+        foreach (var data in lines.Select(Sse.Data).OfType<string>().Where(d => d.StartsWith('{')))
         {
-            try
+            var chunk = JsonNode.Parse(data)!;
+            if (chunk["choices"] is JsonArray { Count: > 0 } choices && choices[0]!["delta"]?["content"] is JsonNode content)
             {
-                while (await reader.ReadLineAsync(Ct) is { } line)
-                {
-                    if (!line.StartsWith("data: {", StringComparison.Ordinal))
-                    {
-                        continue;
-                    }
-
-                    var chunk = JsonNode.Parse(line[6..])!;
-                    sawError |= chunk["error"] is not null;
-                    if (chunk["choices"] is JsonArray { Count: > 0 } choices && choices[0]!["delta"]?["content"] is JsonNode content)
-                    {
-                        received.Append((string)content!);
-                    }
-                }
-            }
-            catch (IOException)
-            {
-                truncated = true;
+                received.Append((string)content!);
             }
         }
 
         // The gateway ends the stream with a delivered error event (never [DONE]), so that no client takes it for complete.
         Assert.False(truncated);
-        Assert.True(sawError);
+        Assert.Contains(lines.Select(Sse.Data).OfType<string>(), d => d.StartsWith("{\"error\":", StringComparison.Ordinal));
         Assert.NotEqual(0, received.Length);
         var record = await gateway.RecordAsync("cut-1", Ct);
         Assert.Equal((502, "stream_interrupted", true), (record.Status, record.Error, record.TokensEstimated));
@@ -186,7 +166,7 @@ public sealed class RecordsTests
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
         {
-            Content = ChatCompletionsTests.Json("""{"model":"chat","stream":true,"user":"alice@example.com","metadata":{"team":"search"},"messages":[{"role":"user","content":"Hello there"}]}"""),
+            Content = Json("""{"model":"chat","stream":true,"user":"alice@example.com","metadata":{"team":"search"},"messages":[{"role":"user","content":"Hello there"}]}"""),
         };
         request.Headers.Add("x-request-id", "rec-1");
         using var response = await gateway.Http.SendAsync(request, Ct);
@@ -257,7 +237,7 @@ public sealed class RecordsTests
                 ["user"] = "bob",
                 ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = prompt }),
             }.ToJsonString();
-            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = ChatCompletionsTests.Json(body) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json(body) };
             request.Headers.Add("x-request-id", "cap-" + route);
             using var response = await gateway.Http.SendAsync(request, Ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -2,14 +2,11 @@ using System.Net;
 using Tandem.FunctionalTests.Infrastructure;
 using Tandem.Simulator;
 using Xunit;
-using static Tandem.FunctionalTests.ChatCompletionsTests;
 
 namespace Tandem.FunctionalTests;
 
 public sealed class ReplicaTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static string Config(string balance, string endpoints, string healthCheck = "") => $$"""
         auth: { keys: [ { name: test, key: sk-test-key-123456 } ] }
         providers:

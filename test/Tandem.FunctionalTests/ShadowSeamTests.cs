@@ -4,15 +4,12 @@ using Tandem.FunctionalTests.Infrastructure;
 using Tandem.Migration;
 using Tandem.Simulator;
 using Xunit;
-using static Tandem.FunctionalTests.ChatCompletionsTests;
 
 namespace Tandem.FunctionalTests;
 
 /// <summary>Shadow calls go through the candidate's upstream seam, like every other call.</summary>
 public sealed class ShadowSeamTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private const string Config = """
         auth:
           keys: [ { name: test, key: sk-test-key-123456 } ]

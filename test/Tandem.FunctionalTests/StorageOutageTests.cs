@@ -10,8 +10,6 @@ namespace Tandem.FunctionalTests;
 
 public sealed class StorageOutageTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task PostgresStoppedDuringLoad_EveryRequestServed_WritingResumes_WrittenPlusDroppedEqualsServed()
     {
@@ -39,7 +37,7 @@ public sealed class StorageOutageTests
                 while (!stop.IsCancellationRequested)
                 {
                     using var response = await gateway.Http.PostAsync("v1/chat/completions",
-                        ChatCompletionsTests.Json("""{"model":"chat","messages":[{"role":"user","content":"hi"}]}"""), Ct);
+                        Json("""{"model":"chat","messages":[{"role":"user","content":"hi"}]}"""), Ct);
                     await response.Content.ReadAsByteArrayAsync(Ct);
                     if (response.StatusCode != HttpStatusCode.OK)
                     {

@@ -182,7 +182,7 @@ internal static class EvalCommand
         var split = Text("--split", "Split: test (default), val (CLINC150), train");
         var limit = Text("--limit", "Keep N cases of a seeded shuffle (the files are grouped by intent)");
         var output = Text("--out", "Suite file to write (default DATASET-SPLIT.jsonl)");
-        var data = Text("--data", "Datasets directory (default: ../shared/datasets beside the repository, or $TANDEM_DATASETS)");
+        var data = Text("--data", "Datasets directory holding clinc150/ and banking77/ (default: $" + DataDirVariable + ")");
         var seed = Text("--seed", "Shuffle seed (default 42)");
         var oos = new Option<bool>("--include-oos") { Description = "CLINC150: add the split's out-of-scope queries with label 'oos'" };
         var answers = Text("--answers-out", "Also write a simulator answers file (tandem simulate --answers) for the cases");
@@ -190,11 +190,12 @@ internal static class EvalCommand
         command.SetAction(parse =>
         {
             var console = ConsoleFor(parse);
+            var name = parse.GetValue(dataset)!.ToLowerInvariant();
             try
             {
-                var name = parse.GetValue(dataset)!.ToLowerInvariant();
                 var s = parse.GetValue(split) ?? "test";
-                var dir = parse.GetValue(data) ?? DefaultDatasets() ?? throw new FormatException("datasets not found: pass --data DIR (the folder holding clinc150/ and banking77/)");
+                var dir = DatasetsDirectory(parse.GetValue(data))
+                    ?? throw new FormatException($"no datasets directory: pass --data DIR or set {DataDirVariable}. {WhereToGet(name)}");
                 var n = Int(parse.GetValue(limit), "--limit");
                 var seedValue = Int(parse.GetValue(seed), "--seed") ?? 42;
                 var imported = name switch
@@ -213,6 +214,10 @@ internal static class EvalCommand
                 }
 
                 return Pass;
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return Usage(console, e.Message + " " + WhereToGet(name));
             }
             catch (Exception e) when (e is FormatException or IOException or ArgumentException or UnauthorizedAccessException or System.Text.Json.JsonException)
             {
@@ -290,23 +295,20 @@ internal static class EvalCommand
         return percent ? v / 100 : v;
     }
 
-    /// <summary>Finds <c>../shared/datasets</c> beside the repository, walking up from the current directory.</summary>
-    private static string? DefaultDatasets()
+    /// <summary>The environment variable naming the datasets directory when <c>--data</c> is not given.</summary>
+    internal const string DataDirVariable = "TANDEM_DATA_DIR";
+
+    /// <summary>
+    /// <c>--data</c>, else <c>$TANDEM_DATA_DIR</c>, else null. The datasets are not shipped with Tandem (their licences
+    /// ask for attribution and they are megabytes), so there is no default location.
+    /// </summary>
+    private static string? DatasetsDirectory(string? option) =>
+        option ?? (Environment.GetEnvironmentVariable(DataDirVariable) is { Length: > 0 } env ? env : null);
+
+    private static string WhereToGet(string dataset) => dataset switch
     {
-        if (Environment.GetEnvironmentVariable("TANDEM_DATASETS") is { Length: > 0 } env)
-        {
-            return env;
-        }
-
-        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "..", "shared", "datasets");
-            if (Directory.Exists(Path.Combine(candidate, "clinc150")) || Directory.Exists(Path.Combine(candidate, "banking77")))
-            {
-                return Path.GetFullPath(candidate);
-            }
-        }
-
-        return null;
-    }
+        "clinc150" => "CLINC150 (CC BY 3.0): put data_full.json from https://github.com/clinc/oos-eval (folder data/) in DIR/clinc150/.",
+        "banking77" => "BANKING77 (CC BY 4.0): put train.csv and test.csv from https://github.com/PolyAI-LDN/task-specific-datasets (folder banking_data/) in DIR/banking77/.",
+        _ => "The datasets directory holds clinc150/data_full.json and banking77/{train,test}.csv.",
+    };
 }

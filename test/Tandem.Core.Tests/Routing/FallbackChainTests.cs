@@ -9,8 +9,6 @@ namespace Tandem.Core.Tests.Routing;
 /// <summary>The fallback chain runs in Core, without Kestrel: scripted providers behind the real seam.</summary>
 public sealed class FallbackChainTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private const string Config = """
         auth: { disabled: true }
         providers:

@@ -8,8 +8,6 @@ namespace Tandem.Core.Tests.Upstream;
 
 public sealed class DeploymentInvokerTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static string Config(string resilience = "{ retries: 1, retry_backoff: 1ms, max_retry_after: 2s }", string endpoints = "base_url: \"http://a.invalid/v1\"") => $$"""
         auth: { disabled: true }
         providers:

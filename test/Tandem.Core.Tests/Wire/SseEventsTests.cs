@@ -45,7 +45,7 @@ public sealed class SseEventsTests
     [Fact]
     public void Inspect_RealRecordedStream_ExtractsUsageModelAndFinishReason()
     {
-        var bytes = File.ReadAllBytes(Path.Combine(SharedData.WireSamples, "openai", "openai-python-inline-snapshots", "external", "4cc50a6135d254573a502310e6af1246f55edb6ad95fa24059f160996b68866d.bin"));
+        var bytes = File.ReadAllBytes(TestData.OpenAiMaxTokensStream);
         var facts = new ResponseFacts();
         var offset = 0;
         var usageOnly = 0;
@@ -65,13 +65,15 @@ public sealed class SseEventsTests
             offset += end;
         }
 
+        // Read off the recording (test/TestData/openai-python): 5 events, max_tokens=1, usage 79 + 1.
         Assert.Equal(bytes.Length, offset);
         Assert.Equal(1, usageOnly);
         Assert.True(facts.SawDone);
         Assert.Equal("length", facts.FinishReason);
-        Assert.StartsWith("gpt-4o", facts.Model, StringComparison.Ordinal);
+        Assert.Equal("gpt-4o-2024-08-06", facts.Model);
+        Assert.Equal("fp_7568d46099", facts.SystemFingerprint);
         Assert.Equal(1, facts.Usage!.Value.CompletionTokens);
-        Assert.True(facts.Usage.Value.PromptTokens > 0);
+        Assert.Equal(79, facts.Usage.Value.PromptTokens);
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Tandem.Cli.Commands;
 using Tandem.Eval.Reports;
-using Tandem.Eval.Tests.Infrastructure;
 using Tandem.Simulator;
 using Xunit;
 
@@ -13,11 +12,11 @@ namespace Tandem.Eval.Tests.Cli;
 /// </summary>
 public sealed class EvalCommandTests
 {
-    private static async Task<(int Code, string Output)> RunAsync(params string[] args)
+    internal static async Task<(int Code, string Output)> RunAsync(params string[] args)
     {
         var root = new RootCommand("test") { EvalCommand.Create() };
         using var output = new StringWriter();
-        var code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, TestEnv.Ct);
+        var code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, Ct);
         return (code, output.ToString());
     }
 
@@ -26,7 +25,7 @@ public sealed class EvalCommandTests
         var suite = dir.File(dataset + ".jsonl");
         var answers = dir.File(dataset + "-answers.jsonl");
         var (code, output) = await RunAsync("eval", "import", dataset, "--split", "test", "--limit", limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--out", suite, "--data", SharedData.Datasets, "--answers-out", answers);
+            "--out", suite, "--data", TestData.Datasets, "--answers-out", answers);
         Assert.True(code == 0, output);
         return (suite, SimulatorOptions.LoadAnswers(answers));
     }
@@ -34,9 +33,9 @@ public sealed class EvalCommandTests
     private static async Task<string> ConfigAsync(TempDir dir, SimulatorServer a, SimulatorServer b)
     {
         var path = dir.File("tandem.yaml");
-        await File.WriteAllTextAsync(path, TestEnv.Expand(TestEnv.Config(
+        await File.WriteAllTextAsync(path, GatewayConfigs.Expand(GatewayConfigs.PerUpstream(
             ("incumbent", "gpt-4o-mini-2024-07-18", "{ input_per_mtok: 0.15, output_per_mtok: 0.6 }"),
-            ("candidate", "llama-3.1-8b-instruct", "{ input_per_mtok: 0.02, output_per_mtok: 0.02 }")), a, b), TestEnv.Ct);
+            ("candidate", "llama-3.1-8b-instruct", "{ input_per_mtok: 0.02, output_per_mtok: 0.02 }")), [a.V1, b.V1]), Ct);
         return path;
     }
 
@@ -47,8 +46,8 @@ public sealed class EvalCommandTests
     {
         using var dir = new TempDir();
         var (suite, answers) = await ImportAsync(dir, dataset, n);
-        await using var incumbent = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.95, Seed = 21 }, cancellationToken: TestEnv.Ct);
-        await using var candidate = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.80, Seed = 22 }, cancellationToken: TestEnv.Ct);
+        await using var incumbent = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.95, Seed = 21 }, cancellationToken: Ct);
+        await using var candidate = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.80, Seed = 22 }, cancellationToken: Ct);
         var config = await ConfigAsync(dir, incumbent, candidate);
         var outDir = dir.File("out");
         string[] common = ["eval", "--suite", suite, "--deployments", "incumbent,candidate", "--baseline", "incumbent", "--config", config, "--out", outDir, "--concurrency", "6", "--no-progress"];
@@ -64,7 +63,7 @@ public sealed class EvalCommandTests
         Assert.Contains("verdict: FAIL", failOutput, StringComparison.Ordinal);
         Assert.Equal(received, candidate.Stats.Received);
 
-        var report = JsonReport.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json"), TestEnv.Ct))!;
+        var report = JsonReport.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json"), Ct))!;
         Assert.Equal(n, report.Cases);
         var inc = report.Deployments[0].Classification!;
         var cand = report.Deployments[1].Classification!;
@@ -72,7 +71,7 @@ public sealed class EvalCommandTests
         Assert.InRange(0.80, cand.AccuracyLow, cand.AccuracyHigh);
         Assert.False(report.Verdict.Passed);
 
-        var html = await File.ReadAllTextAsync(Path.Combine(outDir, "report.html"), TestEnv.Ct);
+        var html = await File.ReadAllTextAsync(Path.Combine(outDir, "report.html"), Ct);
         Assert.Contains("<svg", html, StringComparison.Ordinal);
         Assert.Contains("Confusion heat map", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
@@ -85,8 +84,8 @@ public sealed class EvalCommandTests
     {
         using var dir = new TempDir();
         var (suite, answers) = await ImportAsync(dir, "clinc150", 20);
-        await using var a = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers }, cancellationToken: TestEnv.Ct);
-        await using var b = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Latency = Distribution.Parse("300ms") }, cancellationToken: TestEnv.Ct);
+        await using var a = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers }, cancellationToken: Ct);
+        await using var b = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Latency = Distribution.Parse("300ms") }, cancellationToken: Ct);
         var config = await ConfigAsync(dir, a, b);
 
         var (code, output) = await RunAsync("eval", "--suite", suite, "--deployments", "incumbent,candidate", "--baseline", "incumbent",
@@ -107,8 +106,8 @@ public sealed class EvalCommandTests
     {
         using var dir = new TempDir();
         var (suite, answers) = await ImportAsync(dir, "clinc150", 5);
-        await using var a = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers }, cancellationToken: TestEnv.Ct);
-        await using var b = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers }, cancellationToken: TestEnv.Ct);
+        await using var a = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers }, cancellationToken: Ct);
+        await using var b = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers }, cancellationToken: Ct);
         var config = await ConfigAsync(dir, a, b);
         var args = new List<string> { "eval", "--suite", suite, "--config", config, "--out", dir.File("out"), "--no-progress", "--baseline", "incumbent" };
         if (option != "--deployments")
@@ -128,7 +127,7 @@ public sealed class EvalCommandTests
     {
         using var dir = new TempDir();
         var bad = dir.File("bad.yaml");
-        await File.WriteAllTextAsync(bad, "providers: [{ name: x, base_url: not-a-url }]\n", TestEnv.Ct);
+        await File.WriteAllTextAsync(bad, "providers: [{ name: x, base_url: not-a-url }]\n", Ct);
         var (suite, _) = await ImportAsync(dir, "clinc150", 5);
 
         var (code1, out1) = await RunAsync("eval", "--suite", suite, "--deployments", "a", "--config", bad, "--no-progress");

@@ -15,7 +15,7 @@ public sealed class EvalRunnerTests
 {
     internal static (EvalSuite Suite, Dictionary<string, string> Answers) Clinc(TempDir dir, int n, int seed = 42)
     {
-        var imported = DatasetImporter.Clinc150(SharedData.Datasets, "test", n, seed);
+        var imported = DatasetImporter.Clinc150(TestData.Datasets, "test", n, seed);
         var path = dir.File("clinc.jsonl");
         DatasetImporter.WriteSuite(imported, path);
         var answers = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -41,11 +41,11 @@ public sealed class EvalRunnerTests
     {
         using var dir = new TempDir();
         var (suite, answers) = Clinc(dir, 400);
-        await using var strong = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.95, Seed = 11 }, cancellationToken: TestEnv.Ct);
-        await using var weak = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.80, Seed = 12 }, cancellationToken: TestEnv.Ct);
-        var snapshot = TestEnv.Snapshot(TestEnv.Config(("strong", "gpt-4o", "{ input_per_mtok: 2.5, output_per_mtok: 10 }"), ("weak", "llama-3.1-8b", null)), strong, weak);
+        await using var strong = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.95, Seed = 11 }, cancellationToken: Ct);
+        await using var weak = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.80, Seed = 12 }, cancellationToken: Ct);
+        var snapshot = TestEnv.Snapshot(GatewayConfigs.PerUpstream(("strong", "gpt-4o", "{ input_per_mtok: 2.5, output_per_mtok: 10 }"), ("weak", "llama-3.1-8b", null)), strong, weak);
 
-        var run = await new EvalRunner(snapshot, Options(dir, "strong", "weak")).RunAsync(suite, cancellationToken: TestEnv.Ct);
+        var run = await new EvalRunner(snapshot, Options(dir, "strong", "weak")).RunAsync(suite, cancellationToken: Ct);
         var report = ReportBuilder.Build(run, ["strong", "weak"], "strong", null, snapshot.Deployments.ToDictionary(d => d.Key, d => d.Value.Config), new VerdictThresholds(), 42);
 
         Assert.Equal(800, run.Ran);
@@ -69,11 +69,11 @@ public sealed class EvalRunnerTests
     {
         using var dir = new TempDir();
         var (suite, answers) = Clinc(dir, 60);
-        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.9, Seed = 1 }, cancellationToken: TestEnv.Ct);
-        var snapshot = TestEnv.Snapshot(TestEnv.Config(("a", "m", null)), sim);
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Accuracy = 0.9, Seed = 1 }, cancellationToken: Ct);
+        var snapshot = TestEnv.Snapshot(GatewayConfigs.PerUpstream(("a", "m", null)), sim);
         var options = Options(dir, "a") with { Limit = 40 };
 
-        var first = await new EvalRunner(snapshot, options).RunAsync(suite, cancellationToken: TestEnv.Ct);
+        var first = await new EvalRunner(snapshot, options).RunAsync(suite, cancellationToken: Ct);
         Assert.Equal(40, first.Ran);
         Assert.Equal(40, sim.Stats.Received);
 
@@ -84,7 +84,7 @@ public sealed class EvalRunnerTests
         var failed = lines[3].Replace("\"ok\":true", "\"ok\":false", StringComparison.Ordinal);
         File.AppendAllText(results, failed + "\n" + lines[5][..(lines[5].Length / 2)]);
 
-        var second = await new EvalRunner(snapshot, options with { Limit = 50 }).RunAsync(suite, cancellationToken: TestEnv.Ct);
+        var second = await new EvalRunner(snapshot, options with { Limit = 50 }).RunAsync(suite, cancellationToken: Ct);
 
         Assert.Equal(39, second.Resumed);
         Assert.Equal(11, second.Ran);           // 10 new cases + the one marked failed
@@ -98,13 +98,13 @@ public sealed class EvalRunnerTests
     {
         using var dir = new TempDir();
         var (suite, answers) = Clinc(dir, 10);
-        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers }, cancellationToken: TestEnv.Ct);
-        var snapshot = TestEnv.Snapshot(TestEnv.Config(("a", "m", null)), sim);
-        await new EvalRunner(snapshot, Options(dir, "a")).RunAsync(suite, cancellationToken: TestEnv.Ct);
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers }, cancellationToken: Ct);
+        var snapshot = TestEnv.Snapshot(GatewayConfigs.PerUpstream(("a", "m", null)), sim);
+        await new EvalRunner(snapshot, Options(dir, "a")).RunAsync(suite, cancellationToken: Ct);
 
         var changed = suite with { Fingerprint = "other" };
-        await Assert.ThrowsAsync<EvalUsageException>(() => new EvalRunner(snapshot, Options(dir, "a")).RunAsync(changed, cancellationToken: TestEnv.Ct));
-        var fresh = await new EvalRunner(snapshot, Options(dir, "a") with { Fresh = true }).RunAsync(changed, cancellationToken: TestEnv.Ct);
+        await Assert.ThrowsAsync<EvalUsageException>(() => new EvalRunner(snapshot, Options(dir, "a")).RunAsync(changed, cancellationToken: Ct));
+        var fresh = await new EvalRunner(snapshot, Options(dir, "a") with { Fresh = true }).RunAsync(changed, cancellationToken: Ct);
         Assert.Equal(10, fresh.Ran);
     }
 
@@ -119,10 +119,10 @@ public sealed class EvalRunnerTests
             Seed = 5,
             Faults = [new Fault(FaultKind.Status429, 0.3), new Fault(FaultKind.Status503, 0.1)],
             RetryAfterSeconds = 0,
-        }, cancellationToken: TestEnv.Ct);
-        var snapshot = TestEnv.Snapshot(TestEnv.Config(("a", "m", null)), sim);
+        }, cancellationToken: Ct);
+        var snapshot = TestEnv.Snapshot(GatewayConfigs.PerUpstream(("a", "m", null)), sim);
 
-        var run = await new EvalRunner(snapshot, Options(dir, "a") with { MaxRetries = 10 }).RunAsync(suite, cancellationToken: TestEnv.Ct);
+        var run = await new EvalRunner(snapshot, Options(dir, "a") with { MaxRetries = 10 }).RunAsync(suite, cancellationToken: Ct);
 
         Assert.All(run.Records, r => Assert.True(r.Ok, r.Error));
         Assert.True(sim.Stats.Faults > 0);
@@ -135,10 +135,10 @@ public sealed class EvalRunnerTests
     {
         using var dir = new TempDir();
         var (suite, answers) = Clinc(dir, 5);
-        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Faults = [new Fault(FaultKind.Status500, 1)] }, cancellationToken: TestEnv.Ct);
-        var snapshot = TestEnv.Snapshot(TestEnv.Config(("a", "m", null)), sim);
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = answers, Faults = [new Fault(FaultKind.Status500, 1)] }, cancellationToken: Ct);
+        var snapshot = TestEnv.Snapshot(GatewayConfigs.PerUpstream(("a", "m", null)), sim);
 
-        var run = await new EvalRunner(snapshot, Options(dir, "a") with { MaxRetries = 0 }).RunAsync(suite, cancellationToken: TestEnv.Ct);
+        var run = await new EvalRunner(snapshot, Options(dir, "a") with { MaxRetries = 0 }).RunAsync(suite, cancellationToken: Ct);
 
         Assert.All(run.Records, r =>
         {
@@ -174,11 +174,11 @@ public sealed class EvalRunnerTests
         await using var good = await SimulatorServer.StartAsync(new SimulatorOptions
         {
             Answers = new Dictionary<string, string> { ["Capital of France?"] = "Paris", ["Capital of Italy?"] = "Rome", ["Capital of Spain?"] = "Madrid" },
-        }, cancellationToken: TestEnv.Ct);
+        }, cancellationToken: Ct);
         await using var bad = await SimulatorServer.StartAsync(new SimulatorOptions
         {
             Answers = new Dictionary<string, string> { ["Capital of France?"] = "Lyon", ["Capital of Italy?"] = "Rome", ["Capital of Spain?"] = "Seville" },
-        }, cancellationToken: TestEnv.Ct);
+        }, cancellationToken: Ct);
         string Score(int s) => $"{{\"score\": {s}, \"reasons\": \"scripted\"}}";
         await using var judge = await SimulatorServer.StartAsync(new SimulatorOptions
         {
@@ -193,11 +193,11 @@ public sealed class EvalRunnerTests
                 new("[Answer B]\nSeville", "{\"winner\": \"A\"}"),
                 new("[Answer A]\n", "{\"winner\": \"tie\"}"),
             ],
-        }, cancellationToken: TestEnv.Ct);
-        var snapshot = TestEnv.Snapshot(TestEnv.Config(("good", "g", null), ("bad", "b", null), ("judge", "j", null)), good, bad, judge);
+        }, cancellationToken: Ct);
+        var snapshot = TestEnv.Snapshot(GatewayConfigs.PerUpstream(("good", "g", null), ("bad", "b", null), ("judge", "j", null)), good, bad, judge);
         var options = Options(dir, "good", "bad") with { Judge = "judge", Pairwise = true };
 
-        var run = await new EvalRunner(snapshot, options).RunAsync(suite, cancellationToken: TestEnv.Ct);
+        var run = await new EvalRunner(snapshot, options).RunAsync(suite, cancellationToken: Ct);
         var report = ReportBuilder.Build(run, ["good", "bad"], "good", "judge", snapshot.Deployments.ToDictionary(d => d.Key, d => d.Value.Config), new VerdictThresholds { MaxScoreDrop = 1 }, 42);
 
         var g = report.Deployments[0].Judge!;

@@ -15,10 +15,10 @@ public sealed class TestGateway : IAsyncDisposable
 {
     public const string Key = "sk-test-key-123456";
 
-    private readonly string _dir;
+    private readonly TempDir _dir;
     private readonly IReadOnlyList<string> _upstreams;
 
-    private TestGateway(GatewayApp app, string dir, string configPath, IReadOnlyList<string> upstreams, TestLoggerProvider logs)
+    private TestGateway(GatewayApp app, TempDir dir, string configPath, IReadOnlyList<string> upstreams, TestLoggerProvider logs)
     {
         _upstreams = upstreams;
         App = app;
@@ -50,8 +50,8 @@ public sealed class TestGateway : IAsyncDisposable
     /// </summary>
     public static async Task<TestGateway> StartAsync(string configYaml, Func<GatewayAppOptions, GatewayAppOptions> configure, IReadOnlyList<string> upstreams)
     {
-        var dir = Directory.CreateTempSubdirectory("tandem-test-").FullName;
-        var path = Path.Combine(dir, "tandem.yaml");
+        var dir = new TempDir("tandem-gateway-");
+        var path = dir.File("tandem.yaml");
         await File.WriteAllTextAsync(path, Expand(configYaml, upstreams));
         var logs = new TestLoggerProvider();
         var app = GatewayApp.Create(configure(new GatewayAppOptions { ConfigPath = path, Urls = "http://127.0.0.1:0", LoggerProvider = logs, MinimumLogLevel = LogLevel.Debug }));
@@ -59,18 +59,13 @@ public sealed class TestGateway : IAsyncDisposable
         return new TestGateway(app, dir, path, upstreams, logs);
     }
 
+    /// <summary>Replaces {sim0}, {sim1}… with the simulators' /v1 URLs.</summary>
     public static string Expand(string yaml, IReadOnlyList<SimulatorServer> simulators) =>
-        Expand(yaml, [.. simulators.Select(s => s.V1.ToString())]);
+        GatewayConfigs.Expand(yaml, simulators.Select(s => s.V1));
 
-    public static string Expand(string yaml, IReadOnlyList<string> upstreams)
-    {
-        for (var i = 0; i < upstreams.Count; i++)
-        {
-            yaml = yaml.Replace("{sim" + i + "}", upstreams[i].TrimEnd('/'), StringComparison.Ordinal);
-        }
-
-        return yaml;
-    }
+    /// <summary>Replaces {sim0}, {sim1}… with the base URLs of any upstream servers.</summary>
+    public static string Expand(string yaml, IReadOnlyList<string> upstreams) =>
+        GatewayConfigs.Expand(yaml, upstreams.Select(u => new Uri(u)));
 
     /// <summary>An official OpenAI SDK chat client pointed at the gateway.</summary>
     public ChatClient Chat(string model, string key = Key) =>
@@ -92,12 +87,6 @@ public sealed class TestGateway : IAsyncDisposable
     {
         Http.Dispose();
         await App.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _dir.Dispose();
     }
 }

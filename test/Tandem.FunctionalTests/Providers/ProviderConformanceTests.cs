@@ -14,8 +14,6 @@ namespace Tandem.FunctionalTests.Providers;
 /// </summary>
 public sealed class ProviderConformanceTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static string Config(ConformanceUpstream primary, ConformanceUpstream? backup = null) =>
         "auth:\n  keys:\n    - name: test\n      key: " + TestGateway.Key + "\n"
         + "providers:\n" + primary.ProviderYaml("primary-host").Replace("    base_url", "    timeouts: { connect: 2s, first_byte: 5s, total: 20s, idle: 1s }\n    base_url", StringComparison.Ordinal)

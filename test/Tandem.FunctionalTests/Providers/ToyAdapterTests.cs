@@ -11,8 +11,6 @@ public sealed class ToyAdapterTests
 {
     private const string ToyKey = "toy-secret-key-0123456789";
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static string Config(ToyUpstream toy, ToyUpstream? big = null) => $$"""
         auth:
           keys:

@@ -1,7 +1,7 @@
 using Tandem.Quality;
 using Xunit;
 
-namespace Tandem.Eval.Tests.Quality;
+namespace Tandem.Core.Tests.Quality;
 
 public sealed class JudgeVerdictParserTests
 {

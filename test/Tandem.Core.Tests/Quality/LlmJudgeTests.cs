@@ -1,10 +1,9 @@
 using System.Text.Json.Nodes;
-using Tandem.Eval.Tests.Infrastructure;
 using Tandem.Quality;
 using Tandem.Simulator;
 using Xunit;
 
-namespace Tandem.Eval.Tests.Quality;
+namespace Tandem.Core.Tests.Quality;
 
 /// <summary>The judge against a real simulator over HTTP, through the gateway's provider code.</summary>
 public sealed class LlmJudgeTests
@@ -13,8 +12,8 @@ public sealed class LlmJudgeTests
 
     private static async Task<(SimulatorServer Sim, LlmJudge Judge)> StartAsync(SimulatorOptions options, JudgeOptions? judgeOptions = null)
     {
-        var sim = await SimulatorServer.StartAsync(options, cancellationToken: TestEnv.Ct);
-        var snapshot = TestEnv.Snapshot(TestEnv.Config(("judge", "gpt-4o-2024-08-06", null)), sim);
+        var sim = await SimulatorServer.StartAsync(options, cancellationToken: Ct);
+        var snapshot = GatewayConfigs.Snapshot(GatewayConfigs.PerUpstream(("judge", "gpt-4o-2024-08-06", null)), [sim.V1]);
         return (sim, LlmJudge.ForDeployment(snapshot.Deployments["judge"], judgeOptions));
     }
 
@@ -28,7 +27,7 @@ public sealed class LlmJudgeTests
         });
         await using var _ = sim;
 
-        var score = await judge.ScoreAsync(new JudgeRequest(Question, "Paris", Reference: "Paris"), TestEnv.Ct);
+        var score = await judge.ScoreAsync(new JudgeRequest(Question, "Paris", Reference: "Paris"), Ct);
 
         Assert.Equal(JudgeOutcome.Scored, score.Outcome);
         Assert.Equal(5, score.Score);
@@ -49,7 +48,7 @@ public sealed class LlmJudgeTests
         var (sim, judge) = await StartAsync(new SimulatorOptions { JudgeScript = [new ScriptedReply(JudgePrompts.AnswerMarker, reply)] });
         await using var _ = sim;
 
-        var score = await judge.ScoreAsync(new JudgeRequest(Question, "Lyon"), TestEnv.Ct);
+        var score = await judge.ScoreAsync(new JudgeRequest(Question, "Lyon"), Ct);
 
         Assert.Equal(JudgeOutcome.Unparseable, score.Outcome);
         Assert.Null(score.Score);
@@ -67,8 +66,8 @@ public sealed class LlmJudgeTests
         });
         await using var _ = sim;
 
-        var first = await judge.ScoreAsync(new JudgeRequest(Question, "Lyon"), TestEnv.Ct);
-        var second = await judge.ScoreAsync(new JudgeRequest(Question, "Nice"), TestEnv.Ct);
+        var first = await judge.ScoreAsync(new JudgeRequest(Question, "Lyon"), Ct);
+        var second = await judge.ScoreAsync(new JudgeRequest(Question, "Nice"), Ct);
 
         Assert.Equal(2, first.Score);
         Assert.Equal(2, second.Score);
@@ -83,7 +82,7 @@ public sealed class LlmJudgeTests
         var (sim, judge) = await StartAsync(new SimulatorOptions { Faults = [new Fault(FaultKind.Status500, 1)] });
         await using var _ = sim;
 
-        var score = await judge.ScoreAsync(new JudgeRequest(Question, "Paris"), TestEnv.Ct);
+        var score = await judge.ScoreAsync(new JudgeRequest(Question, "Paris"), Ct);
 
         Assert.Equal(JudgeOutcome.Failed, score.Outcome);
         Assert.Contains("500", score.Error, StringComparison.Ordinal);
@@ -103,7 +102,7 @@ public sealed class LlmJudgeTests
         });
         await using var _ = sim;
 
-        var verdict = await judge.CompareAsync(new PairwiseRequest(Question, "Lyon", "Paris"), TestEnv.Ct);
+        var verdict = await judge.CompareAsync(new PairwiseRequest(Question, "Lyon", "Paris"), Ct);
 
         Assert.Equal(PairwiseWinner.Second, verdict.Winner);
     }
@@ -115,7 +114,7 @@ public sealed class LlmJudgeTests
         var (sim, judge) = await StartAsync(new SimulatorOptions { JudgeScript = [new ScriptedReply(JudgePrompts.AnswerAMarker, "{\"winner\": \"A\"}")] });
         await using var _ = sim;
 
-        var verdict = await judge.CompareAsync(new PairwiseRequest(Question, "Lyon", "Paris"), TestEnv.Ct);
+        var verdict = await judge.CompareAsync(new PairwiseRequest(Question, "Lyon", "Paris"), Ct);
 
         Assert.Equal(PairwiseWinner.Inconsistent, verdict.Winner);
     }
@@ -133,7 +132,7 @@ public sealed class LlmJudgeTests
         });
         await using var _ = sim;
 
-        var verdict = await judge.CompareAsync(new PairwiseRequest(Question, "Lyon", "Paris"), TestEnv.Ct);
+        var verdict = await judge.CompareAsync(new PairwiseRequest(Question, "Lyon", "Paris"), Ct);
 
         Assert.Equal(PairwiseWinner.Unparseable, verdict.Winner);
     }

@@ -2,7 +2,7 @@ using System.Text;
 using Tandem.Quality;
 using Xunit;
 
-namespace Tandem.Eval.Tests.Quality;
+namespace Tandem.Core.Tests.Quality;
 
 public sealed class EscalationPolicyTests
 {
@@ -34,7 +34,7 @@ public sealed class EscalationPolicyTests
     public async Task DecideAsync_ScoreAgainstThreshold_EscalatesOnlyBelow(int score, double below, bool escalate)
     {
         var judge = new FakeJudge(_ => Scored(score));
-        var decision = await new EscalationPolicy(judge, below).DecideAsync(Body, "Lyon", TestEnvCt);
+        var decision = await new EscalationPolicy(judge, below).DecideAsync(Body, "Lyon", Ct);
         Assert.Equal(escalate, decision.Escalate);
         Assert.Equal(score, decision.Judgement!.Score);
     }
@@ -43,7 +43,7 @@ public sealed class EscalationPolicyTests
     public async Task DecideAsync_PassesConversationAnswerAndRubricToJudge()
     {
         var judge = new FakeJudge(_ => Scored(4));
-        await new EscalationPolicy(judge, 3, rubric: "Capitals must be exact.").DecideAsync(Body, "Paris", TestEnvCt);
+        await new EscalationPolicy(judge, 3, rubric: "Capitals must be exact.").DecideAsync(Body, "Paris", Ct);
         var request = Assert.Single(judge.Requests);
         Assert.Equal(["system", "user"], request.Conversation.Select(t => t.Role));
         Assert.Equal("What is the capital of France?", request.Conversation[1].Content);
@@ -59,7 +59,7 @@ public sealed class EscalationPolicyTests
     public async Task DecideAsync_JudgeWithoutVerdict_FollowsFailureMode(JudgeOutcome outcome, bool escalateOnFailure, bool escalate)
     {
         var judge = new FakeJudge(_ => new JudgeScore(outcome, null, null, "no idea"));
-        var decision = await new EscalationPolicy(judge, 3, escalateOnFailure).DecideAsync(Body, "Lyon", TestEnvCt);
+        var decision = await new EscalationPolicy(judge, 3, escalateOnFailure).DecideAsync(Body, "Lyon", Ct);
         Assert.Equal(escalate, decision.Escalate);
         Assert.Null(decision.Judgement!.Score);
         Assert.Contains(escalate ? "escalate" : "keep", decision.Reason, StringComparison.Ordinal);
@@ -69,7 +69,7 @@ public sealed class EscalationPolicyTests
     public async Task DecideAsync_EmptyAnswer_KeepsWithoutAskingJudge()
     {
         var judge = new FakeJudge(_ => Scored(1));
-        var decision = await new EscalationPolicy(judge).DecideAsync(Body, "  ", TestEnvCt);
+        var decision = await new EscalationPolicy(judge).DecideAsync(Body, "  ", Ct);
         Assert.False(decision.Escalate);
         Assert.Empty(judge.Requests);
     }
@@ -82,6 +82,4 @@ public sealed class EscalationPolicyTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new EscalationPolicy(new FakeJudge(_ => Scored(3)), below));
     }
-
-    private static CancellationToken TestEnvCt => Xunit.TestContext.Current.CancellationToken;
 }
