@@ -32,9 +32,11 @@ public sealed class RoutePolicy
     private readonly DeploymentRuntime[] _fallbacks;
     private readonly string _sticky;
     private readonly RoutePlan? _fixedPlan;
+    private readonly RandomSource _random;
 
-    internal RoutePolicy(RouteConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments)
+    internal RoutePolicy(RouteConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments, RandomSource? random = null)
     {
+        _random = random ?? RandomSource.Shared;
         _route = config.Name;
         _sticky = config.Sticky;
         _fallbacks = config.Fallbacks.Select(f => deployments[f]).ToArray();
@@ -163,7 +165,7 @@ public sealed class RoutePolicy
         if (_arms.Length > 0)
         {
             var stickyKey = StickyKey(request);
-            var bucket = stickyKey is null ? Random.Shared.Next(Buckets) : (int)(Hash(_route, stickyKey) % Buckets);
+            var bucket = stickyKey is null ? _random.Next(Buckets) : (int)(Hash(_route, stickyKey) % Buckets);
             foreach (var (deployment, upper) in _arms)
             {
                 if (bucket < upper)
