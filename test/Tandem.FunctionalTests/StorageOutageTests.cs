@@ -22,7 +22,7 @@ public sealed class StorageOutageTests
         var config = Configs.Single + $$"""
 
             storage:
-              provider: postgres
+              engine: postgres
               connection_string_env: {{variable}}
               queue_capacity: 40
               batch_size: 10
@@ -84,8 +84,8 @@ public sealed class StorageOutageTests
         Assert.Empty(failures);
         Assert.True(writer.Dropped > 0);
         Assert.Equal(Interlocked.Read(ref served), writer.Written + writer.Dropped);
-        await using var store = RecordStoreFactory.CreatePostgres(pg.ConnectionString, new StorageConfig());
-        Assert.Equal(writer.Written, await store.CountAsync(cancellationToken: Ct));
+        await using var database = StorageFactory.OpenPostgres(pg.ConnectionString, new StorageConfig());
+        Assert.Equal(writer.Written, await database.Records.CountAsync(cancellationToken: Ct));
         Environment.SetEnvironmentVariable(variable, null);
     }
 }

@@ -6,7 +6,8 @@ namespace Tandem.Migration;
 public sealed class InMemoryMigrationStore : IMigrationStore
 {
     private readonly ConcurrentDictionary<string, MigrationState> _states = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<MigrationEvent> _events = new();
+    private readonly List<MigrationEvent> _events = [];
+    private readonly List<MigrationEvaluation> _evaluations = [];
     private readonly ConcurrentQueue<ShadowSample> _samples = new();
     private readonly object _lock = new();
 
@@ -41,13 +42,54 @@ public sealed class InMemoryMigrationStore : IMigrationStore
     /// <inheritdoc />
     public Task AppendEventAsync(MigrationEvent migrationEvent, CancellationToken cancellationToken = default)
     {
-        _events.Enqueue(migrationEvent);
+        ArgumentNullException.ThrowIfNull(migrationEvent);
+        lock (_lock)
+        {
+            _events.Add(migrationEvent with { Id = _events.Count + 1 });
+        }
+
         return Task.CompletedTask;
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<MigrationEvent>> EventsAsync(string route, int limit, CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<MigrationEvent>>(_events.Where(e => e.Route == route).Reverse().Take(limit).ToList());
+    public Task<IReadOnlyList<MigrationEvent>> EventsAsync(string route, int limit, long? before = null, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<MigrationEvent>>(
+                _events.Where(e => e.Route == route && (before is null || e.Id < before)).Reverse().Take(limit).ToList());
+        }
+    }
+
+    /// <inheritdoc />
+    public Task RecordEvaluationAsync(MigrationEvaluation evaluation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(evaluation);
+        lock (_lock)
+        {
+            var latest = _evaluations.FindLastIndex(e => e.Route == evaluation.Route);
+            if (latest >= 0 && _evaluations[latest].Stage == evaluation.Stage && _evaluations[latest].Outcome == evaluation.Outcome)
+            {
+                var run = _evaluations[latest];
+                _evaluations[latest] = run with { Time = evaluation.Time, Count = run.Count + 1, Evidence = evaluation.Evidence };
+            }
+            else
+            {
+                _evaluations.Add(evaluation with { Id = _evaluations.Count + 1, FirstTime = evaluation.Time, Count = 1 });
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<MigrationEvaluation>> EvaluationsAsync(string route, int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<MigrationEvaluation>>(_evaluations.Where(e => e.Route == route).Reverse().Take(limit).ToList());
+        }
+    }
 
     /// <inheritdoc />
     public Task AddSamplesAsync(IReadOnlyList<ShadowSample> samples, CancellationToken cancellationToken = default)

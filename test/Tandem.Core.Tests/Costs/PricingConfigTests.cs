@@ -59,7 +59,7 @@ public sealed class PricingConfigTests
     public void Parse_NoStorageSection_DefaultsToSqliteFileAndNinetyDays()
     {
         var config = ConfigLoader.Parse(Config(""));
-        Assert.Equal(("sqlite", "tandem.db", 90), (config.Storage.Provider, config.Storage.Path, config.Storage.RetentionDays));
+        Assert.Equal(("sqlite", "tandem.db", 90), (config.Storage.Engine, config.Storage.Path, config.Storage.RetentionDays));
         Assert.Equal("off", config.Routes[0].Capture);
         Assert.Equal("reported", config.Deployments[0].Usage);
         Assert.Null(config.Deployments[0].Pricing);
