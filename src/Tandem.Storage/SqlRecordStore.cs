@@ -140,6 +140,8 @@ internal sealed partial class SqlRecordStore : IRecordStore
             RequestRecord record;
             long deploymentId;
             int attemptStatus, attemptErrorId, attemptUs, attemptCount, flags;
+            (int Key, int Route, int Deployment, int Decision, int Error, int Finish, int Model, int Fingerprint, int EndUser) names;
+            List<int> nameIds;
             var cmd = Sql.Command(connection, null, "SELECT " + string.Join(", ", RecordColumns.Records) + " FROM records WHERE request_id = @id ORDER BY time_ms DESC LIMIT 1", ("@id", requestId));
             await using (cmd.ConfigureAwait(false))
             {
@@ -189,18 +191,23 @@ internal sealed partial class SqlRecordStore : IRecordStore
                         Cost = RecordColumns.Dollars(L("cost_nanos")),
                         Tags = reader.IsDBNull(tagsOrdinal) ? null : System.Text.Json.JsonSerializer.Deserialize(reader.GetString(tagsOrdinal), StorageJsonContext.Default.DictionaryStringString),
                     };
-                    await LoadNamesAsync(connection, ids, cancellationToken).ConfigureAwait(false);
-                    record.Key = Name(I("key_id")) ?? "";
-                    record.Route = Name(I("route_id"));
-                    record.Deployment = Name(I("deployment_id"));
-                    record.Decision = Name(I("decision_id")) ?? "";
-                    record.Error = Name(I("error_id"));
-                    record.FinishReason = Name(I("finish_id"));
-                    record.UpstreamModel = Name(I("model_id"));
-                    record.SystemFingerprint = Name(I("fingerprint_id"));
-                    record.EndUser = Name(I("end_user_id"));
+                    names = (I("key_id"), I("route_id"), I("deployment_id"), I("decision_id"), I("error_id"), I("finish_id"), I("model_id"), I("fingerprint_id"), I("end_user_id"));
+                    nameIds = ids;
                 }
             }
+
+            // After the reader is closed: PostgreSQL runs one command at a time per connection, and a gateway that
+            // did not write the record (restarted, or another instance) has none of its names cached.
+            await LoadNamesAsync(connection, nameIds, cancellationToken).ConfigureAwait(false);
+            record.Key = Name(names.Key) ?? "";
+            record.Route = Name(names.Route);
+            record.Deployment = Name(names.Deployment);
+            record.Decision = Name(names.Decision) ?? "";
+            record.Error = Name(names.Error);
+            record.FinishReason = Name(names.Finish);
+            record.UpstreamModel = Name(names.Model);
+            record.SystemFingerprint = Name(names.Fingerprint);
+            record.EndUser = Name(names.EndUser);
 
             if ((flags & (int)RecordFlags.HasAttempts) != 0)
             {

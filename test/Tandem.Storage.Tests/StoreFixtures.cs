@@ -48,16 +48,11 @@ internal static class StoreFixtures
 
     public static string NewSchema() => "t_" + Guid.NewGuid().ToString("N")[..16];
 
-    /// <summary>Runs SQL on the test PostgreSQL with <paramref name="schema"/> first on the search path (creating it).</summary>
-    public static async Task ExecutePostgresAsync(string schema, string sql)
+    /// <summary>Runs SQL (several statements at once) on the test PostgreSQL.</summary>
+    public static async Task ExecutePostgresAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(PostgresConnectionString) { SearchPath = schema }.ToString());
+        await using var connection = new NpgsqlConnection(PostgresConnectionString);
         await connection.OpenAsync();
-        await using (var create = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS \"{schema}\"", connection))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
-
         await using var cmd = new NpgsqlCommand(sql, connection);
         await cmd.ExecuteNonQueryAsync();
     }
