@@ -114,7 +114,7 @@ public sealed class MigrationPersistenceTests
         await using var b = await SimulatorServer.StartAsync(new SimulatorOptions(), cancellationToken: Ct);
         var dir = Directory.CreateTempSubdirectory("tandem-pg-").FullName;
         var path = Path.Combine(dir, "tandem.yaml");
-        await File.WriteAllTextAsync(path, TestGateway.Expand(Config + $"storage: {{ engine: postgres, connection_string_env: {variable} }}\n", [a, b]), Ct);
+        await File.WriteAllTextAsync(path, TestGateway.Expand(Config + $"\nstorage: {{ engine: postgres, connection_string_env: {variable} }}\n", [a, b]), Ct);
 
         await using var one = GatewayApp.Create(new GatewayAppOptions { ConfigPath = path, Urls = "http://127.0.0.1:0", LoggerProvider = new TestLoggerProvider() });
         await using var two = GatewayApp.Create(new GatewayAppOptions { ConfigPath = path, Urls = "http://127.0.0.1:0", LoggerProvider = new TestLoggerProvider() });
