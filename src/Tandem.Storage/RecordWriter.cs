@@ -28,7 +28,7 @@ public sealed record RecordWriterOptions
     public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>After a cancelled flush, how long to wait for the write in flight to roll back before giving up on it.</summary>
-    public TimeSpan AbortGrace { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan AbortGrace { get; init; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>

@@ -7,7 +7,7 @@ namespace Tandem.Cli.Commands;
 internal static class ServeCommand
 {
     /// <summary>Time beyond <c>server.shutdown_timeout</c> for the host to finish stopping before the process is ended anyway.</summary>
-    private static readonly TimeSpan TerminationMargin = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan TerminationMargin = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// How long System.CommandLine waits after SIGTERM or Ctrl+C before it ends the process with 143 or 130. Its
