@@ -96,10 +96,20 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
     public bool TryWrite(RequestRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (Interlocked.Increment(ref _held) > _options.Capacity || !_channel.Writer.TryWrite(record))
+        if (Interlocked.Increment(ref _held) > _options.Capacity)
         {
             Interlocked.Decrement(ref _held);
             Drop(1);
+            return false;
+        }
+
+        if (!_channel.Writer.TryWrite(record))
+        {
+            // Stopped: a request that outlived the shutdown bound finished after the final flush.
+            Interlocked.Decrement(ref _held);
+            Interlocked.Increment(ref _dropped);
+            StorageMetrics.Dropped.Add(1);
+            StorageLog.DroppedAfterStop(_logger, record.Id);
             return false;
         }
 

@@ -31,6 +31,7 @@ internal static class StorageEventIds
     public const int StorageUnusable = 37;
     public const int StorageSettingsChanged = 38;
     public const int WriterStopped = 39;
+    public const int DroppedAfterStop = 44; // 40–43 are the migration coordinator's
 }
 
 internal static partial class StorageLog
@@ -46,6 +47,9 @@ internal static partial class StorageLog
 
     [LoggerMessage(StorageEventIds.FlushIncomplete, LogLevel.Error, "Shutdown: {Count} record(s) could not be written within the shutdown timeout and are lost (counted as dropped)")]
     public static partial void FlushIncomplete(ILogger logger, long count);
+
+    [LoggerMessage(StorageEventIds.DroppedAfterStop, LogLevel.Error, "Record of request {RequestId} arrived after the record writer stopped (the request outlived the shutdown timeout): dropped")]
+    public static partial void DroppedAfterStop(ILogger logger, string requestId);
 
     [LoggerMessage(StorageEventIds.WriterStopped, LogLevel.Information, "Record writer stopped: {Written} record(s) written, {Dropped} dropped since start")]
     public static partial void WriterStopped(ILogger logger, long written, long dropped);

@@ -36,6 +36,7 @@ public sealed class RecordWriterTests
         Assert.Contains("Record writer stopped: 0 record(s) written, 25 dropped since start", logs.Messages);
         Assert.False(writer.TryWrite(RecordStoreTests.Sample("late", Noon))); // a record after the stop is dropped and counted too
         Assert.Equal(26, writer.Dropped);
+        Assert.Contains("Record of request late arrived after the record writer stopped (the request outlived the shutdown timeout): dropped", logs.Messages);
     }
 
     /// <summary>A store whose writes never finish until cancelled, like a database that hangs.</summary>
