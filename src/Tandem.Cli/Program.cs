@@ -11,4 +11,7 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
 root.Subcommands.Add(CostsCommand.Create());
 root.Subcommands.Add(StorageCommand.Create());
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+var parse = root.Parse(args);
+var invocation = new InvocationConfiguration();
+invocation.ProcessTerminationTimeout = ServeCommand.TerminationTimeout(parse, invocation.ProcessTerminationTimeout);
+return await parse.InvokeAsync(invocation).ConfigureAwait(false);

@@ -40,9 +40,6 @@ public sealed record GatewayAppOptions
 
     /// <summary>The source of sampled decisions (shadow and judge sampling, replica choice); null: unseeded.</summary>
     public Runtime.RandomSource? Random { get; init; }
-
-    /// <summary>Where migration state lives; null uses <c>tandem.db</c> (SQLite) beside the configuration file.</summary>
-    public IMigrationStore? MigrationStore { get; init; }
 }
 
 /// <summary>Builds and runs the Tandem gateway: Kestrel, the OpenAI-compatible endpoints and the admin surface.</summary>
@@ -110,10 +107,12 @@ public sealed class GatewayApp : IAsyncDisposable
 
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(TimeProvider.System);
+        // Records and migration state: one database, built by the storage factory (AddTandemStorage).
         builder.Services.AddTandemStorage(state);
+        // A stop (SIGTERM, Ctrl+C) lets in-flight requests finish, then writes their records, within this bound.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TandemStorageServiceCollectionExtensions.ShutdownTimeoutOf(state.Current.Config.Server));
         builder.Services.AddSingleton<RecordCompletion>();
         builder.Services.AddSingleton<ChatProxy>();
-        builder.Services.AddSingleton<IMigrationStore>(_ => options.MigrationStore ?? MigrationStoreFor(state));
         builder.Services.AddSingleton(sp => new MigrationCoordinator(
             sp.GetRequiredService<IMigrationStore>(), () => state.Current,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Migration"), sp.GetRequiredService<TimeProvider>()));
@@ -123,25 +122,6 @@ public sealed class GatewayApp : IAsyncDisposable
         var gateway = new GatewayApp(app, state);
         gateway.MapEndpoints();
         return gateway;
-    }
-
-    /// <summary>Migration state lives in the same database as the records (its own tables).</summary>
-    private static IMigrationStore MigrationStoreFor(GatewayState state)
-    {
-        var storage = state.Current.Config.Storage;
-        if (storage.Provider == StorageProviders.Postgres
-            && storage.ConnectionStringEnv is { } env && Environment.GetEnvironmentVariable(env) is { Length: > 0 } connectionString)
-        {
-            var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
-            if (storage.Schema is { } schema)
-            {
-                builder.SearchPath = schema;
-            }
-
-            return Migration.SqlMigrationStore.Postgres(builder.ToString());
-        }
-
-        return Migration.SqlMigrationStore.Sqlite(Path.Combine(Path.GetDirectoryName(state.Path)!, storage.Path));
     }
 
     /// <summary>Starts listening.</summary>

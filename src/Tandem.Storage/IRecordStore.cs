@@ -9,10 +9,10 @@ namespace Tandem.Storage;
 /// </summary>
 public interface IRecordStore : IAsyncDisposable
 {
-    /// <summary><c>sqlite</c> or <c>postgres</c>.</summary>
-    string Provider { get; }
+    /// <summary>The database engine: <c>sqlite</c> or <c>postgres</c>.</summary>
+    string Engine { get; }
 
-    /// <summary>Applies pending schema migrations (idempotent; safe when several instances start at once).</summary>
+    /// <summary>Applies pending schema migrations of the whole database (idempotent; safe when several instances start at once).</summary>
     Task MigrateAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -39,7 +39,10 @@ public interface IRecordStore : IAsyncDisposable
     /// <summary>Daily roll-ups for <c>from ≤ day ≤ to</c>.</summary>
     Task<IReadOnlyList<RollupRow>> ReadRollupsAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken = default);
 
-    /// <summary>Rolls up complete days not yet rolled up, then deletes raw records and roll-ups past their retention.</summary>
+    /// <summary>
+    /// Rolls up complete days not yet rolled up, then deletes raw records, roll-ups, shadow samples and gate
+    /// evaluations past their retention.
+    /// </summary>
     Task<MaintenanceResult> MaintainAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
 
     /// <summary>Bytes used by the record tables and their indexes (for bytes-per-record measurements).</summary>
@@ -83,7 +86,9 @@ public sealed record RollupRow
 /// <param name="DaysRolledUp">Days whose roll-ups were (re)computed.</param>
 /// <param name="RecordsDeleted">Raw records removed by retention.</param>
 /// <param name="RollupsDeleted">Roll-up rows removed by their retention.</param>
-public sealed record MaintenanceResult(int DaysRolledUp, long RecordsDeleted, long RollupsDeleted);
+/// <param name="SamplesDeleted">Shadow samples removed by the records' retention.</param>
+/// <param name="EvaluationsDeleted">Gate evaluation runs removed by the records' retention.</param>
+public sealed record MaintenanceResult(int DaysRolledUp, long RecordsDeleted, long RollupsDeleted, long SamplesDeleted = 0, long EvaluationsDeleted = 0);
 
 /// <summary>Space used by Tandem's tables.</summary>
 /// <param name="RecordBytes">The records table with its indexes, plus the dictionary.</param>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Tandem.Storage;
 
-/// <summary>Rolls up complete days and applies retention at start-up and then every hour.</summary>
+/// <summary>Rolls up complete days and applies retention (records, roll-ups, shadow samples, gate evaluations) at start-up and then every hour.</summary>
 public sealed class RecordMaintenanceService : BackgroundService
 {
     private readonly IRecordStore _store;
@@ -26,9 +26,9 @@ public sealed class RecordMaintenanceService : BackgroundService
         try
         {
             var result = await _store.MaintainAsync(_time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            if (result.DaysRolledUp > 0 || result.RecordsDeleted > 0 || result.RollupsDeleted > 0)
+            if (result.DaysRolledUp > 0 || result.RecordsDeleted > 0 || result.RollupsDeleted > 0 || result.SamplesDeleted > 0 || result.EvaluationsDeleted > 0)
             {
-                StorageLog.Maintenance(_logger, result.DaysRolledUp, result.RecordsDeleted, result.RollupsDeleted);
+                StorageLog.Maintenance(_logger, result.DaysRolledUp, result.RecordsDeleted, result.RollupsDeleted, result.SamplesDeleted, result.EvaluationsDeleted);
             }
 
             return result;

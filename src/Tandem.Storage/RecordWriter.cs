@@ -21,15 +21,22 @@ public sealed record RecordWriterOptions
     /// <summary>Longest retry delay.</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long shutdown keeps trying to flush.</summary>
-    public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// The longest a stop keeps trying to write what is held (the host's shutdown token may end it sooner). Past it
+    /// the write in flight is cancelled and everything still held is counted as dropped and logged.
+    /// </summary>
+    public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>After a cancelled flush, how long to wait for the write in flight to roll back before giving up on it.</summary>
+    public TimeSpan AbortGrace { get; init; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>
 /// Takes records off the request path: <see cref="TryWrite"/> never blocks, it queues (or drops, counted, when
 /// <see cref="RecordWriterOptions.Capacity"/> records are already held). A background loop drains the queue in
 /// batches; a failed batch is retried with backoff while new records keep queueing within the same bound.
-/// Stopping flushes what is held.
+/// Stopping flushes what is held, within a bound; what the bound leaves unwritten is counted as dropped and logged,
+/// so that written + dropped always equals the records handed over.
 /// </summary>
 /// <remarks>
 /// <code>
@@ -46,6 +53,7 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
     private readonly TimeProvider _time;
     private readonly Channel<RequestRecord> _channel;
     private readonly Meter _meter;
+    private readonly CancellationTokenSource _abort = new();
     private long _held;
     private long _written;
     private long _dropped;
@@ -88,10 +96,20 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
     public bool TryWrite(RequestRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (Interlocked.Increment(ref _held) > _options.Capacity || !_channel.Writer.TryWrite(record))
+        if (Interlocked.Increment(ref _held) > _options.Capacity)
         {
             Interlocked.Decrement(ref _held);
             Drop(1);
+            return false;
+        }
+
+        if (!_channel.Writer.TryWrite(record))
+        {
+            // Stopped: a request that outlived the shutdown bound finished after the final flush.
+            Interlocked.Decrement(ref _held);
+            Interlocked.Increment(ref _dropped);
+            StorageMetrics.Dropped.Add(1);
+            StorageLog.DroppedAfterStop(_logger, record.Id);
             return false;
         }
 
@@ -108,33 +126,51 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// <code>
+    ///   complete the queue ─► loop drains it (retrying failed batches) ─┬─ done ───────────────────────────► log written/dropped
+    ///                                                                   └─ token or FlushTimeout expires ─► cancel the write in flight
+    ///                                                                        ─► wait AbortGrace for its rollback ─► held → dropped, logged
+    /// </code>
+    /// Cancelling the write rolls its transaction back, so no record is both written and counted as dropped.
+    /// </remarks>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         // No more records after this point: the loop drains what is queued and exits.
         _channel.Writer.TryComplete();
-        using var flush = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        flush.CancelAfter(_options.FlushTimeout);
-        try
+        var loop = ExecuteTask ?? Task.CompletedTask;
+        using (var flush = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            await (ExecuteTask ?? Task.CompletedTask).WaitAsync(flush.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
+            flush.CancelAfter(_options.FlushTimeout);
+            try
+            {
+                await loop.WaitAsync(flush.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
 
-        await base.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        var lost = Volatile.Read(ref _held);
+        await _abort.CancelAsync().ConfigureAwait(false);
+        using (var grace = new CancellationTokenSource(_options.AbortGrace, _time))
+        {
+            await base.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+
+        var lost = Interlocked.Exchange(ref _held, 0);
         if (lost > 0)
         {
-            Interlocked.Add(ref _held, -lost);
             Drop(lost, atShutdown: true);
         }
+
+        StorageLog.WriterStopped(_logger, Written, Dropped);
     }
 
     /// <inheritdoc />
     public override void Dispose()
     {
         _meter.Dispose();
+        _abort.Dispose();
         base.Dispose();
     }
 
@@ -181,20 +217,24 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
         {
             try
             {
-                // While stopping, the flush timeout in StopAsync bounds this; the write itself is not cancelled
-                // by the stop signal so that a final flush can complete.
-                await _store.WriteAsync(batch, id, CancellationToken.None).ConfigureAwait(false);
+                // Not cancelled by the stop signal, so that the final flush can complete; StopAsync cancels _abort
+                // when its bound expires.
+                await _store.WriteAsync(batch, id, _abort.Token).ConfigureAwait(false);
                 Interlocked.Add(ref _written, batch.Count);
                 StorageMetrics.Written.Add(batch.Count);
                 if (failures > 0)
                 {
                     Failing = false;
-                    StorageLog.StorageRecovered(_logger, _store.Provider, failures);
+                    StorageLog.StorageRecovered(_logger, _store.Engine, failures);
                 }
 
                 return true;
             }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            catch (Exception) when (_abort.IsCancellationRequested)
+            {
+                return false; // the stop's bound expired: StopAsync counts what is still held
+            }
+            catch (Exception e)
             {
                 failures++;
                 Failing = true;
@@ -202,28 +242,19 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
                 if (failures == 1 || (failures & (failures - 1)) == 0)
                 {
                     // Logged on the 1st, 2nd, 4th, 8th… failure: visible without flooding the log during an outage.
-                    StorageLog.BatchFailed(_logger, batch.Count, _store.Provider, failures, (long)delay.TotalMilliseconds, e.GetType().Name + ": " + e.Message);
+                    StorageLog.BatchFailed(_logger, batch.Count, _store.Engine, failures, (long)delay.TotalMilliseconds, e.GetType().Name + ": " + e.Message);
                 }
             }
 
             try
             {
-                await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
+                // While flushing at shutdown the stop signal has not fired yet: retries go on until _abort.
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _abort.Token);
+                await Task.Delay(delay, _time, wait.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                // Stopping: one last try for the final flush.
-                try
-                {
-                    await _store.WriteAsync(batch, id, CancellationToken.None).ConfigureAwait(false);
-                    Interlocked.Add(ref _written, batch.Count);
-                    StorageMetrics.Written.Add(batch.Count);
-                    return true;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    return false;
-                }
+                return false;
             }
 
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));

@@ -13,111 +13,35 @@ namespace Tandem.Storage;
 internal sealed partial class StorageJsonContext : JsonSerializerContext;
 
 /// <summary>
-/// The parts of a record store that are the same SQL on SQLite and PostgreSQL: the dictionary of repeated strings,
-/// migrations, reads, roll-ups and retention. Dialects supply connections, the bulk insert of records and sizes.
+/// Request records in a <see cref="StorageDatabase"/>: the dictionary of repeated strings, batched idempotent writes,
+/// reads and usage queries (this file), daily roll-ups and retention (<c>SqlRecordStore.Maintenance.cs</c>). The SQL
+/// is the same on SQLite and PostgreSQL; the database supplies connections, the bulk insert of records and sizes.
 /// </summary>
-internal abstract class SqlRecordStore : IRecordStore
+internal sealed partial class SqlRecordStore : IRecordStore
 {
     private const int MaxCachedNames = 100_000;
-    private const int MaxParameters = 30_000;
 
+    private readonly StorageDatabase _db;
     private readonly ConcurrentDictionary<(DictionaryKind Kind, string Value), int> _ids = new();
     private readonly ConcurrentDictionary<int, string> _names = new();
-    private readonly ConcurrentDictionary<(string Table, int Rows), string> _insertSql = new();
 
-    protected SqlRecordStore(StorageConfig options)
+    public SqlRecordStore(StorageDatabase database)
     {
-        Options = options;
+        _db = database;
     }
 
-    public abstract string Provider { get; }
+    public string Engine => _db.Engine;
 
-    protected StorageConfig Options { get; }
+    /// <summary>The database this store is in.</summary>
+    public StorageDatabase Database => _db;
 
-    /// <summary>Prefix of the embedded migration scripts (<c>Tandem.Storage.Sqlite.</c>).</summary>
-    protected abstract string MigrationPrefix { get; }
+    public Task MigrateAsync(CancellationToken cancellationToken = default) => _db.MigrateAsync(cancellationToken);
 
-    protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+    public Task<bool> PingAsync(CancellationToken cancellationToken = default) => _db.PingAsync(cancellationToken);
 
-    /// <summary>Takes the migration lock within <paramref name="tx"/> (PostgreSQL: an advisory lock; SQLite: the write lock).</summary>
-    protected abstract Task LockForMigrationAsync(DbConnection connection, DbTransaction tx, CancellationToken cancellationToken);
+    public Task<StorageSize> MeasureAsync(CancellationToken cancellationToken = default) => _db.MeasureAsync(cancellationToken);
 
-    /// <summary>Prepares the database before migrations (PostgreSQL: creates the schema).</summary>
-    protected virtual Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
-
-    /// <summary>Bulk-inserts records (SQLite: multi-row INSERT; PostgreSQL: binary COPY).</summary>
-    protected abstract Task InsertRecordsAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RequestRecord> records, Func<DictionaryKind, string?, int> id, CancellationToken cancellationToken);
-
-    public abstract Task<StorageSize> MeasureAsync(CancellationToken cancellationToken = default);
-
-    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    public async Task MigrateAsync(CancellationToken cancellationToken = default)
-    {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await PrepareAsync(connection, cancellationToken).ConfigureAwait(false);
-            var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (tx.ConfigureAwait(false))
-            {
-                await LockForMigrationAsync(connection, tx, cancellationToken).ConfigureAwait(false);
-                await ExecuteAsync(connection, tx, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms BIGINT NOT NULL)", cancellationToken).ConfigureAwait(false);
-                var current = Convert.ToInt32(await ScalarAsync(connection, tx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-                foreach (var (version, sql) in Migrations())
-                {
-                    if (version <= current)
-                    {
-                        continue;
-                    }
-
-                    await ExecuteAsync(connection, tx, sql, cancellationToken).ConfigureAwait(false);
-                    await ExecuteAsync(connection, tx, "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (@v, @t)", cancellationToken,
-                        ("@v", version), ("@t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).ConfigureAwait(false);
-                }
-
-                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>Rows in one of Tandem's tables (tests and diagnostics).</summary>
-    internal async Task<long> CountRowsAsync(string table, CancellationToken cancellationToken = default)
-    {
-        if (table is not ("records" or "attempts" or "contents" or "dictionary" or "rollups" or "batches" or "schema_migrations"))
-        {
-            throw new ArgumentException("unknown table", nameof(table));
-        }
-
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            return Convert.ToInt64(await ScalarAsync(connection, null, "SELECT COUNT(*) FROM " + table, cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        }
-    }
-
-    /// <summary>The embedded migration scripts of this dialect, by version (<c>001_initial.sql</c> is version 1).</summary>
-    internal IReadOnlyList<(int Version, string Sql)> Migrations()
-    {
-        var assembly = typeof(SqlRecordStore).Assembly;
-        var list = new List<(int, string)>();
-        foreach (var name in assembly.GetManifestResourceNames())
-        {
-            if (!name.StartsWith(MigrationPrefix, StringComparison.Ordinal) || !name.EndsWith(".sql", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var file = name[MigrationPrefix.Length..];
-            var version = int.Parse(file[..file.IndexOf('_', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            using var reader = new StreamReader(stream);
-            list.Add((version, reader.ReadToEnd()));
-        }
-
-        list.Sort((a, b) => a.Item1.CompareTo(b.Item1));
-        return list;
-    }
+    public ValueTask DisposeAsync() => _db.DisposeAsync();
 
     public async Task WriteAsync(IReadOnlyList<RequestRecord> records, Guid batchId, CancellationToken cancellationToken = default)
     {
@@ -127,7 +51,7 @@ internal abstract class SqlRecordStore : IRecordStore
             return;
         }
 
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             await ResolveNamesAsync(connection, records, cancellationToken).ConfigureAwait(false);
@@ -135,14 +59,14 @@ internal abstract class SqlRecordStore : IRecordStore
             await using (tx.ConfigureAwait(false))
             {
                 var id = batchId.ToString("N");
-                if (await ScalarAsync(connection, tx, "SELECT 1 FROM batches WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false) is not null)
+                if (await Sql.ScalarAsync(connection, tx, "SELECT 1 FROM batches WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false) is not null)
                 {
                     return; // committed by an earlier try whose acknowledgement was lost
                 }
 
-                await ExecuteAsync(connection, tx, "INSERT INTO batches (id, time_ms, size) VALUES (@id, @t, @n)", cancellationToken,
-                    ("@id", id), ("@t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), ("@n", records.Count)).ConfigureAwait(false);
-                await InsertRecordsAsync(connection, tx, records, Id, cancellationToken).ConfigureAwait(false);
+                await Sql.ExecuteAsync(connection, tx, "INSERT INTO batches (id, time_ms, size) VALUES (@id, @t, @n)", cancellationToken,
+                    ("@id", id), ("@t", _db.Time.GetUtcNow().ToUnixTimeMilliseconds()), ("@n", records.Count)).ConfigureAwait(false);
+                await _db.InsertRecordsAsync(connection, tx, records, Id, cancellationToken).ConfigureAwait(false);
 
                 var attempts = new List<(RequestRecord Record, int Seq, AttemptRecord Attempt)>();
                 var contents = new List<RequestRecord>();
@@ -164,7 +88,7 @@ internal abstract class SqlRecordStore : IRecordStore
 
                 if (attempts.Count > 0)
                 {
-                    await InsertRowsAsync(connection, tx, "attempts", RecordColumns.Attempts, attempts.Count, (row, col) =>
+                    await _db.InsertRowsAsync(connection, tx, "attempts", RecordColumns.Attempts, attempts.Count, (row, col) =>
                     {
                         var (r, seq, a) = attempts[row];
                         return col switch
@@ -182,7 +106,7 @@ internal abstract class SqlRecordStore : IRecordStore
 
                 if (contents.Count > 0)
                 {
-                    await InsertRowsAsync(connection, tx, "contents", RecordColumns.Contents, contents.Count, (row, col) => col switch
+                    await _db.InsertRowsAsync(connection, tx, "contents", RecordColumns.Contents, contents.Count, (row, col) => col switch
                     {
                         0 => contents[row].Id,
                         1 => contents[row].Time.ToUnixTimeMilliseconds(),
@@ -196,28 +120,12 @@ internal abstract class SqlRecordStore : IRecordStore
         }
     }
 
-    public async Task<bool> PingAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                return await ScalarAsync(connection, null, "SELECT COUNT(*) FROM schema_migrations", cancellationToken).ConfigureAwait(false) is not null;
-            }
-        }
-        catch (Exception e) when (e is DbException or IOException or InvalidOperationException or TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            return false;
-        }
-    }
-
     public async Task<long> CountAsync(DateTimeOffset? from = null, DateTimeOffset? to = null, CancellationToken cancellationToken = default)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var value = await ScalarAsync(connection, null, "SELECT COUNT(*) FROM records WHERE time_ms >= @a AND time_ms < @b", cancellationToken,
+            var value = await Sql.ScalarAsync(connection, null, "SELECT COUNT(*) FROM records WHERE time_ms >= @a AND time_ms < @b", cancellationToken,
                 ("@a", from?.ToUnixTimeMilliseconds() ?? long.MinValue), ("@b", to?.ToUnixTimeMilliseconds() ?? long.MaxValue)).ConfigureAwait(false);
             return Convert.ToInt64(value, CultureInfo.InvariantCulture);
         }
@@ -226,13 +134,15 @@ internal abstract class SqlRecordStore : IRecordStore
     public async Task<RequestRecord?> GetAsync(string requestId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(requestId);
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             RequestRecord record;
             long deploymentId;
             int attemptStatus, attemptErrorId, attemptUs, attemptCount, flags;
-            var cmd = Command(connection, null, "SELECT " + string.Join(", ", RecordColumns.Records) + " FROM records WHERE request_id = @id ORDER BY time_ms DESC LIMIT 1", ("@id", requestId));
+            (int Key, int Route, int Deployment, int Decision, int Error, int Finish, int Model, int Fingerprint, int EndUser) names;
+            List<int> nameIds;
+            var cmd = Sql.Command(connection, null, "SELECT " + string.Join(", ", RecordColumns.Records) + " FROM records WHERE request_id = @id ORDER BY time_ms DESC LIMIT 1", ("@id", requestId));
             await using (cmd.ConfigureAwait(false))
             {
                 var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -281,22 +191,27 @@ internal abstract class SqlRecordStore : IRecordStore
                         Cost = RecordColumns.Dollars(L("cost_nanos")),
                         Tags = reader.IsDBNull(tagsOrdinal) ? null : System.Text.Json.JsonSerializer.Deserialize(reader.GetString(tagsOrdinal), StorageJsonContext.Default.DictionaryStringString),
                     };
-                    await LoadNamesAsync(connection, ids, cancellationToken).ConfigureAwait(false);
-                    record.Key = Name(I("key_id")) ?? "";
-                    record.Route = Name(I("route_id"));
-                    record.Deployment = Name(I("deployment_id"));
-                    record.Decision = Name(I("decision_id")) ?? "";
-                    record.Error = Name(I("error_id"));
-                    record.FinishReason = Name(I("finish_id"));
-                    record.UpstreamModel = Name(I("model_id"));
-                    record.SystemFingerprint = Name(I("fingerprint_id"));
-                    record.EndUser = Name(I("end_user_id"));
+                    names = (I("key_id"), I("route_id"), I("deployment_id"), I("decision_id"), I("error_id"), I("finish_id"), I("model_id"), I("fingerprint_id"), I("end_user_id"));
+                    nameIds = ids;
                 }
             }
 
+            // After the reader is closed: PostgreSQL runs one command at a time per connection, and a gateway that
+            // did not write the record (restarted, or another instance) has none of its names cached.
+            await LoadNamesAsync(connection, nameIds, cancellationToken).ConfigureAwait(false);
+            record.Key = Name(names.Key) ?? "";
+            record.Route = Name(names.Route);
+            record.Deployment = Name(names.Deployment);
+            record.Decision = Name(names.Decision) ?? "";
+            record.Error = Name(names.Error);
+            record.FinishReason = Name(names.Finish);
+            record.UpstreamModel = Name(names.Model);
+            record.SystemFingerprint = Name(names.Fingerprint);
+            record.EndUser = Name(names.EndUser);
+
             if ((flags & (int)RecordFlags.HasAttempts) != 0)
             {
-                var rows = await QueryAsync(connection, "SELECT deployment_id, status, error_id, latency_us FROM attempts WHERE request_id = @id AND time_ms = @t ORDER BY seq", cancellationToken,
+                var rows = await Sql.QueryAsync(connection, "SELECT deployment_id, status, error_id, latency_us FROM attempts WHERE request_id = @id AND time_ms = @t ORDER BY seq", cancellationToken,
                     r => (D: Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture), S: Convert.ToInt32(r.GetValue(1), CultureInfo.InvariantCulture),
                         E: Convert.ToInt32(r.GetValue(2), CultureInfo.InvariantCulture), L: Convert.ToInt32(r.GetValue(3), CultureInfo.InvariantCulture)),
                     ("@id", requestId), ("@t", record.Time.ToUnixTimeMilliseconds())).ConfigureAwait(false);
@@ -314,7 +229,7 @@ internal abstract class SqlRecordStore : IRecordStore
 
             if ((flags & (int)RecordFlags.HasContent) != 0)
             {
-                var rows = await QueryAsync(connection, "SELECT prompt, response FROM contents WHERE request_id = @id AND time_ms = @t", cancellationToken,
+                var rows = await Sql.QueryAsync(connection, "SELECT prompt, response FROM contents WHERE request_id = @id AND time_ms = @t", cancellationToken,
                     r => (P: r.IsDBNull(0) ? null : r.GetString(0), R: r.IsDBNull(1) ? null : r.GetString(1)),
                     ("@id", requestId), ("@t", record.Time.ToUnixTimeMilliseconds())).ConfigureAwait(false);
                 if (rows.Count > 0)
@@ -330,7 +245,7 @@ internal abstract class SqlRecordStore : IRecordStore
 
     public async Task<UsageQueryResult> QueryUsageAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var fromMs = from.ToUnixTimeMilliseconds();
@@ -338,13 +253,13 @@ internal abstract class SqlRecordStore : IRecordStore
             // Raw records for days from the retention cut-off of the last maintenance pass (all days when it never ran),
             // roll-ups (whole days) before it. Kept in meta rather than read as MIN(time_ms): PostgreSQL's BRIN index
             // cannot answer MIN without a scan.
-            var rawSince = await ScalarAsync(connection, null, "SELECT value FROM meta WHERE name = 'raw_since_day'", cancellationToken).ConfigureAwait(false);
+            var rawSince = await Sql.ScalarAsync(connection, null, "SELECT value FROM meta WHERE name = 'raw_since_day'", cancellationToken).ConfigureAwait(false);
             var rawStartDay = rawSince is string text ? long.Parse(text, CultureInfo.InvariantCulture) : long.MinValue / RecordColumns.DayMs;
             var rawFrom = rawSince is null ? fromMs : Math.Max(fromMs, rawStartDay * RecordColumns.DayMs);
             var rows = new List<(int Day, int Route, int Deployment, int Key, UsageRow Usage)>();
             DateTimeOffset? firstSeen = null;
 
-            var raw = await QueryAsync(connection,
+            var raw = await Sql.QueryAsync(connection,
                 "SELECT time_ms / " + RecordColumns.DayMs.ToString(CultureInfo.InvariantCulture) + " AS day, route_id, deployment_id, key_id, COUNT(*), " +
                 "SUM(CASE WHEN error_id <> 0 THEN 1 ELSE 0 END), SUM(CASE WHEN (flags & 2) <> 0 THEN 1 ELSE 0 END), " +
                 "SUM(prompt_tokens), SUM(cached_tokens), SUM(completion_tokens), SUM(reasoning_tokens), SUM(cost_nanos), MIN(time_ms) " +
@@ -360,7 +275,7 @@ internal abstract class SqlRecordStore : IRecordStore
             var fromDay = fromMs / RecordColumns.DayMs;
             if (rawSince is not null && fromDay < rawStartDay)
             {
-                var rolled = await QueryAsync(connection,
+                var rolled = await Sql.QueryAsync(connection,
                     "SELECT day, route_id, deployment_id, key_id, requests, errors, estimated, prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_nanos, " +
                     "CAST(day AS BIGINT) * " + RecordColumns.DayMs.ToString(CultureInfo.InvariantCulture) + " FROM rollups WHERE day >= @a AND day < @b AND day <= @c",
                     cancellationToken, ReadUsage, ("@a", fromDay), ("@b", rawStartDay), ("@c", (toMs - 1) / RecordColumns.DayMs)).ConfigureAwait(false);
@@ -402,10 +317,10 @@ internal abstract class SqlRecordStore : IRecordStore
 
     public async Task<IReadOnlyList<RollupRow>> ReadRollupsAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var rows = await QueryAsync(connection,
+            var rows = await Sql.QueryAsync(connection,
                 "SELECT day, route_id, deployment_id, key_id, requests, errors, estimated, prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_nanos, p50_us, p95_us, p99_us " +
                 "FROM rollups WHERE day >= @a AND day <= @b ORDER BY day, route_id, deployment_id, key_id",
                 cancellationToken, r => (U: ReadUsage(r), P50: Convert.ToInt64(r.GetValue(12), CultureInfo.InvariantCulture), P95: Convert.ToInt64(r.GetValue(13), CultureInfo.InvariantCulture), P99: Convert.ToInt64(r.GetValue(14), CultureInfo.InvariantCulture)),
@@ -429,283 +344,8 @@ internal abstract class SqlRecordStore : IRecordStore
         }
     }
 
-    /// <summary>Takes the maintenance lock for this connection's session, or returns false when another instance holds it.</summary>
-    protected virtual Task<bool> TryLockMaintenanceAsync(DbConnection connection, CancellationToken cancellationToken) => Task.FromResult(true);
-
-    /// <summary>Releases the lock taken by <see cref="TryLockMaintenanceAsync"/>.</summary>
-    protected virtual Task UnlockMaintenanceAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public async Task<MaintenanceResult> MaintainAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
-    {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            // Several gateway instances may share a database: one of them maintains it at a time.
-            if (!await TryLockMaintenanceAsync(connection, cancellationToken).ConfigureAwait(false))
-            {
-                return new MaintenanceResult(0, 0, 0);
-            }
-
-            try
-            {
-                return await MaintainLockedAsync(connection, now, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                await UnlockMaintenanceAsync(connection, CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task<MaintenanceResult> MaintainLockedAsync(DbConnection connection, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var today = now.ToUnixTimeMilliseconds() / RecordColumns.DayMs;
-        var last = await ScalarAsync(connection, null, "SELECT value FROM meta WHERE name = 'last_rollup_day'", cancellationToken).ConfigureAwait(false);
-        // Recompute the last rolled-up day too: records queued across midnight may have arrived since. Only the
-        // first pass looks for the oldest record (a scan on PostgreSQL, whose time index is BRIN).
-        long? first = last is string s ? long.Parse(s, CultureInfo.InvariantCulture) - 1 : null;
-        if (first is null && await ScalarAsync(connection, null, "SELECT MIN(time_ms) FROM records", cancellationToken).ConfigureAwait(false) is { } oldest)
-        {
-            first = Convert.ToInt64(oldest, CultureInfo.InvariantCulture) / RecordColumns.DayMs;
-        }
-
-        var rolled = 0;
-        for (var day = first ?? today; day < today; day++)
-        {
-            if (await RollUpDayAsync(connection, day, cancellationToken).ConfigureAwait(false))
-            {
-                rolled++;
-            }
-        }
-
-        if (today - 1 > (last is string l ? long.Parse(l, CultureInfo.InvariantCulture) : long.MinValue))
-        {
-            await SetMetaAsync(connection, "last_rollup_day", (today - 1).ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-        }
-
-        // Whole days only, and only days already rolled up (all before today).
-        var cutoff = (today - Options.RetentionDays) * RecordColumns.DayMs;
-        long deleted = 0;
-        var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (tx.ConfigureAwait(false))
-        {
-            deleted = await ExecuteAsync(connection, tx, "DELETE FROM records WHERE time_ms < @c", cancellationToken, ("@c", cutoff)).ConfigureAwait(false);
-            await ExecuteAsync(connection, tx, "DELETE FROM attempts WHERE time_ms < @c", cancellationToken, ("@c", cutoff)).ConfigureAwait(false);
-            await ExecuteAsync(connection, tx, "DELETE FROM contents WHERE time_ms < @c", cancellationToken, ("@c", cutoff)).ConfigureAwait(false);
-            await ExecuteAsync(connection, tx, "DELETE FROM batches WHERE time_ms < @c", cancellationToken, ("@c", now.ToUnixTimeMilliseconds() - (7 * RecordColumns.DayMs))).ConfigureAwait(false);
-            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await SetMetaAsync(connection, "raw_since_day", (today - Options.RetentionDays).ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-        var rollupsDeleted = await ExecuteAsync(connection, null, "DELETE FROM rollups WHERE day < @d", cancellationToken, ("@d", today - Options.RollupRetentionDays)).ConfigureAwait(false);
-        return new MaintenanceResult(rolled, deleted, rollupsDeleted);
-    }
-
-    private static async Task SetMetaAsync(DbConnection connection, string name, string value, CancellationToken cancellationToken)
-    {
-        var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (tx.ConfigureAwait(false))
-        {
-            await ExecuteAsync(connection, tx, "DELETE FROM meta WHERE name = @n", cancellationToken, ("@n", name)).ConfigureAwait(false);
-            await ExecuteAsync(connection, tx, "INSERT INTO meta (name, value) VALUES (@n, @v)", cancellationToken, ("@n", name), ("@v", value)).ConfigureAwait(false);
-            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Recomputes one day's roll-ups from its raw records; false when the day has none (its roll-ups stay).</summary>
-    private async Task<bool> RollUpDayAsync(DbConnection connection, long day, CancellationToken cancellationToken)
-    {
-        var groups = new Dictionary<(int Route, int Deployment, int Key), Acc>();
-        var cmd = Command(connection, null,
-            "SELECT route_id, deployment_id, key_id, error_id, flags, prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_nanos, total_us " +
-            "FROM records WHERE time_ms >= @a AND time_ms < @b", ("@a", day * RecordColumns.DayMs), ("@b", (day + 1) * RecordColumns.DayMs));
-        await using (cmd.ConfigureAwait(false))
-        {
-            var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    long L(int i) => Convert.ToInt64(reader.GetValue(i), CultureInfo.InvariantCulture);
-                    var key = ((int)L(0), (int)L(1), (int)L(2));
-                    if (!groups.TryGetValue(key, out var acc))
-                    {
-                        groups[key] = acc = new Acc();
-                    }
-
-                    acc.Requests++;
-                    acc.Errors += L(3) != 0 ? 1 : 0;
-                    acc.Estimated += (L(4) & (int)RecordFlags.TokensEstimated) != 0 ? 1 : 0;
-                    acc.Prompt += L(5);
-                    acc.Cached += L(6);
-                    acc.Completion += L(7);
-                    acc.Reasoning += L(8);
-                    acc.Cost += L(9);
-                    acc.Latencies.Add((int)L(10));
-                }
-            }
-        }
-
-        if (groups.Count == 0)
-        {
-            return false;
-        }
-
-        var rows = groups.ToList();
-        var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (tx.ConfigureAwait(false))
-        {
-            await ExecuteAsync(connection, tx, "DELETE FROM rollups WHERE day = @d", cancellationToken, ("@d", day)).ConfigureAwait(false);
-            string[] columns = ["day", "route_id", "deployment_id", "key_id", "requests", "errors", "estimated", "prompt_tokens", "cached_tokens",
-                "completion_tokens", "reasoning_tokens", "cost_nanos", "p50_us", "p95_us", "p99_us"];
-            foreach (var (_, acc) in rows)
-            {
-                acc.Latencies.Sort();
-            }
-
-            await InsertRowsAsync(connection, tx, "rollups", columns, rows.Count, (i, c) =>
-            {
-                var ((route, deployment, key), a) = rows[i];
-                return c switch
-                {
-                    0 => (int)day,
-                    1 => route,
-                    2 => deployment,
-                    3 => key,
-                    4 => a.Requests,
-                    5 => a.Errors,
-                    6 => a.Estimated,
-                    7 => a.Prompt,
-                    8 => a.Cached,
-                    9 => a.Completion,
-                    10 => a.Reasoning,
-                    11 => a.Cost,
-                    12 => Percentile(a.Latencies, 0.50),
-                    13 => Percentile(a.Latencies, 0.95),
-                    _ => Percentile(a.Latencies, 0.99),
-                };
-            }, cancellationToken).ConfigureAwait(false);
-            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        return true;
-    }
-
-    /// <summary>Nearest-rank percentile of sorted values.</summary>
-    internal static int Percentile(List<int> sorted, double p)
-    {
-        if (sorted.Count == 0)
-        {
-            return 0;
-        }
-
-        var rank = (int)Math.Ceiling(p * sorted.Count);
-        return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
-    }
-
-    private sealed class Acc
-    {
-        public long Requests;
-        public long Errors;
-        public long Estimated;
-        public long Prompt;
-        public long Cached;
-        public long Completion;
-        public long Reasoning;
-        public long Cost;
-        public List<int> Latencies { get; } = [];
-    }
-
-    /// <summary>The dictionary id of a string (0 for null or empty); names must have been resolved first.</summary>
-    protected int Id(DictionaryKind kind, string? value) => string.IsNullOrEmpty(value) ? 0 : _ids[(kind, value)];
-
-    protected string? Name(int id) => id == 0 ? null : _names.TryGetValue(id, out var name) ? name : "#" + id.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>Makes sure every string of the batch has a dictionary id, inserting new ones.</summary>
-    private async Task ResolveNamesAsync(DbConnection connection, IReadOnlyList<RequestRecord> records, CancellationToken cancellationToken)
-    {
-        if (_ids.Count > MaxCachedNames)
-        {
-            // High-cardinality kinds (end users) would grow the cache without bound; start over.
-            _ids.Clear();
-            _names.Clear();
-        }
-
-        var missing = new HashSet<(DictionaryKind, string)>();
-        void Need(DictionaryKind kind, string? value)
-        {
-            if (!string.IsNullOrEmpty(value) && !_ids.ContainsKey((kind, value)))
-            {
-                missing.Add((kind, value));
-            }
-        }
-
-        foreach (var r in records)
-        {
-            Need(DictionaryKind.Key, r.Key);
-            Need(DictionaryKind.Route, r.Route);
-            Need(DictionaryKind.Deployment, r.Deployment);
-            Need(DictionaryKind.Decision, r.Decision);
-            Need(DictionaryKind.Error, r.Error);
-            Need(DictionaryKind.FinishReason, r.FinishReason);
-            Need(DictionaryKind.Model, r.UpstreamModel);
-            Need(DictionaryKind.Fingerprint, r.SystemFingerprint);
-            Need(DictionaryKind.EndUser, r.EndUser);
-            foreach (var a in r.Attempts)
-            {
-                Need(DictionaryKind.Deployment, a.Deployment);
-                Need(DictionaryKind.Error, a.Error);
-            }
-        }
-
-        if (missing.Count == 0)
-        {
-            return;
-        }
-
-        foreach (var chunk in missing.Chunk(500))
-        {
-            var sb = new StringBuilder("INSERT INTO dictionary (kind, value) VALUES ");
-            var select = new StringBuilder("SELECT id, kind, value FROM dictionary WHERE ");
-            var parameters = new List<(string, object?)>();
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                var p = i.ToString(CultureInfo.InvariantCulture);
-                sb.Append(i == 0 ? "" : ", ").Append("(@k").Append(p).Append(", @v").Append(p).Append(')');
-                select.Append(i == 0 ? "" : " OR ").Append("(kind = @k").Append(p).Append(" AND value = @v").Append(p).Append(')');
-                parameters.Add(("@k" + p, (short)chunk[i].Item1));
-                parameters.Add(("@v" + p, chunk[i].Item2));
-            }
-
-            sb.Append(" ON CONFLICT (kind, value) DO NOTHING");
-            await ExecuteAsync(connection, null, sb.ToString(), cancellationToken, [.. parameters]).ConfigureAwait(false);
-            var found = await QueryAsync(connection, select.ToString(), cancellationToken,
-                r => (Id: Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture), Kind: (DictionaryKind)Convert.ToByte(r.GetValue(1), CultureInfo.InvariantCulture), Value: r.GetString(2)),
-                [.. parameters]).ConfigureAwait(false);
-            foreach (var (id, kind, value) in found)
-            {
-                _ids[(kind, value)] = id;
-                _names[id] = value;
-            }
-        }
-    }
-
-    private async Task LoadNamesAsync(DbConnection connection, IEnumerable<int> ids, CancellationToken cancellationToken)
-    {
-        var missing = ids.Where(i => i != 0 && !_names.ContainsKey(i)).Distinct().ToList();
-        foreach (var chunk in missing.Chunk(500))
-        {
-            var sql = "SELECT id, value FROM dictionary WHERE id IN (" + string.Join(", ", chunk.Select(i => i.ToString(CultureInfo.InvariantCulture))) + ")";
-            var found = await QueryAsync(connection, sql, cancellationToken, r => (Id: Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture), Value: r.GetString(1))).ConfigureAwait(false);
-            foreach (var (id, value) in found)
-            {
-                _names[id] = value;
-            }
-        }
-    }
-
     /// <summary>The value of a records column for one record, in <see cref="RecordColumns.Records"/> order.</summary>
-    protected static object? RecordValue(RequestRecord r, int column, Func<DictionaryKind, string?, int> id)
+    internal static object? RecordValue(RequestRecord r, int column, Func<DictionaryKind, string?, int> id)
     {
         var last = r.Attempts.Count > 0 ? r.Attempts[^1] : default;
         return column switch
@@ -739,147 +379,5 @@ internal abstract class SqlRecordStore : IRecordStore
             26 => id(DictionaryKind.EndUser, r.EndUser),
             _ => r.Tags is { Count: > 0 } tags ? System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>(tags), StorageJsonContext.Default.DictionaryStringString) : null,
         };
-    }
-
-    /// <summary>
-    /// Rows per multi-row INSERT. SQLite binds parameters by a linear name search, so its statements stay small and
-    /// are reused (prepared once per batch) rather than grown to the parameter limit.
-    /// </summary>
-    protected virtual int MaxRowsPerInsert => 500;
-
-    /// <summary>Multi-row INSERT in chunks; one prepared command serves every full chunk.</summary>
-    protected async Task InsertRowsAsync(DbConnection connection, DbTransaction? tx, string table, string[] columns, int count, Func<int, int, object?> value, CancellationToken cancellationToken)
-    {
-        var perChunk = Math.Max(1, Math.Min(MaxRowsPerInsert, MaxParameters / columns.Length));
-        DbCommand? full = null;
-        try
-        {
-            for (var start = 0; start < count; start += perChunk)
-            {
-                var rows = Math.Min(perChunk, count - start);
-                DbCommand cmd;
-                if (rows == perChunk)
-                {
-                    full ??= CreateInsert(connection, tx, table, columns, rows);
-                    cmd = full;
-                }
-                else
-                {
-                    cmd = CreateInsert(connection, tx, table, columns, rows);
-                }
-
-                try
-                {
-                    for (var r = 0; r < rows; r++)
-                    {
-                        for (var c = 0; c < columns.Length; c++)
-                        {
-                            cmd.Parameters[(r * columns.Length) + c].Value = value(start + r, c) ?? DBNull.Value;
-                        }
-                    }
-
-                    await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    if (!ReferenceEquals(cmd, full))
-                    {
-                        await cmd.DisposeAsync().ConfigureAwait(false);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            if (full is not null)
-            {
-                await full.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    private DbCommand CreateInsert(DbConnection connection, DbTransaction? tx, string table, string[] columns, int rows)
-    {
-        var sql = _insertSql.GetOrAdd((table, rows), static (k, cols) =>
-        {
-            var sb = new StringBuilder("INSERT INTO ").Append(k.Table).Append(" (").AppendJoin(", ", cols).Append(") VALUES ");
-            for (var r = 0; r < k.Rows; r++)
-            {
-                sb.Append(r == 0 ? "(" : ", (");
-                for (var c = 0; c < cols.Length; c++)
-                {
-                    sb.Append(c == 0 ? "" : ", ").Append("@p").Append((r * cols.Length) + c);
-                }
-
-                sb.Append(')');
-            }
-
-            return sb.ToString();
-        }, columns);
-        var cmd = connection.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Transaction = tx;
-        for (var i = 0; i < rows * columns.Length; i++)
-        {
-            var p = cmd.CreateParameter();
-            p.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
-            cmd.Parameters.Add(p);
-        }
-
-        return cmd;
-    }
-
-    protected static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var cmd = connection.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Transaction = tx;
-        foreach (var (name, value) in parameters)
-        {
-            var p = cmd.CreateParameter();
-            p.ParameterName = name;
-            p.Value = value ?? DBNull.Value;
-            cmd.Parameters.Add(p);
-        }
-
-        return cmd;
-    }
-
-    protected static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
-    {
-        var cmd = Command(connection, tx, sql, parameters);
-        await using (cmd.ConfigureAwait(false))
-        {
-            return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    protected static async Task<object?> ScalarAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
-    {
-        var cmd = Command(connection, tx, sql, parameters);
-        await using (cmd.ConfigureAwait(false))
-        {
-            var value = await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            return value is DBNull ? null : value;
-        }
-    }
-
-    protected static async Task<List<T>> QueryAsync<T>(DbConnection connection, string sql, CancellationToken cancellationToken, Func<DbDataReader, T> read, params (string Name, object? Value)[] parameters)
-    {
-        var cmd = Command(connection, null, sql, parameters);
-        await using (cmd.ConfigureAwait(false))
-        {
-            var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                var list = new List<T>();
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    list.Add(read(reader));
-                }
-
-                return list;
-            }
-        }
     }
 }

@@ -356,7 +356,7 @@ public sealed class MigrationTests
         await Coordinator(gateway).WaitForShadowsAsync(TimeSpan.FromSeconds(60));
         var status = await EvaluateAsync(admin, "support");
         Assert.Equal(expectedStage, status.GetProperty("stage").GetString());
-        var evaluation = status.GetProperty("history").EnumerateArray().First(e => e.GetProperty("kind").GetString() == "evaluate").GetProperty("evidence");
+        var evaluation = status.GetProperty("evaluations")[0].GetProperty("evidence");
         Assert.Equal(judgeScore, evaluation.GetProperty("judge_score").GetDouble());
         var cost = evaluation.GetProperty("candidate_cost_per_request").GetDouble();
         Assert.True(cost is > 0 and < 0.001, cost.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -11,7 +11,7 @@ internal sealed class FlakyStore(IRecordStore inner) : IRecordStore
 
     public volatile bool Down;
 
-    public string Provider => inner.Provider;
+    public string Engine => inner.Engine;
 
     public Task FailedAtLeastAsync(int count)
     {

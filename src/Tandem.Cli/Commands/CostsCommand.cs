@@ -61,11 +61,11 @@ internal static class CostsCommand
             throw new ArgumentException($"--by: '{by}' is not one of route, deployment, key, day");
         }
 
-        var store = RecordStoreFactory.Create(config.Storage, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
-        await using (store.ConfigureAwait(false))
+        var database = StorageFactory.Open(config.Storage, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
+        await using (database.ConfigureAwait(false))
         {
-            await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
-            return await CostReportQuery.RunAsync(store, config, window, grouping, baseline, now, cancellationToken).ConfigureAwait(false);
+            await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            return await CostReportQuery.RunAsync(database.Records, config, window, grouping, baseline, now, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -15,9 +15,19 @@ internal static class MigrateCommand
         var keyEnv = new Option<string>("--admin-key-env") { Description = "Environment variable holding the admin key", DefaultValueFactory = _ => "TANDEM_ADMIN_KEY" };
         var format = new Option<string>("--format") { Description = "table or json", DefaultValueFactory = _ => "table" };
         var routeOptional = new Argument<string?>("route") { Description = "Route (all when omitted)", Arity = ArgumentArity.ZeroOrOne };
-        var status = new Command("status", "Stage, traffic split, gate table and history of migrations.") { routeOptional, gateway, keyEnv, format };
-        status.SetAction((parse, ct) => RunAsync(parse, gateway, keyEnv, format, HttpMethod.Get,
-            parse.GetValue(routeOptional) is { } r ? $"admin/migrations/{Uri.EscapeDataString(r)}" : "admin/migrations", null, ct));
+        var historyLimit = new Option<int>("--history") { Description = "Stage changes to show per page (default 20, at most 500)", DefaultValueFactory = _ => 20 };
+        var before = new Option<long?>("--before") { Description = "Show the page of history before this event id (printed under the history)" };
+        var status = new Command("status", "Stage, traffic split, gate table, stage-change history (paged) and gate evaluations of migrations.")
+        {
+            routeOptional, gateway, keyEnv, format, historyLimit, before,
+        };
+        status.SetAction((parse, ct) =>
+        {
+            var path = parse.GetValue(routeOptional) is { } r ? $"admin/migrations/{Uri.EscapeDataString(r)}" : "admin/migrations";
+            var query = "?history_limit=" + parse.GetValue(historyLimit).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                + (parse.GetValue(before) is long b ? "&history_before=" + b.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
+            return RunAsync(parse, gateway, keyEnv, format, HttpMethod.Get, path + query, null, ct);
+        });
 
         var migrate = new Command("migrate", "Move a route from its incumbent to a candidate: shadow, canary, cutover, full.") { status };
         var to = new Option<string>("--to") { Description = "The candidate deployment", Required = true };
@@ -155,13 +165,33 @@ internal static class MigrateCommand
             console.MarkupLine($"{(days <= 90 ? "[yellow]warning[/]" : "note")}: {Markup.Escape(r.GetProperty("deployment").GetString()!)} ({Markup.Escape(r.GetProperty("model").GetString()!)}) retires {r.GetProperty("retires").GetString()} ({days} days)");
         }
 
-        var history = new Table().AddColumns("time", "event", "from", "to", "trigger");
-        foreach (var e in m.GetProperty("history").EnumerateArray().Where(e => e.GetProperty("kind").GetString() != "evaluate").Take(10))
+        // Stage changes first: the history the evaluations used to push out (issue 18, item 9).
+        var history = new Table().Title("stage changes, newest first").AddColumns("id", "time", "event", "from", "to", "trigger");
+        foreach (var e in m.GetProperty("history").EnumerateArray())
         {
-            history.AddRow(e.GetProperty("time").GetString()!, e.GetProperty("kind").GetString()!, Markup.Escape(e.GetProperty("from").GetString() ?? ""), Markup.Escape(e.GetProperty("to").GetString() ?? ""), e.GetProperty("trigger").GetString()!);
+            history.AddRow(e.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture), e.GetProperty("time").GetString()!,
+                e.GetProperty("kind").GetString()!, Markup.Escape(e.GetProperty("from").GetString() ?? ""), Markup.Escape(e.GetProperty("to").GetString() ?? ""),
+                e.GetProperty("trigger").GetString()!);
         }
 
         console.Write(history);
+        if (m.TryGetProperty("history_next_before", out var next) && next.ValueKind == JsonValueKind.Number)
+        {
+            console.MarkupLine($"older stage changes: tandem migrate status {Markup.Escape(route!)} --before {next.GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        if (m.TryGetProperty("evaluations", out var evaluations) && evaluations.GetArrayLength() > 0)
+        {
+            var runs = new Table().Title("gate evaluations (a row per change of outcome), newest first").AddColumns("from", "to", "evaluations", "stage", "outcome");
+            foreach (var e in evaluations.EnumerateArray())
+            {
+                runs.AddRow(e.GetProperty("first_time").GetString()!, e.GetProperty("time").GetString()!,
+                    e.GetProperty("count").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    Markup.Escape(e.GetProperty("stage").GetString()!), Markup.Escape(e.GetProperty("outcome").GetString()!));
+            }
+
+            console.Write(runs);
+        }
     }
 }
 

@@ -6,6 +6,40 @@ namespace Tandem.Cli.Commands;
 
 internal static class ServeCommand
 {
+    /// <summary>Time beyond <c>server.shutdown_timeout</c> for the host to finish stopping before the process is ended anyway.</summary>
+    private static readonly TimeSpan TerminationMargin = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long System.CommandLine waits after SIGTERM or Ctrl+C before it ends the process with 143 or 130. Its
+    /// default, 2 s, cut in-flight streams and lost queued records (issue 18, item 1). For <c>serve</c> it is the
+    /// configuration's <c>server.shutdown_timeout</c> (the host's own bound for draining requests and writing their
+    /// records) plus a margin, so the host's clean stop (exit 0) always ends first; for other commands the default.
+    /// </summary>
+    public static TimeSpan? TerminationTimeout(ParseResult parse, TimeSpan? otherwise)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        if (parse.CommandResult.Command.Name != "serve")
+        {
+            return otherwise;
+        }
+
+        var path = parse.GetValue<string?>("--config") ?? "tandem.yaml";
+        var timeout = TimeSpan.FromSeconds(30);
+        try
+        {
+            if (File.Exists(path) && ConfigLoader.TryParseDuration(ConfigLoader.LoadFile(path).Server.ShutdownTimeout, out var configured))
+            {
+                timeout = configured;
+            }
+        }
+        catch (ConfigException)
+        {
+            // serve itself reports the errors and exits 1.
+        }
+
+        return timeout + TerminationMargin;
+    }
+
     public static Command Create()
     {
         var config = new Option<string?>("--config", "-c") { Description = "Configuration file (YAML or JSON). Default: ./tandem.yaml" };

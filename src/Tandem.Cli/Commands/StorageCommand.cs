@@ -10,78 +10,57 @@ internal static class StorageCommand
 {
     public static Command Create()
     {
-        var records = new Option<int>("--records", "-n") { Description = "Records to insert (default 100000)", DefaultValueFactory = _ => 100_000 };
-        var provider = new Option<string>("--provider") { Description = "sqlite or postgres (default sqlite)", DefaultValueFactory = _ => "sqlite" };
-        provider.AcceptOnlyFromAmong("sqlite", "postgres");
-        var connectionEnv = new Option<string>("--connection-string-env") { Description = "Environment variable with the PostgreSQL connection string (default TANDEM_PG)", DefaultValueFactory = _ => "TANDEM_PG" };
-        var measure = new Command("measure", "Insert synthetic records into a throw-away database and report bytes per record (SQLite dbstat, PostgreSQL pg_total_relation_size).")
+        var records = new Option<int>("--records", "-n") { Description = "Records to write (default 100000)", DefaultValueFactory = _ => 100_000 };
+        var batchSize = new Option<int>("--batch-size")
         {
-            records, provider, connectionEnv,
+            Description = "Records per write batch (default 1: below a few hundred requests/s the writer finds one or two records queued per batch, and each batch leaves a row for 7 days)",
+            DefaultValueFactory = _ => 1,
+        };
+        var engine = new Option<string>("--engine", "--provider") { Description = "sqlite or postgres (default sqlite; --provider is its old name)", DefaultValueFactory = _ => StorageEngines.Sqlite };
+        engine.AcceptOnlyFromAmong(StorageEngines.Sqlite, StorageEngines.Postgres);
+        var connectionEnv = new Option<string>("--connection-string-env") { Description = "Environment variable with the PostgreSQL connection string (default TANDEM_PG)", DefaultValueFactory = _ => "TANDEM_PG" };
+        var measure = new Command("measure",
+            "Write synthetic records into a throw-away database as the gateway's writer does (one batches row per write) and report bytes per record: " +
+            "every table, while the batch rows are kept (first 7 days) and after maintenance has deleted them.")
+        {
+            records, batchSize, engine, connectionEnv,
         };
         measure.SetAction(async (parse, cancellationToken) =>
         {
             var n = parse.GetValue(records);
-            var options = new StorageConfig { Provider = parse.GetValue(provider)! };
-            string? dir = null;
-            IRecordStore store;
-            if (options.Provider == StorageProviders.Postgres)
+            var perBatch = parse.GetValue(batchSize);
+            if (n < 1 || perBatch < 1)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("tandem storage measure: --records and --batch-size must be positive").ConfigureAwait(false);
+                return 2;
+            }
+
+            var engineName = parse.GetValue(engine)!;
+            string? connectionString = null;
+            if (engineName == StorageEngines.Postgres)
             {
                 var env = parse.GetValue(connectionEnv)!;
-                var cs = Environment.GetEnvironmentVariable(env);
-                if (string.IsNullOrEmpty(cs))
+                connectionString = Environment.GetEnvironmentVariable(env);
+                if (string.IsNullOrEmpty(connectionString))
                 {
-                    await Console.Error.WriteLineAsync($"tandem storage measure: environment variable '{env}' is not set").ConfigureAwait(false);
+                    await parse.InvocationConfiguration.Error.WriteLineAsync($"tandem storage measure: environment variable '{env}' is not set").ConfigureAwait(false);
                     return 2;
                 }
-
-                options = options with { Schema = "tandem_measure_" + Guid.NewGuid().ToString("N")[..8] };
-                store = RecordStoreFactory.CreatePostgres(cs, options);
             }
-            else
+
+            var result = await StorageMeasurement.RunOnThrowAwayAsync(engineName, connectionString, n, perBatch, cancellationToken).ConfigureAwait(false);
+            var method = result.Method switch
             {
-                dir = Directory.CreateTempSubdirectory("tandem-measure-").FullName;
-                store = RecordStoreFactory.CreateSqlite(Path.Combine(dir, "measure.db"), options);
-            }
-
-            await using (store.ConfigureAwait(false))
-            {
-                try
-                {
-                    await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
-                    var result = await StorageMeasurement.RunAsync(store, n, cancellationToken).ConfigureAwait(false);
-                    await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"{store.Provider}: {result.Records} records, {result.BytesPerRecord:0.0} bytes/record ({(result.Size.Method == "page_count" ? "whole database file, page_count × page_size: this SQLite build has no dbstat" : "records table, its indexes and the dictionary, " + result.Size.Method)}); all tables {result.Size.TotalBytes / (double)result.Records:0.0} bytes/record")).ConfigureAwait(false);
-                }
-                finally
-                {
-                    if (options.Provider == StorageProviders.Postgres)
-                    {
-                        await DropSchemaAsync(Environment.GetEnvironmentVariable(parse.GetValue(connectionEnv)!)!, options.Schema!, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-            }
-
-            if (dir is not null)
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-
+                "page_count" => "whole database file, page_count × page_size (this SQLite build has no dbstat)",
+                "dbstat" => "every table and index, SQLite dbstat",
+                _ => "every table with its indexes and TOAST, " + result.Method,
+            };
+            await parse.InvocationConfiguration.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{engineName}: {result.Records} records in batches of {result.BatchSize}; {method}:{Environment.NewLine}" +
+                $"  first 7 days (a batches row per write):  {result.FirstWeekBytesPerRecord:0.0} bytes/record{Environment.NewLine}" +
+                $"  steady state (batch rows deleted):       {result.SteadyBytesPerRecord:0.0} bytes/record")).ConfigureAwait(false);
             return 0;
         });
         return new Command("storage", "Work with record storage.") { measure };
-    }
-
-    private static async Task DropSchemaAsync(string connectionString, string schema, CancellationToken cancellationToken)
-    {
-        var connection = new Npgsql.NpgsqlConnection(connectionString);
-        await using (connection.ConfigureAwait(false))
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            var cmd = new Npgsql.NpgsqlCommand("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE", connection);
-            await using (cmd.ConfigureAwait(false))
-            {
-                await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
     }
 }

@@ -18,6 +18,8 @@ public static partial class ConfigValidator
             errors.Add("server.max_body_bytes: must be positive");
         }
 
+        ValidateShutdownTimeout(config.Server, errors);
+
         ValidateAuth(config, errors);
         var providers = ValidateProviders(config, errors, providerTypes ?? ProviderTypes.BuiltIn);
         var deployments = ValidateDeployments(config, providers, errors);
@@ -26,19 +28,44 @@ public static partial class ConfigValidator
         return errors;
     }
 
-    private static void ValidateStorage(StorageConfig s, List<string> errors)
+    private static void ValidateShutdownTimeout(ServerConfig server, List<string> errors)
     {
-        if (s.Provider is not (StorageProviders.Sqlite or StorageProviders.Postgres))
+        bool parsed;
+        TimeSpan timeout;
+        try
         {
-            errors.Add($"storage.provider: unknown provider '{s.Provider}' (expected '{StorageProviders.Sqlite}' or '{StorageProviders.Postgres}')");
+            parsed = ConfigLoader.TryParseDuration(server.ShutdownTimeout, out timeout);
+        }
+        catch (Exception e) when (e is OverflowException or ArgumentException)
+        {
+            (parsed, timeout) = (false, default);
         }
 
-        if (s.Provider == StorageProviders.Sqlite && string.IsNullOrWhiteSpace(s.Path))
+        if (!parsed || timeout <= TimeSpan.Zero || timeout > TimeSpan.FromHours(1))
+        {
+            errors.Add($"server.shutdown_timeout: '{server.ShutdownTimeout}' must be a duration between 1ms and 1h, e.g. 30s");
+        }
+    }
+
+    private static void ValidateStorage(StorageConfig s, List<string> errors)
+    {
+        if (s.EngineSet && s.EngineAlias is not null && s.EngineAlias != s.Engine)
+        {
+            errors.Add($"storage.provider: '{s.EngineAlias}' contradicts storage.engine '{s.Engine}' (provider is the old name of engine: keep only engine)");
+        }
+
+        var key = s.EngineSet || s.EngineAlias is null ? "storage.engine" : "storage.provider";
+        if (s.Engine is not (StorageEngines.Sqlite or StorageEngines.Postgres))
+        {
+            errors.Add($"{key}: unknown engine '{s.Engine}' (expected '{StorageEngines.Sqlite}' or '{StorageEngines.Postgres}')");
+        }
+
+        if (s.Engine == StorageEngines.Sqlite && string.IsNullOrWhiteSpace(s.Path))
         {
             errors.Add("storage.path: required for sqlite");
         }
 
-        if (s.Provider == StorageProviders.Postgres)
+        if (s.Engine == StorageEngines.Postgres)
         {
             if (string.IsNullOrWhiteSpace(s.ConnectionStringEnv))
             {

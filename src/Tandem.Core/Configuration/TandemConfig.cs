@@ -27,11 +27,31 @@ public sealed record TandemConfig
     public StorageConfig Storage { get; set; } = new();
 }
 
-/// <summary>Where and how request records are kept.</summary>
+/// <summary>Where and how request records and migration state are kept.</summary>
 public sealed record StorageConfig
 {
-    /// <summary><c>sqlite</c> (default) or <c>postgres</c>.</summary>
-    public string Provider { get; set; } = StorageProviders.Sqlite;
+    private string? _engine;
+
+    /// <summary>
+    /// The database engine: <c>sqlite</c> (default) or <c>postgres</c> (YAML <c>storage.engine</c>). Reads the old
+    /// key <c>storage.provider</c> when <c>engine</c> is not set, so that existing files load.
+    /// </summary>
+    public string Engine
+    {
+        get => _engine ?? EngineAlias ?? StorageEngines.Sqlite;
+        set => _engine = value;
+    }
+
+    /// <summary>
+    /// <c>storage.provider</c>, the former name of <see cref="Engine"/> (a "provider" is a model host everywhere else),
+    /// still accepted. Null when the file does not use it.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonPropertyName("provider")]
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? EngineAlias { get; set; }
+
+    /// <summary>Whether the file sets <c>storage.engine</c> itself (validation rejects it together with a different alias).</summary>
+    internal bool EngineSet => _engine is not null;
 
     /// <summary>SQLite file, relative to the configuration file's directory (default <c>tandem.db</c>).</summary>
     public string Path { get; set; } = "tandem.db";
@@ -48,7 +68,7 @@ public sealed record StorageConfig
     /// <summary>Records written per batch.</summary>
     public int BatchSize { get; set; } = 500;
 
-    /// <summary>Days raw records are kept (default 90).</summary>
+    /// <summary>Days raw records, shadow samples and gate evaluations are kept (default 90).</summary>
     public int RetentionDays { get; set; } = 90;
 
     /// <summary>Days daily roll-ups are kept (default 730).</summary>
@@ -61,8 +81,8 @@ public sealed record StorageConfig
     public string? EndUserSaltEnv { get; set; }
 }
 
-/// <summary>Known storage providers.</summary>
-public static class StorageProviders
+/// <summary>Known storage engines.</summary>
+public static class StorageEngines
 {
     /// <summary>One SQLite file (WAL mode); the default.</summary>
     public const string Sqlite = "sqlite";
@@ -79,6 +99,12 @@ public sealed record ServerConfig
 
     /// <summary>Addresses to listen on when the command line names none.</summary>
     public string? Urls { get; set; }
+
+    /// <summary>
+    /// How long a stop (SIGTERM, Ctrl+C) may take: in-flight requests finish, then queued records are written; what
+    /// is still unwritten then is counted as dropped and logged (default <c>30s</c>).
+    /// </summary>
+    public string ShutdownTimeout { get; set; } = "30s";
 }
 
 /// <summary>Gateway API keys.</summary>

@@ -141,15 +141,7 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
                 continue;
             }
 
-            await _store.AppendEventAsync(new MigrationEvent
-            {
-                Route = state.Route,
-                Time = _time.GetUtcNow(),
-                Kind = "evaluate",
-                From = state.Describe(settings.CanarySteps),
-                Trigger = "auto",
-                Evidence = EvidenceJson.Serialize(report),
-            }, cancellationToken).ConfigureAwait(false);
+            await _store.RecordEvaluationAsync(MigrationEvaluation.Of(state.Route, _time.GetUtcNow(), state.Describe(settings.CanarySteps), report), cancellationToken).ConfigureAwait(false);
 
             if (!settings.Auto || state.Pinned)
             {

@@ -62,16 +62,19 @@ public sealed record MigrationState
     }
 }
 
-/// <summary>A recorded change or evaluation of a migration, with its evidence.</summary>
+/// <summary>A recorded change of a migration (start, stage change, drift), with its evidence.</summary>
 public sealed record MigrationEvent
 {
+    /// <summary>The stored event's id, increasing with time (0 before it is stored); pages of history end before one.</summary>
+    public long Id { get; init; }
+
     /// <summary>The route.</summary>
     public required string Route { get; init; }
 
     /// <summary>When it happened.</summary>
     public DateTimeOffset Time { get; init; }
 
-    /// <summary><c>start</c>, <c>evaluate</c>, <c>advance</c>, <c>rollback</c>, <c>pin</c>, <c>drift</c>.</summary>
+    /// <summary><c>start</c>, <c>advance</c>, <c>rollback</c>, <c>pin</c>, <c>drift</c> (gate evaluations are <see cref="MigrationEvaluation"/>s).</summary>
     public required string Kind { get; init; }
 
     /// <summary>The stage before.</summary>
@@ -85,6 +88,60 @@ public sealed record MigrationEvent
 
     /// <summary>The evidence as JSON (gate table, counts).</summary>
     public string Evidence { get; init; } = "{}";
+}
+
+/// <summary>
+/// A run of gate evaluations with one outcome at one stage. Evaluations run every <c>evaluate_every</c>; the store
+/// keeps a new row only when the stage or the outcome changes and otherwise updates the latest row (its time,
+/// count and evidence), so the history shows when gates started or stopped passing without one row per tick.
+/// </summary>
+public sealed record MigrationEvaluation
+{
+    /// <summary>The stored row's id (0 before it is stored).</summary>
+    public long Id { get; init; }
+
+    /// <summary>The route.</summary>
+    public required string Route { get; init; }
+
+    /// <summary>The first evaluation of the run.</summary>
+    public DateTimeOffset FirstTime { get; init; }
+
+    /// <summary>The latest evaluation of the run (its evidence is <see cref="Evidence"/>).</summary>
+    public DateTimeOffset Time { get; init; }
+
+    /// <summary>Evaluations in the run.</summary>
+    public int Count { get; init; } = 1;
+
+    /// <summary>The stage label, e.g. <c>canary 5%</c>.</summary>
+    public required string Stage { get; init; }
+
+    /// <summary><c>pass</c>, or <c>fail: </c> and the failing gates, e.g. <c>fail: samples, duration</c>.</summary>
+    public required string Outcome { get; init; }
+
+    /// <summary>The latest evaluation's gate report as JSON.</summary>
+    public string Evidence { get; init; } = "{}";
+
+    /// <summary>An evaluation of <paramref name="report"/> taken at <paramref name="time"/>.</summary>
+    public static MigrationEvaluation Of(string route, DateTimeOffset time, string stage, GateReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return new MigrationEvaluation
+        {
+            Route = route,
+            FirstTime = time,
+            Time = time,
+            Stage = stage,
+            Outcome = OutcomeOf(report),
+            Evidence = EvidenceJson.Serialize(report),
+        };
+    }
+
+    /// <summary><c>pass</c>, or <c>fail: </c> and the failing gates' names in the report's order.</summary>
+    public static string OutcomeOf(GateReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return report.AllPassed ? "pass" : "fail: " + string.Join(", ", report.Gates.Where(g => !g.Passed).Select(g => g.Name));
+    }
 }
 
 /// <summary>One compared pair of answers (or a candidate failure) during a migration.</summary>
@@ -157,8 +214,17 @@ public interface IMigrationStore
     /// <summary>Records an event.</summary>
     Task AppendEventAsync(MigrationEvent migrationEvent, CancellationToken cancellationToken = default);
 
-    /// <summary>The latest events of a route, newest first.</summary>
-    Task<IReadOnlyList<MigrationEvent>> EventsAsync(string route, int limit, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// A page of a route's events, newest first: at most <paramref name="limit"/> events with an id below
+    /// <paramref name="before"/> (from the newest when null). The next page starts before the last event's id.
+    /// </summary>
+    Task<IReadOnlyList<MigrationEvent>> EventsAsync(string route, int limit, long? before = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a gate evaluation: extends the route's latest run when stage and outcome are the same, else starts a new one.</summary>
+    Task RecordEvaluationAsync(MigrationEvaluation evaluation, CancellationToken cancellationToken = default);
+
+    /// <summary>A route's latest evaluation runs, newest first (the first is the latest evaluation).</summary>
+    Task<IReadOnlyList<MigrationEvaluation>> EvaluationsAsync(string route, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Stores samples.</summary>
     Task AddSamplesAsync(IReadOnlyList<ShadowSample> samples, CancellationToken cancellationToken = default);

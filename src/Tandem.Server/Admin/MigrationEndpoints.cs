@@ -3,16 +3,26 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Tandem.Migration;
 using Tandem.Runtime;
 using Tandem.Server.Configuration;
+using Tandem.Storage;
 using Tandem.Wire;
 
 namespace Tandem.Server.Admin;
 
-/// <summary>The admin API of migrations: status with gate table and history, and stage commands.</summary>
+/// <summary>
+/// The admin API of migrations: status with gate table, stage-change history (paged with <c>history_limit</c> and
+/// <c>history_before</c>) and gate evaluation runs, and stage commands. While the database is down every endpoint
+/// answers 503 <c>storage_unavailable</c>.
+/// </summary>
 internal static class MigrationEndpoints
 {
+    private const int DefaultHistory = 20;
+    private const int MaxHistory = 500;
+    private const int Evaluations = 10;
+
     public static void Map(IEndpointRouteBuilder app, GatewayState state, MigrationCoordinator migrations, TimeProvider time)
     {
         app.MapGet("/admin/migrations", ctx => Guard(ctx, state, () => StatusAsync(ctx, state, migrations, time, null)));
@@ -55,10 +65,52 @@ internal static class MigrationEndpoints
         }));
     }
 
-    private static Task Guard(HttpContext ctx, GatewayState state, Func<Task> action) =>
-        GatewayApp.IsAdmin(ctx, state)
-            ? action()
-            : GatewayApp.WriteJsonAsync(ctx, 401, w => GatewayApp.WriteError(w, "The admin API needs the admin key.", ErrorTypes.InvalidRequest, null, "invalid_api_key"));
+    private static async Task Guard(HttpContext ctx, GatewayState state, Func<Task> action)
+    {
+        if (!GatewayApp.IsAdmin(ctx, state))
+        {
+            await GatewayApp.WriteJsonAsync(ctx, 401, w => GatewayApp.WriteError(w, "The admin API needs the admin key.", ErrorTypes.InvalidRequest, null, "invalid_api_key")).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (Exception e) when (StorageErrors.IsUnavailable(e) && !ctx.Response.HasStarted)
+        {
+            await TandemStorageServiceCollectionExtensions.StorageUnavailableAsync(ctx, e).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads <c>history_limit</c> (1–500, default 20) and <c>history_before</c> (an event id); false after writing a 400.</summary>
+    private static async Task<(bool Ok, int Limit, long? Before)> HistoryPageAsync(HttpContext ctx)
+    {
+        var query = ctx.Request.Query;
+        var limit = DefaultHistory;
+        long? before = null;
+        if (query["history_limit"].ToString() is { Length: > 0 } l
+            && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxHistory))
+        {
+            await GatewayApp.WriteJsonAsync(ctx, 400, w => GatewayApp.WriteError(w, $"history_limit must be a whole number from 1 to {MaxHistory}.",
+                ErrorTypes.InvalidRequest, "history_limit", "invalid_parameter")).ConfigureAwait(false);
+            return (false, 0, null);
+        }
+
+        if (query["history_before"].ToString() is { Length: > 0 } b)
+        {
+            if (!long.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            {
+                await GatewayApp.WriteJsonAsync(ctx, 400, w => GatewayApp.WriteError(w, "history_before must be an event id from a previous page's history_next_before.",
+                    ErrorTypes.InvalidRequest, "history_before", "invalid_parameter")).ConfigureAwait(false);
+                return (false, 0, null);
+            }
+
+            before = id;
+        }
+
+        return (true, limit, before);
+    }
 
     private static async Task RunAsync(HttpContext ctx, GatewayState state, MigrationCoordinator migrations, TimeProvider time, string route, Func<Task> action)
     {
@@ -77,9 +129,16 @@ internal static class MigrationEndpoints
 
     private static async Task StatusAsync(HttpContext ctx, GatewayState state, MigrationCoordinator migrations, TimeProvider time, string? only)
     {
+        var (ok, limit, before) = await HistoryPageAsync(ctx).ConfigureAwait(false);
+        if (!ok)
+        {
+            return;
+        }
+
         await migrations.SyncWithConfigAsync(ctx.RequestAborted).ConfigureAwait(false);
+        var store = ctx.RequestServices.GetRequiredService<IMigrationStore>();
         var snapshot = state.Current;
-        var items = new List<(MigrationState State, MigrationConfigView View, GateReport Report, IReadOnlyList<MigrationEvent> History)>();
+        var items = new List<(MigrationState State, MigrationConfigView View, GateReport Report, IReadOnlyList<MigrationEvent> History, IReadOnlyList<MigrationEvaluation> Evaluations)>();
         foreach (var s in migrations.States.Values.OrderBy(s => s.Route, StringComparer.Ordinal))
         {
             if ((only is not null && s.Route != only) || !snapshot.Routes.TryGetValue(s.Route, out var route))
@@ -89,9 +148,10 @@ internal static class MigrationEndpoints
 
             var settings = MigrationCoordinator.SettingsFor(route, s);
             var report = await migrations.ReportAsync(s, settings, ctx.RequestAborted).ConfigureAwait(false);
-            var store = ctx.RequestServices.GetService(typeof(IMigrationStore)) as IMigrationStore;
-            var history = store is null ? [] : await store.EventsAsync(s.Route, 20, ctx.RequestAborted).ConfigureAwait(false);
-            items.Add((s, new MigrationConfigView(settings.Auto, settings.CanarySteps), report, history));
+            // One more than the page, to tell whether an older page exists.
+            var history = await store.EventsAsync(s.Route, limit + 1, before, ctx.RequestAborted).ConfigureAwait(false);
+            var evaluations = await store.EvaluationsAsync(s.Route, Evaluations, ctx.RequestAborted).ConfigureAwait(false);
+            items.Add((s, new MigrationConfigView(settings.Auto, settings.CanarySteps), report, history, evaluations));
         }
 
         if (only is not null && items.Count == 0)
@@ -105,7 +165,7 @@ internal static class MigrationEndpoints
         {
             w.WriteStartObject();
             w.WriteStartArray("migrations");
-            foreach (var (s, view, report, history) in items)
+            foreach (var (s, view, report, history, evaluations) in items)
             {
                 w.WriteStartObject();
                 w.WriteString("route", s.Route);
@@ -149,15 +209,41 @@ internal static class MigrationEndpoints
                 }
 
                 w.WriteEndArray();
+                // Stage changes first (newest first, one page), then the gate evaluation runs.
                 w.WriteStartArray("history");
-                foreach (var e in history)
+                foreach (var e in history.Take(limit))
                 {
                     w.WriteStartObject();
+                    w.WriteNumber("id", e.Id);
                     w.WriteString("time", e.Time);
                     w.WriteString("kind", e.Kind);
                     w.WriteString("from", e.From);
                     w.WriteString("to", e.To);
                     w.WriteString("trigger", e.Trigger);
+                    w.WritePropertyName("evidence");
+                    w.WriteRawValue(e.Evidence);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                if (history.Count > limit)
+                {
+                    w.WriteNumber("history_next_before", history[limit - 1].Id);
+                }
+                else
+                {
+                    w.WriteNull("history_next_before");
+                }
+
+                w.WriteStartArray("evaluations");
+                foreach (var e in evaluations)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("stage", e.Stage);
+                    w.WriteString("outcome", e.Outcome);
+                    w.WriteString("first_time", e.FirstTime);
+                    w.WriteString("time", e.Time);
+                    w.WriteNumber("count", e.Count);
                     w.WritePropertyName("evidence");
                     w.WriteRawValue(e.Evidence);
                     w.WriteEndObject();

@@ -8,13 +8,14 @@ using Tandem.Storage;
 namespace Tandem.Server.Storage;
 
 /// <summary>
-/// Runs the record store's life in the host: migrations at start (retried in the background while the database is
-/// unreachable, so that the gateway serves anyway), the writer's loop, and its final flush in
-/// <see cref="StoppedAsync"/>, after the web server has drained its in-flight requests and their records.
+/// Runs the database's life in the host: schema migrations at start (retried in the background while the database is
+/// unreachable or its file unusable, so that the gateway serves anyway), the writer's loop, and its final flush in
+/// <see cref="StoppedAsync"/>, after the web server has drained its in-flight requests and their records (both within
+/// <c>server.shutdown_timeout</c>).
 /// </summary>
 internal sealed class StorageHost : IHostedLifecycleService, IDisposable
 {
-    private readonly IRecordStore _store;
+    private readonly StorageDatabase _database;
     private readonly RecordWriter _writer;
     private readonly StorageHealth _health;
     private readonly ILogger _logger;
@@ -23,9 +24,9 @@ internal sealed class StorageHost : IHostedLifecycleService, IDisposable
     private Task _migrating = Task.CompletedTask;
     private Task _watching = Task.CompletedTask;
 
-    public StorageHost(IRecordStore store, RecordWriter writer, StorageHealth health, GatewayState state, ILogger<StorageHost> logger)
+    public StorageHost(StorageDatabase database, RecordWriter writer, StorageHealth health, GatewayState state, ILogger<StorageHost> logger)
     {
-        _store = store;
+        _database = database;
         _writer = writer;
         _health = health;
         _state = state;
@@ -80,14 +81,14 @@ internal sealed class StorageHost : IHostedLifecycleService, IDisposable
     {
         try
         {
-            await _store.MigrateAsync(cancellationToken).ConfigureAwait(false);
-            _health.Migrated = true;
-            StorageLog.StorageOpened(_logger, _store.Provider, RecordStoreFactory.Describe(_store));
+            await _database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            _health.SetMigrated();
+            StorageLog.StorageOpened(_logger, _database.Engine, _database.Where);
             return true;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            StorageLog.StorageUnusable(_logger, _store.Provider, e.GetType().Name + ": " + e.Message);
+            StorageLog.StorageUnusable(_logger, _database.Engine, e.GetType().Name + ": " + e.Message);
             return false;
         }
     }
@@ -122,12 +123,19 @@ internal sealed class StorageHost : IHostedLifecycleService, IDisposable
     }
 }
 
-/// <summary>Storage reachability for <c>/readyz</c>.</summary>
-internal sealed class StorageHealth(IRecordStore store, RecordWriter writer)
+/// <summary>Storage reachability for <c>/readyz</c>, and the moment the schema is in place (for the migration service).</summary>
+internal sealed class StorageHealth(StorageDatabase database, RecordWriter writer)
 {
-    public bool Migrated { get; set; }
+    private readonly TaskCompletionSource _migrated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public bool Migrated => _migrated.Task.IsCompleted;
+
+    /// <summary>Completes once the schema migrations have been applied (at start, or after the database came back).</summary>
+    public Task WhenMigrated => _migrated.Task;
 
     public RecordWriter Writer => writer;
+
+    public void SetMigrated() => _migrated.TrySetResult();
 
     /// <summary>Whether the database answers within two seconds and the schema is in place.</summary>
     public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
@@ -141,7 +149,7 @@ internal sealed class StorageHealth(IRecordStore store, RecordWriter writer)
         timeout.CancelAfter(TimeSpan.FromSeconds(2));
         try
         {
-            return await store.PingAsync(timeout.Token).ConfigureAwait(false);
+            return await database.PingAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Tandem.Costs;
+using Tandem.Migration;
 using Tandem.Records;
 using Tandem.Server;
 using Tandem.Server.Configuration;
@@ -22,9 +23,10 @@ internal sealed partial class RecordJsonContext : System.Text.Json.Serialization
 public static class TandemStorageServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the record store named by <c>storage:</c> (default: SQLite <c>tandem.db</c> beside the configuration
-    /// file), the background <see cref="RecordWriter"/> as the <see cref="IRecordSink"/>, roll-up and retention
-    /// maintenance, the <see cref="RecordFinisher"/> and the <c>Tandem</c> meter's Prometheus exporter.
+    /// Registers the database named by <c>storage:</c> (default: SQLite <c>tandem.db</c> beside the configuration
+    /// file) with its record store (<see cref="IRecordStore"/>) and migration store (<see cref="IMigrationStore"/>),
+    /// the background <see cref="RecordWriter"/> as the <see cref="IRecordSink"/>, roll-up and retention maintenance,
+    /// the <see cref="RecordFinisher"/> and the <c>Tandem</c> meter's Prometheus exporter.
     /// Storage settings are read at start-up; changing them needs a restart.
     /// </summary>
     public static IServiceCollection AddTandemStorage(this IServiceCollection services, GatewayState state)
@@ -33,8 +35,16 @@ public static class TandemStorageServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(state);
         var options = state.Current.Config.Storage;
         var baseDirectory = Path.GetDirectoryName(state.Path) ?? Directory.GetCurrentDirectory();
-        services.TryAddSingleton<IRecordStore>(_ => RecordStoreFactory.Create(options, baseDirectory));
-        services.TryAddSingleton(new RecordWriterOptions { Capacity = options.QueueCapacity, BatchSize = options.BatchSize });
+        // Opening does not connect: a database that is down at start-up is retried by StorageHost.
+        services.TryAddSingleton(sp => StorageFactory.Open(options, baseDirectory, sp.GetService<TimeProvider>()));
+        services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Records);
+        services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Migrations);
+        services.TryAddSingleton(new RecordWriterOptions
+        {
+            Capacity = options.QueueCapacity,
+            BatchSize = options.BatchSize,
+            FlushTimeout = ShutdownTimeoutOf(state.Current.Config.Server),
+        });
         services.TryAddSingleton(sp => new RecordWriter(sp.GetRequiredService<IRecordStore>(), sp.GetRequiredService<RecordWriterOptions>(),
             sp.GetRequiredService<ILogger<RecordWriter>>(), sp.GetService<TimeProvider>()));
         services.Replace(ServiceDescriptor.Singleton<IRecordSink>(sp => sp.GetRequiredService<RecordWriter>()));
@@ -46,6 +56,10 @@ public static class TandemStorageServiceCollectionExtensions
         services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("Tandem").AddPrometheusExporter());
         return services;
     }
+
+    /// <summary><c>server.shutdown_timeout</c> (validated when the configuration loads).</summary>
+    internal static TimeSpan ShutdownTimeoutOf(Tandem.Configuration.ServerConfig server) =>
+        Tandem.Configuration.ConfigLoader.TryParseDuration(server.ShutdownTimeout, out var timeout) ? timeout : TimeSpan.FromSeconds(30);
 
     /// <summary>Maps <c>/metrics</c> (Prometheus text format), <c>GET /admin/costs</c> and <c>GET /admin/records/{id}</c>.</summary>
     public static IEndpointRouteBuilder MapTandemStorageEndpoints(this IEndpointRouteBuilder endpoints)
@@ -61,7 +75,7 @@ public static class TandemStorageServiceCollectionExtensions
     private static async Task RecordAsync(HttpContext ctx)
     {
         var state = ctx.RequestServices.GetRequiredService<GatewayState>();
-        if (!state.Current.Keys.IsAdmin(AdminBearer(ctx)))
+        if (!GatewayApp.IsAdmin(ctx, state))
         {
             await GatewayApp.WriteJsonAsync(ctx, 401, w => GatewayApp.WriteError(w, "The admin API needs the admin key.", Tandem.Wire.ErrorTypes.InvalidRequest, null, "invalid_api_key")).ConfigureAwait(false);
             return;
@@ -73,9 +87,9 @@ public static class TandemStorageServiceCollectionExtensions
         {
             record = await ctx.RequestServices.GetRequiredService<IRecordStore>().GetAsync(id, ctx.RequestAborted).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or IOException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (StorageErrors.IsUnavailable(e))
         {
-            await GatewayApp.WriteJsonAsync(ctx, 503, w => GatewayApp.WriteError(w, "Storage is unreachable: " + e.Message, Tandem.Wire.ErrorTypes.Server, null, "storage_unavailable")).ConfigureAwait(false);
+            await StorageUnavailableAsync(ctx, e).ConfigureAwait(false);
             return;
         }
 
@@ -95,7 +109,7 @@ public static class TandemStorageServiceCollectionExtensions
     private static async Task CostsAsync(HttpContext ctx)
     {
         var state = ctx.RequestServices.GetRequiredService<GatewayState>();
-        if (!state.Current.Keys.IsAdmin(AdminBearer(ctx)))
+        if (!GatewayApp.IsAdmin(ctx, state))
         {
             await GatewayApp.WriteJsonAsync(ctx, 401, w => GatewayApp.WriteError(w, "The admin API needs the admin key.", Tandem.Wire.ErrorTypes.InvalidRequest, null, "invalid_api_key")).ConfigureAwait(false);
             return;
@@ -129,9 +143,9 @@ public static class TandemStorageServiceCollectionExtensions
         {
             report = await CostReportQuery.RunAsync(store, config, since, by, baseline, time.GetUtcNow(), ctx.RequestAborted).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or IOException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (StorageErrors.IsUnavailable(e))
         {
-            await GatewayApp.WriteJsonAsync(ctx, 503, w => GatewayApp.WriteError(w, "Storage is unreachable: " + e.Message, Tandem.Wire.ErrorTypes.Server, null, "storage_unavailable")).ConfigureAwait(false);
+            await StorageUnavailableAsync(ctx, e).ConfigureAwait(false);
             return;
         }
 
@@ -145,9 +159,7 @@ public static class TandemStorageServiceCollectionExtensions
     private static Task BadRequestAsync(HttpContext ctx, string param, string message) =>
         GatewayApp.WriteJsonAsync(ctx, 400, w => GatewayApp.WriteError(w, message, Tandem.Wire.ErrorTypes.InvalidRequest, param, "invalid_parameter"));
 
-    private static ReadOnlySpan<char> AdminBearer(HttpContext ctx)
-    {
-        var auth = ctx.Request.Headers.Authorization.ToString().AsSpan().Trim();
-        return auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? auth[7..].Trim() : ctx.Request.Headers["api-key"].ToString().AsSpan().Trim();
-    }
+    /// <summary>503 <c>storage_unavailable</c>, OpenAI-shaped, for an admin request that needs the database while it is down.</summary>
+    internal static Task StorageUnavailableAsync(HttpContext ctx, Exception e) =>
+        GatewayApp.WriteJsonAsync(ctx, 503, w => GatewayApp.WriteError(w, "Storage is unreachable: " + e.Message, Tandem.Wire.ErrorTypes.Server, null, "storage_unavailable"));
 }

@@ -59,7 +59,7 @@ public sealed class PricingConfigTests
     public void Parse_NoStorageSection_DefaultsToSqliteFileAndNinetyDays()
     {
         var config = ConfigLoader.Parse(Config(""));
-        Assert.Equal(("sqlite", "tandem.db", 90), (config.Storage.Provider, config.Storage.Path, config.Storage.RetentionDays));
+        Assert.Equal(("sqlite", "tandem.db", 90), (config.Storage.Engine, config.Storage.Path, config.Storage.RetentionDays));
         Assert.Equal("off", config.Routes[0].Capture);
         Assert.Equal("reported", config.Deployments[0].Usage);
         Assert.Null(config.Deployments[0].Pricing);
@@ -98,7 +98,7 @@ public sealed class PricingConfigTests
         Assert.Contains("deployments[2].pricing: token pricing needs both input_per_mtok and output_per_mtok", e.Errors);
         Assert.Contains("deployments[3].pricing.marginal_per_mtok: only with fixed_monthly", e.Errors);
         Assert.Contains(e.Errors, x => x.StartsWith("routes[0].capture: unknown mode 'everything'", StringComparison.Ordinal));
-        Assert.Contains(e.Errors, x => x.StartsWith("storage.provider: unknown provider 'mysql'", StringComparison.Ordinal));
+        Assert.Contains(e.Errors, x => x.StartsWith("storage.provider: unknown engine 'mysql'", StringComparison.Ordinal));
         Assert.Contains("storage.batch_size: must not exceed storage.queue_capacity", e.Errors);
         Assert.Contains("storage.retention_days: must be positive", e.Errors);
         Assert.Contains("storage.rollup_retention_days: must be at least storage.retention_days", e.Errors);

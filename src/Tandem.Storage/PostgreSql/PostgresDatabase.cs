@@ -7,8 +7,8 @@ using Tandem.Records;
 
 namespace Tandem.Storage.PostgreSql;
 
-/// <summary>Records in PostgreSQL, for several gateway instances sharing state. Batches go in by binary COPY.</summary>
-internal sealed class PostgresRecordStore : SqlRecordStore
+/// <summary>PostgreSQL, for several gateway instances sharing state. Record batches go in by binary COPY.</summary>
+internal sealed class PostgresDatabase : StorageDatabase
 {
     private static readonly NpgsqlDbType[] RecordTypes =
     [
@@ -22,8 +22,8 @@ internal sealed class PostgresRecordStore : SqlRecordStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
 
-    public PostgresRecordStore(string connectionString, StorageConfig options)
-        : base(options)
+    public PostgresDatabase(string connectionString, StorageConfig options, TimeProvider? time = null)
+        : base(options, time)
     {
         _schema = options.Schema ?? "public";
         var builder = new NpgsqlConnectionStringBuilder(connectionString)
@@ -35,32 +35,35 @@ internal sealed class PostgresRecordStore : SqlRecordStore
             builder.Timeout = 5;
         }
 
+        Where = $"PostgreSQL {builder.Host}:{builder.Port.ToString(CultureInfo.InvariantCulture)}/{builder.Database}, schema {_schema}";
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
-    public override string Provider => StorageProviders.Postgres;
+    public override string Engine => StorageEngines.Postgres;
 
-    protected override string MigrationPrefix => "Tandem.Storage.PostgreSql.";
+    public override string Where { get; }
 
-    protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+    private protected override string MigrationPrefix => "Tandem.Storage.PostgreSql.";
+
+    internal override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
-    protected override async Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken)
+    private protected override async Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         // The schema name is validated as a plain identifier by the configuration validator.
-        await ExecuteAsync(connection, null, "CREATE SCHEMA IF NOT EXISTS \"" + _schema + "\"", cancellationToken).ConfigureAwait(false);
+        await Sql.ExecuteAsync(connection, null, "CREATE SCHEMA IF NOT EXISTS \"" + _schema + "\"", cancellationToken).ConfigureAwait(false);
     }
 
-    protected override Task LockForMigrationAsync(DbConnection connection, DbTransaction tx, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, tx, "SELECT pg_advisory_xact_lock(7312001)", cancellationToken);
+    private protected override Task LockForMigrationAsync(DbConnection connection, DbTransaction tx, CancellationToken cancellationToken) =>
+        Sql.ExecuteAsync(connection, tx, "SELECT pg_advisory_xact_lock(7312001)", cancellationToken);
 
-    protected override async Task<bool> TryLockMaintenanceAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        await ScalarAsync(connection, null, "SELECT pg_try_advisory_lock(7312002)", cancellationToken).ConfigureAwait(false) is true;
+    internal override async Task<bool> TryLockMaintenanceAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        await Sql.ScalarAsync(connection, null, "SELECT pg_try_advisory_lock(7312002)", cancellationToken).ConfigureAwait(false) is true;
 
-    protected override Task UnlockMaintenanceAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(7312002)", cancellationToken);
+    internal override Task UnlockMaintenanceAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        Sql.ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(7312002)", cancellationToken);
 
-    protected override async Task InsertRecordsAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RequestRecord> records, Func<DictionaryKind, string?, int> id, CancellationToken cancellationToken)
+    internal override async Task InsertRecordsAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RequestRecord> records, Func<DictionaryKind, string?, int> id, CancellationToken cancellationToken)
     {
         var npgsql = (NpgsqlConnection)connection;
         var importer = await npgsql.BeginBinaryImportAsync("COPY records (" + string.Join(", ", RecordColumns.Records) + ") FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
@@ -71,7 +74,7 @@ internal sealed class PostgresRecordStore : SqlRecordStore
                 await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
                 for (var c = 0; c < RecordColumns.Records.Length; c++)
                 {
-                    var value = RecordValue(r, c, id);
+                    var value = SqlRecordStore.RecordValue(r, c, id);
                     if (value is null)
                     {
                         await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
@@ -87,13 +90,13 @@ internal sealed class PostgresRecordStore : SqlRecordStore
         }
     }
 
-    public override async Task<StorageSize> MeasureAsync(CancellationToken cancellationToken = default)
+    internal override async Task<StorageSize> MeasureAsync(CancellationToken cancellationToken)
     {
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             // Sizes of the heap with its TOAST, free-space map and indexes.
-            var sizes = await QueryAsync(connection,
+            var sizes = await Sql.QueryAsync(connection,
                 "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
                 "WHERE n.nspname = @s AND c.relkind = 'r'", cancellationToken,
                 r => (Name: r.GetString(0), Bytes: Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture)), ("@s", _schema)).ConfigureAwait(false);
@@ -102,5 +105,24 @@ internal sealed class PostgresRecordStore : SqlRecordStore
         }
     }
 
-    public override async ValueTask DisposeAsync() => await _dataSource.DisposeAsync().ConfigureAwait(false);
+    internal override async Task CompactAsync(string table, CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await Sql.ExecuteAsync(connection, null, "VACUUM FULL " + table, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Drops this database's schema and everything in it (throw-away measurement schemas).</summary>
+    internal async Task DropSchemaAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await Sql.ExecuteAsync(connection, null, "DROP SCHEMA IF EXISTS \"" + _schema + "\" CASCADE", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private protected override async ValueTask DisposeCoreAsync() => await _dataSource.DisposeAsync().ConfigureAwait(false);
 }
