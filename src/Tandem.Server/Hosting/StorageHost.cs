@@ -5,7 +5,7 @@ using Tandem.Costs;
 using Tandem.Server.Configuration;
 using Tandem.Storage;
 
-namespace Tandem.Server.Storage;
+namespace Tandem.Server.Hosting;
 
 /// <summary>
 /// Runs the database's life in the host: schema migrations at start (retried in the background while the database is

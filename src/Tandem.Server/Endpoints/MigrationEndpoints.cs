@@ -10,7 +10,7 @@ using Tandem.Server.Configuration;
 using Tandem.Storage;
 using Tandem.Wire;
 
-namespace Tandem.Server.Admin;
+namespace Tandem.Server.Endpoints;
 
 /// <summary>
 /// The admin API of migrations: status with gate table, stage-change history (paged with <c>history_limit</c> and
@@ -23,11 +23,11 @@ internal static class MigrationEndpoints
     private const int MaxHistory = 500;
     private const int Evaluations = 10;
 
-    public static void Map(IEndpointRouteBuilder app, GatewayState state, MigrationCoordinator migrations, TimeProvider time)
+    public static void Map(IEndpointRouteBuilder admin, GatewayState state, MigrationCoordinator migrations, TimeProvider time)
     {
-        app.MapGet("/admin/migrations", ctx => Guard(ctx, state, () => StatusAsync(ctx, state, migrations, time, null)));
-        app.MapGet("/admin/migrations/{route}", ctx => Guard(ctx, state, () => StatusAsync(ctx, state, migrations, time, (string)ctx.Request.RouteValues["route"]!)));
-        app.MapPost("/admin/migrations/{route}/start", (RequestDelegate)(ctx => Guard(ctx, state, async () =>
+        admin.MapGet("/migrations", ctx => StatusAsync(ctx, state, migrations, time, null));
+        admin.MapGet("/migrations/{route}", ctx => StatusAsync(ctx, state, migrations, time, (string)ctx.Request.RouteValues["route"]!));
+        admin.MapPost("/migrations/{route}/start", (RequestDelegate)(async ctx =>
         {
             var route = (string)ctx.Request.RouteValues["route"]!;
             string? to = null;
@@ -42,45 +42,27 @@ internal static class MigrationEndpoints
 
             if (string.IsNullOrEmpty(to))
             {
-                await GatewayApp.WriteJsonAsync(ctx, 400, w => GatewayApp.WriteError(w, "Body must be {\"to\": \"DEPLOYMENT\"}.", ErrorTypes.InvalidRequest, "to", "missing_required_parameter")).ConfigureAwait(false);
+                await JsonResponses.WriteJsonAsync(ctx, 400, w => JsonResponses.WriteError(w, "Body must be {\"to\": \"DEPLOYMENT\"}.", ErrorTypes.InvalidRequest, "to", "missing_required_parameter")).ConfigureAwait(false);
                 return;
             }
 
             await RunAsync(ctx, state, migrations, time, route, async () => await migrations.StartMigrationAsync(route, to, ctx.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false);
-        })));
+        }));
         foreach (var command in (string[])["advance", "rollback", "pin"])
         {
-            app.MapPost("/admin/migrations/{route}/" + command, (RequestDelegate)(ctx => Guard(ctx, state, () =>
+            admin.MapPost("/migrations/{route}/" + command, (RequestDelegate)(ctx =>
             {
                 var route = (string)ctx.Request.RouteValues["route"]!;
                 return RunAsync(ctx, state, migrations, time, route, async () => await migrations.CommandAsync(route, command, ctx.RequestAborted).ConfigureAwait(false));
-            })));
+            }));
         }
 
-        app.MapPost("/admin/migrations/{route}/evaluate", ctx => Guard(ctx, state, async () =>
+        admin.MapPost("/migrations/{route}/evaluate", async ctx =>
         {
             var route = (string)ctx.Request.RouteValues["route"]!;
             await migrations.EvaluateAsync(route, ctx.RequestAborted).ConfigureAwait(false);
             await StatusAsync(ctx, state, migrations, time, route).ConfigureAwait(false);
-        }));
-    }
-
-    private static async Task Guard(HttpContext ctx, GatewayState state, Func<Task> action)
-    {
-        if (!GatewayApp.IsAdmin(ctx, state))
-        {
-            await GatewayApp.WriteJsonAsync(ctx, 401, w => GatewayApp.WriteError(w, "The admin API needs the admin key.", ErrorTypes.InvalidRequest, null, "invalid_api_key")).ConfigureAwait(false);
-            return;
-        }
-
-        try
-        {
-            await action().ConfigureAwait(false);
-        }
-        catch (Exception e) when (StorageErrors.IsUnavailable(e) && !ctx.Response.HasStarted)
-        {
-            await TandemStorageServiceCollectionExtensions.StorageUnavailableAsync(ctx, e).ConfigureAwait(false);
-        }
+        });
     }
 
     /// <summary>Reads <c>history_limit</c> (1–500, default 20) and <c>history_before</c> (an event id); false after writing a 400.</summary>
@@ -92,7 +74,7 @@ internal static class MigrationEndpoints
         if (query["history_limit"].ToString() is { Length: > 0 } l
             && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxHistory))
         {
-            await GatewayApp.WriteJsonAsync(ctx, 400, w => GatewayApp.WriteError(w, $"history_limit must be a whole number from 1 to {MaxHistory}.",
+            await JsonResponses.WriteJsonAsync(ctx, 400, w => JsonResponses.WriteError(w, $"history_limit must be a whole number from 1 to {MaxHistory}.",
                 ErrorTypes.InvalidRequest, "history_limit", "invalid_parameter")).ConfigureAwait(false);
             return (false, 0, null);
         }
@@ -101,7 +83,7 @@ internal static class MigrationEndpoints
         {
             if (!long.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
             {
-                await GatewayApp.WriteJsonAsync(ctx, 400, w => GatewayApp.WriteError(w, "history_before must be an event id from a previous page's history_next_before.",
+                await JsonResponses.WriteJsonAsync(ctx, 400, w => JsonResponses.WriteError(w, "history_before must be an event id from a previous page's history_next_before.",
                     ErrorTypes.InvalidRequest, "history_before", "invalid_parameter")).ConfigureAwait(false);
                 return (false, 0, null);
             }
@@ -120,7 +102,7 @@ internal static class MigrationEndpoints
         }
         catch (MigrationException e)
         {
-            await GatewayApp.WriteJsonAsync(ctx, 409, w => GatewayApp.WriteError(w, e.Message, ErrorTypes.InvalidRequest, null, "migration_conflict")).ConfigureAwait(false);
+            await JsonResponses.WriteJsonAsync(ctx, 409, w => JsonResponses.WriteError(w, e.Message, ErrorTypes.InvalidRequest, null, "migration_conflict")).ConfigureAwait(false);
             return;
         }
 
@@ -156,12 +138,12 @@ internal static class MigrationEndpoints
 
         if (only is not null && items.Count == 0)
         {
-            await GatewayApp.WriteJsonAsync(ctx, 404, w => GatewayApp.WriteError(w, $"Route '{only}' has no migration.", ErrorTypes.InvalidRequest, "route", "not_found")).ConfigureAwait(false);
+            await JsonResponses.WriteJsonAsync(ctx, 404, w => JsonResponses.WriteError(w, $"Route '{only}' has no migration.", ErrorTypes.InvalidRequest, "route", "not_found")).ConfigureAwait(false);
             return;
         }
 
         var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        await GatewayApp.WriteJsonAsync(ctx, 200, w =>
+        await JsonResponses.WriteJsonAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("migrations");

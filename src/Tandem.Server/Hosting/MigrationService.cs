@@ -3,10 +3,9 @@ using Microsoft.Extensions.Logging;
 using Tandem.Configuration;
 using Tandem.Migration;
 using Tandem.Server.Configuration;
-using Tandem.Server.Storage;
 using Tandem.Storage;
 
-namespace Tandem.Server.Admin;
+namespace Tandem.Server.Hosting;
 
 /// <summary>
 /// Starts the migration coordinator (resuming stored stages), evaluates gates on each route's
