@@ -216,13 +216,27 @@ public static class ConfigLoader
         return sb.ToString();
     }
 
-    /// <summary>Parses a duration such as <c>250ms</c>, <c>5s</c>, <c>2m</c>, <c>1h</c> or a bare number of seconds.</summary>
-    public static bool TryParseDuration(string? text, out TimeSpan value)
+    /// <summary>Parses a duration such as <c>250ms</c>, <c>5s</c>, <c>2m</c>, <c>1h</c>, <c>1d</c> or a bare number of seconds.</summary>
+    /// <returns>
+    /// False, with <paramref name="value"/> zero, for anything but a finite, non-negative number that fits a
+    /// <see cref="TimeSpan"/>: <c>NaNs</c>, <c>1e300s</c> and <c>-1s</c> are refused here rather than thrown later.
+    /// </returns>
+    public static bool TryParseDuration(string? text, out TimeSpan value) => TryParseDuration(text, requireUnit: false, out value);
+
+    /// <summary>
+    /// As <see cref="TryParseDuration(string?, out TimeSpan)"/>; with <paramref name="requireUnit"/> a bare number is
+    /// refused (command-line options, where <c>800</c> could mean milliseconds or seconds).
+    /// </summary>
+    public static bool TryParseDuration(string? text, bool requireUnit, out TimeSpan value) =>
+        ReadDuration(text, requireUnit, out value) == DurationReading.Ok;
+
+    /// <summary>Reads a duration and says why it could not: not a duration at all, or beyond what a <see cref="TimeSpan"/> holds.</summary>
+    internal static DurationReading ReadDuration(string? text, bool requireUnit, out TimeSpan value)
     {
         value = default;
         if (string.IsNullOrWhiteSpace(text))
         {
-            return false;
+            return DurationReading.Invalid;
         }
 
         var t = text.Trim();
@@ -253,18 +267,53 @@ public static class ConfigLoader
             factorMs = 86_400_000;
             number = t[..^1];
         }
+        else if (requireUnit)
+        {
+            return DurationReading.Invalid;
+        }
         else
         {
             factorMs = 1000;
             number = t;
         }
 
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n < 0 || double.IsInfinity(n))
+        // NumberStyles.Float also reads "NaN" and "Infinity": both are refused below, as are negative numbers.
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || double.IsNaN(n) || n < 0 || double.IsNegative(n))
         {
-            return false;
+            return DurationReading.Invalid;
         }
 
-        value = TimeSpan.FromMilliseconds(n * factorMs);
-        return true;
+        // 2^63 as a double: every double below it converts to a long without overflow.
+        const double TicksLimit = 9_223_372_036_854_775_808.0;
+        var ticks = n * factorMs * TimeSpan.TicksPerMillisecond;
+        if (!(ticks < TicksLimit))
+        {
+            return DurationReading.TooLong;
+        }
+
+        value = TimeSpan.FromTicks((long)ticks);
+        return DurationReading.Ok;
     }
+
+    /// <summary>Writes a duration the way configuration files spell it: <c>24d</c>, <c>1h</c>, <c>90s</c>, <c>250ms</c>.</summary>
+    internal static string FormatDuration(TimeSpan value) => value switch
+    {
+        _ when value.Ticks % TimeSpan.TicksPerDay == 0 => value.Days.ToString(CultureInfo.InvariantCulture) + "d",
+        _ when value.Ticks % TimeSpan.TicksPerHour == 0 => ((long)value.TotalHours).ToString(CultureInfo.InvariantCulture) + "h",
+        _ when value.Ticks % TimeSpan.TicksPerSecond == 0 => ((long)value.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s",
+        _ => value.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) + "ms",
+    };
+}
+
+/// <summary>The outcome of reading a duration.</summary>
+internal enum DurationReading
+{
+    /// <summary>A finite, non-negative duration.</summary>
+    Ok,
+
+    /// <summary>Not a duration: no number, a negative number, NaN, or a missing unit where one is required.</summary>
+    Invalid,
+
+    /// <summary>A number too large for any duration (infinity or beyond <see cref="TimeSpan.MaxValue"/>).</summary>
+    TooLong,
 }
