@@ -43,6 +43,8 @@ public sealed class GatewayState : IDisposable
             Log.AuthDisabled(_logger);
         }
 
+        LogWarnings(config);
+
         if (watch)
         {
             _watcher = new FileSystemWatcher(System.IO.Path.GetDirectoryName(Path)!, System.IO.Path.GetFileName(Path))
@@ -88,6 +90,7 @@ public sealed class GatewayState : IDisposable
                 LastReloadErrors = null;
                 RetireLater(previous.ProvidersRetiredBy(next).ToList(), previous);
                 Log.ConfigReloaded(_logger, Path, next.Version);
+                LogWarnings(config);
                 outcome = new ReloadOutcome(true, next.Version, []);
             }
             catch (ConfigException e)
@@ -104,6 +107,14 @@ public sealed class GatewayState : IDisposable
 
         Interlocked.Exchange(ref _nextReload, new TaskCompletionSource<ReloadOutcome>(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(outcome);
         return outcome;
+    }
+
+    private void LogWarnings(TandemConfig config)
+    {
+        foreach (var warning in ConfigValidator.Warnings(config))
+        {
+            Log.ConfigWarning(_logger, Path, warning);
+        }
     }
 
     private void ScheduleReload()

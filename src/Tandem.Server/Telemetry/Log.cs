@@ -9,6 +9,7 @@ internal static class EventIds
     public const int ConfigReloadFailed = 2;
     public const int ConfigReloaded = 3;
     public const int AuthDisabled = 4;
+    public const int ConfigWarning = 5;
     public const int UpstreamFailed = 10;
     public const int UpstreamTimeout = 11;
     public const int StreamInterrupted = 12;
@@ -31,6 +32,9 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.AuthDisabled, LogLevel.Warning, "Authentication is disabled (auth.disabled: true): any caller may use every route")]
     public static partial void AuthDisabled(ILogger logger);
+
+    [LoggerMessage(EventIds.ConfigWarning, LogLevel.Warning, "Configuration {Path}: {Warning}")]
+    public static partial void ConfigWarning(ILogger logger, string path, string warning);
 
     [LoggerMessage(EventIds.UpstreamFailed, LogLevel.Warning, "Request {RequestId}: deployment {Deployment} failed: {Error}")]
     public static partial void UpstreamFailed(ILogger logger, string requestId, string deployment, string error);
