@@ -53,7 +53,7 @@ internal static class CostsCommand
         var config = ConfigLoader.LoadFile(configPath);
         if (!CostReportQuery.TryParseSince(since, out var window))
         {
-            throw new ArgumentException($"--since: '{since}' is not a window such as 30d, 12h or 90m");
+            throw new ArgumentException($"--since: '{since}' is not a window such as 30d, 12h or 90m (longest 3660d)");
         }
 
         if (!CostReportBuilder.TryParseGrouping(by, out var grouping))

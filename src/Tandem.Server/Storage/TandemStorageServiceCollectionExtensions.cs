@@ -104,7 +104,7 @@ public static class TandemStorageServiceCollectionExtensions
         var query = ctx.Request.Query;
         if (!CostReportQuery.TryParseSince(query["since"], out var since))
         {
-            await BadRequestAsync(ctx, "since", $"'{query["since"]}' is not a window such as 30d, 12h or 90m.").ConfigureAwait(false);
+            await BadRequestAsync(ctx, "since", $"'{query["since"]}' is not a window such as 30d, 12h or 90m (longest 3660d).").ConfigureAwait(false);
             return;
         }
 
