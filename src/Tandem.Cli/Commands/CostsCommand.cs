@@ -50,7 +50,7 @@ internal static class CostsCommand
     /// <summary>The command's logic: reads the configuration and its record store, and builds the report.</summary>
     internal static async Task<CostReport> ComputeAsync(string configPath, string? since, string? by, string? baseline, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var config = ConfigLoader.LoadFile(configPath);
+        var config = ConfigLoader.LoadFile(configPath, ConfigUse.Tool);
         if (!CostReportQuery.TryParseSince(since, out var window))
         {
             throw new ArgumentException($"--since: '{since}' is not a window such as 30d, 12h or 90m (longest 3660d)");

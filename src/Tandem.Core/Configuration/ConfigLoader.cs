@@ -20,11 +20,27 @@ public sealed class ConfigException : Exception
     public IReadOnlyList<string> Errors { get; }
 }
 
+/// <summary>What a configuration file is loaded for; decides which sections must be usable.</summary>
+public enum ConfigUse
+{
+    /// <summary>Serving clients: every section is checked, gateway keys included.</summary>
+    Gateway,
+
+    /// <summary>
+    /// A tool that calls deployments or reads records directly (<c>tandem eval</c>, <c>tandem costs</c>): it serves no
+    /// client, so the <c>auth</c> section is neither checked nor kept, and gateway keys need not be set.
+    /// </summary>
+    Tool,
+}
+
 /// <summary>Reads a YAML (or JSON, which is YAML) configuration file into a validated <see cref="TandemConfig"/>.</summary>
 public static class ConfigLoader
 {
     /// <summary>Loads and validates a file. Throws <see cref="ConfigException"/> listing every error.</summary>
-    public static TandemConfig LoadFile(string path)
+    public static TandemConfig LoadFile(string path) => LoadFile(path, ConfigUse.Gateway);
+
+    /// <summary>Loads and validates a file for <paramref name="use"/>. Throws <see cref="ConfigException"/> listing every error.</summary>
+    public static TandemConfig LoadFile(string path, ConfigUse use)
     {
         string text;
         try
@@ -36,11 +52,14 @@ public static class ConfigLoader
             throw new ConfigException([$"{path}: cannot read: {e.Message}"]);
         }
 
-        return Parse(text);
+        return Parse(text, use);
     }
 
     /// <summary>Parses and validates configuration text.</summary>
-    public static TandemConfig Parse(string text)
+    public static TandemConfig Parse(string text) => Parse(text, ConfigUse.Gateway);
+
+    /// <summary>Parses and validates configuration text for <paramref name="use"/>.</summary>
+    public static TandemConfig Parse(string text, ConfigUse use)
     {
         JsonNode? tree;
         try
@@ -70,7 +89,13 @@ public static class ConfigLoader
         }
 
         config ??= new TandemConfig();
-        var errors = ConfigValidator.Validate(config);
+        if (use == ConfigUse.Tool)
+        {
+            // A tool serves no client: its copy holds no keys, so that nothing can authenticate against it by mistake.
+            config = config with { Auth = new AuthConfig { Disabled = true } };
+        }
+
+        var errors = ConfigValidator.Validate(config, use);
         if (errors.Count > 0)
         {
             throw new ConfigException(errors);

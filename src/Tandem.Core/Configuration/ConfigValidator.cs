@@ -6,7 +6,10 @@ namespace Tandem.Configuration;
 public static partial class ConfigValidator
 {
     /// <summary>Returns every problem found; an empty list means the configuration is usable.</summary>
-    public static IReadOnlyList<string> Validate(TandemConfig config)
+    public static IReadOnlyList<string> Validate(TandemConfig config) => Validate(config, ConfigUse.Gateway);
+
+    /// <summary>Returns every problem found for <paramref name="use"/>; an empty list means the configuration is usable.</summary>
+    public static IReadOnlyList<string> Validate(TandemConfig config, ConfigUse use)
     {
         ArgumentNullException.ThrowIfNull(config);
         var errors = new List<string>();
@@ -16,10 +19,15 @@ public static partial class ConfigValidator
             errors.Add("server.max_body_bytes: must be positive");
         }
 
-        ValidateAuth(config, errors);
+        var serving = use == ConfigUse.Gateway;
+        if (serving)
+        {
+            ValidateAuth(config, errors);
+        }
+
         var providers = ValidateProviders(config, errors);
         var deployments = ValidateDeployments(config, providers, errors);
-        ValidateRoutes(config, deployments, errors);
+        ValidateRoutes(config, deployments, errors, serving);
         ValidateStorage(config.Storage, errors);
         return errors;
     }
@@ -354,7 +362,7 @@ public static partial class ConfigValidator
         return names;
     }
 
-    private static void ValidateRoutes(TandemConfig config, HashSet<string> deployments, List<string> errors)
+    private static void ValidateRoutes(TandemConfig config, HashSet<string> deployments, List<string> errors, bool checkKeys)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < config.Routes.Count; i++)
@@ -460,7 +468,7 @@ public static partial class ConfigValidator
             }
         }
 
-        for (var i = 0; i < config.Auth.Keys.Count; i++)
+        for (var i = 0; checkKeys && i < config.Auth.Keys.Count; i++)
         {
             var allowed = config.Auth.Keys[i].Routes;
             for (var j = 0; j < allowed.Count; j++)

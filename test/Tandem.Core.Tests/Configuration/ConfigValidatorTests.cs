@@ -82,4 +82,28 @@ public sealed class ConfigValidatorTests
         Assert.Empty(ConfigValidator.Warnings(ConfigLoader.Parse(
             $"auth: {{ disabled: true, admin_key_env: {unset}, admin_key_sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 }}")));
     }
+
+    [Fact]
+    public void Parse_ForATool_NeedsNoGatewayKeysAndKeepsNone()
+    {
+        const string yaml = """
+            auth:
+              keys:
+                - name: ci
+                  key_env: TANDEM_TEST_TOOL_KEY_NEVER_SET
+                  routes: [nowhere]
+            providers: [ { name: p, base_url: "http://127.0.0.1:9/v1" } ]
+            deployments: [ { name: d, provider: p, model: m } ]
+            """;
+        Assert.Equal(
+        [
+            "auth.keys[0].key_env: environment variable 'TANDEM_TEST_TOOL_KEY_NEVER_SET' is not set",
+            "auth.keys[0].routes[0]: unknown route or deployment 'nowhere'",
+        ], ErrorsOf(yaml));
+
+        var forTool = ConfigLoader.Parse(yaml, ConfigUse.Tool);
+        Assert.True(forTool.Auth.Disabled);
+        Assert.Empty(forTool.Auth.Keys);
+        Assert.Equal("d", forTool.Deployments.Single().Name);
+    }
 }
