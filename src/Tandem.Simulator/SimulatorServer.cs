@@ -21,7 +21,7 @@ namespace Tandem.Simulator;
 /// completions, embeddings and model listing, with configurable latency, token pace, injected faults and keyed
 /// answers of a chosen accuracy. Not a model: answers are generated, or looked up from an answers file.
 /// </summary>
-public sealed class SimulatorServer : IAsyncDisposable
+public sealed partial class SimulatorServer : IAsyncDisposable
 {
     private static readonly string[] Words =
         ["the", "model", "answers", "with", "a", "short", "and", "useful", "reply", "about", "your", "request",
@@ -126,6 +126,9 @@ public sealed class SimulatorServer : IAsyncDisposable
             w.WriteNumber("completed", Stats.Completed);
             w.WriteNumber("cancelled", Stats.Cancelled);
             w.WriteNumber("faults", Stats.Faults);
+            w.WriteNumber("rejected", Stats.Rejected);
+            w.WriteNumber("answers_matched", Stats.AnswersMatched);
+            w.WriteNumber("answers_unmatched", Stats.AnswersUnmatched);
             w.WriteEndObject();
         }));
         app.MapGet("/_sim/requests", ctx => WriteJsonAsync(ctx, 200, w =>
@@ -211,6 +214,13 @@ public sealed class SimulatorServer : IAsyncDisposable
         using (doc)
         {
             var root = doc.RootElement;
+            if (CheckRequest(body, root, operation) is { } bad)
+            {
+                Stats.OnRejected();
+                await WriteErrorAsync(ctx, 400, bad.Message, "invalid_request_error", bad.Code, bad.Param).ConfigureAwait(false);
+                return;
+            }
+
             var model = azureDeployment ?? (root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "");
             if (options.Models.Count > 0 && !options.Models.Contains(model))
             {
@@ -281,6 +291,13 @@ public sealed class SimulatorServer : IAsyncDisposable
             catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionAbortedException)
             {
                 Stats.OnCancelled();
+            }
+            catch (InvalidOperationException) when (!ctx.Response.HasStarted)
+            {
+                // Text with no UTF-16 form, such as an escaped unpaired surrogate, which is valid JSON syntax.
+                Stats.OnRejected();
+                await WriteErrorAsync(ctx, 400, "We could not read the text of your request: a string holds an unpaired surrogate escape.",
+                    "invalid_request_error", "invalid_value").ConfigureAwait(false);
             }
         }
     }
@@ -461,6 +478,11 @@ public sealed class SimulatorServer : IAsyncDisposable
         return new Reply(sb.ToString(), null, null, options.OutputTokens);
     }
 
+    /// <summary>
+    /// Looks the last user message up in the answers file: first the whole message (trimmed), then each of its lines
+    /// (trimmed), then on each line the text after its first colon (so <c>Text: I lost my card</c> matches the input
+    /// <c>I lost my card</c>). Matching is exact and case-sensitive.
+    /// </summary>
     private string? Keyed(string input, SimulatorOptions options)
     {
         var answers = options.Answers;
@@ -491,9 +513,14 @@ public sealed class SimulatorServer : IAsyncDisposable
 
             if (correct is null)
             {
+                // The answers file has no entry for this input: it gets a generated answer, and the miss is counted
+                // (GET /_sim answers_unmatched), since an eval against it would otherwise look merely inaccurate.
+                Stats.OnAnswer(matched: false);
                 return null;
             }
         }
+
+        Stats.OnAnswer(matched: true);
 
         // Correctness is a pure function of (seed, input): the same input always gets the same answer, so
         // repeated or shadowed calls agree with themselves and accuracy is measurable against ground truth.
@@ -1052,14 +1079,22 @@ public sealed class SimulatorServer : IAsyncDisposable
         });
     }
 
-    private static Task WriteErrorAsync(HttpContext ctx, int status, string message, string type, string? code) =>
+    private static Task WriteErrorAsync(HttpContext ctx, int status, string message, string type, string? code, string? param = null) =>
         WriteJsonAsync(ctx, status, w =>
         {
             w.WriteStartObject();
             w.WriteStartObject("error");
             w.WriteString("message", message);
             w.WriteString("type", type);
-            w.WriteNull("param");
+            if (param is null)
+            {
+                w.WriteNull("param");
+            }
+            else
+            {
+                w.WriteString("param", param);
+            }
+
             if (code is null)
             {
                 w.WriteNull("code");
