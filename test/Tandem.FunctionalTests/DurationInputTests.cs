@@ -147,4 +147,24 @@ public sealed class DurationInputTests
             (error.GetProperty("param").GetString(), error.GetProperty("code").GetString(), error.GetProperty("type").GetString()));
         Assert.Equal($"'{since}' is not a window such as 30d, 12h or 90m (longest 3660d).", error.GetProperty("message").GetString());
     }
+
+    [Theory]
+    [InlineData("1e300d")]
+    [InlineData("NaNd")]
+    [InlineData("99999999999999999999")]
+    public async Task CostsCommand_OverflowingOrNaNSince_IsAUsageErrorNotACrash(string since)
+    {
+        var dir = Directory.CreateTempSubdirectory("tandem-dur-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "tandem.yaml");
+            await File.WriteAllTextAsync(path, Config("5s").Replace("{sim0}", "http://127.0.0.1:9/v1", StringComparison.Ordinal), Ct);
+            var e = await Assert.ThrowsAsync<ArgumentException>(() => CostsCommand.ComputeAsync(path, since, "deployment", null, TimeProvider.System.GetUtcNow(), Ct));
+            Assert.Equal($"--since: '{since}' is not a window such as 30d, 12h or 90m (longest 3660d)", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
