@@ -156,7 +156,7 @@ public sealed partial class ApiRequest
         }
 
         map = new Dictionary<string, string>(StringComparer.Ordinal);
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        List<string>? skipped = null; // names of non-string members, kept only to spot their duplicates
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (!TryGetString(ref reader, out var name))
@@ -165,7 +165,7 @@ public sealed partial class ApiRequest
                 return false;
             }
 
-            if (!names.Add(name))
+            if (map.ContainsKey(name) || skipped?.Contains(name, StringComparer.Ordinal) == true)
             {
                 problem = new($"Duplicate key '{name}' in 'metadata': send it once.", "metadata", "duplicate_parameter");
                 return false;
@@ -184,6 +184,7 @@ public sealed partial class ApiRequest
             }
             else
             {
+                (skipped ??= []).Add(name);
                 reader.Skip();
             }
         }

@@ -89,6 +89,7 @@ public sealed class ApiRequestValidationTests
     [InlineData("""{"model":"chat","user":"alice","user":"bob","messages":[]}""", "user")]
     [InlineData("""{"model":"chat","metadata":{"tier":"free"},"metadata":{"tier":"gold"},"messages":[]}""", "metadata")]
     [InlineData("""{"model":"chat","metadata":{"tier":"free","tier":"gold"},"messages":[]}""", "metadata")]
+    [InlineData("""{"model":"chat","metadata":{"tier":3,"tier":"gold"},"messages":[]}""", "metadata")]
     [InlineData("""{"model":"chat","messages":[{"role":"user","content":"hi"}],"messages":[{"role":"user","content":"card 4111 1111 1111 1111"}]}""", "messages")]
     [InlineData("""{"model":"chat","tools":[],"tools":[{"type":"function"}],"messages":[]}""", "tools")]
     [InlineData("""{"model":"chat","max_tokens":10,"max_tokens":100000,"messages":[]}""", "max_tokens")]
