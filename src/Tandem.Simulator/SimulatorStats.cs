@@ -15,6 +15,9 @@ public sealed class SimulatorStats
     private long _faults;
     private int _inFlight;
     private int _maxInFlight;
+    private long _rejected;
+    private long _answersMatched;
+    private long _answersUnmatched;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Requests received.</summary>
@@ -34,6 +37,14 @@ public sealed class SimulatorStats
 
     /// <summary>The most requests handled at once since start (or <see cref="Reset"/>).</summary>
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+    /// <summary>Requests refused as malformed (400), as OpenAI refuses them.</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>Chat requests whose input was found in the answers file.</summary>
+    public long AnswersMatched => Interlocked.Read(ref _answersMatched);
+
+    /// <summary>Chat requests whose input was not in the answers file (they got a generated answer instead).</summary>
+    public long AnswersUnmatched => Interlocked.Read(ref _answersUnmatched);
 
     /// <summary>The most recent requests, oldest first (kept only when recording is on).</summary>
     public IReadOnlyList<ReceivedRequest> Recent => [.. _recent];
@@ -85,6 +96,18 @@ public sealed class SimulatorStats
         Signal();
     }
 
+    internal void OnRejected()
+    {
+        Interlocked.Increment(ref _rejected);
+        Signal();
+    }
+
+    internal void OnAnswer(bool matched)
+    {
+        Interlocked.Increment(ref matched ? ref _answersMatched : ref _answersUnmatched);
+        Signal();
+    }
+
     /// <summary>Forgets counters and recorded requests.</summary>
     public void Reset()
     {
@@ -93,6 +116,9 @@ public sealed class SimulatorStats
         Interlocked.Exchange(ref _cancelled, 0);
         Interlocked.Exchange(ref _faults, 0);
         Interlocked.Exchange(ref _maxInFlight, Volatile.Read(ref _inFlight));
+        Interlocked.Exchange(ref _rejected, 0);
+        Interlocked.Exchange(ref _answersMatched, 0);
+        Interlocked.Exchange(ref _answersUnmatched, 0);
         _recent.Clear();
         Signal();
     }

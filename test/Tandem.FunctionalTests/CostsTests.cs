@@ -47,6 +47,7 @@ public sealed class CostsTests
         await using var api = await SimulatorServer.StartAsync(new SimulatorOptions { OutputTokens = 20 }, cancellationToken: Ct);
         await using var gpu = await SimulatorServer.StartAsync(new SimulatorOptions { OutputTokens = 20 }, cancellationToken: Ct);
         await using var gateway = await TestGateway.StartAsync(Config, api, gpu);
+        var started = TimeProvider.System.GetUtcNow();
 
         // "Hello there" is 11 characters: the simulator bills (11 + 16 + 3) / 4 = 7 prompt tokens, and 20 output tokens.
         for (var i = 0; i < 6; i++)
@@ -70,7 +71,7 @@ public sealed class CostsTests
         const decimal fixedWindow = 3000m;
         const long llamaTokens = 4 * (7 + 20);
         var breakEven = 3000m / (llamaOnGpt / llamaTokens); // fixed monthly ÷ blended API price per token = 465,517,241.4 tokens
-        var now = DateTimeOffset.UtcNow;
+        var now = TimeProvider.System.GetUtcNow();
 
         var cli = await CostsCommand.ComputeAsync(gateway.ConfigPath, "30d", "deployment", "gpt", now, Ct);
         using var request = new HttpRequestMessage(HttpMethod.Get, "admin/costs?since=30d&by=deployment&baseline=gpt");
@@ -93,10 +94,14 @@ public sealed class CostsTests
             Assert.Equal(fixedWindow, report.FixedSpend);
             Assert.Equal(gptSpend + llamaOnGpt, report.BaselineSpend);
             Assert.Equal(gptSpend + llamaOnGpt - (gptSpend + fixedWindow), report.Savings);
-            // Less than a day observed: the rate is taken per day (floor of one day) over a 30-day month.
-            Assert.Equal(1.0, report.ObservedDays);
-            Assert.Equal((gptSpend * 30) + 3000m, report.ProjectedMonthlySpend);
-            Assert.Equal(((gptSpend + llamaOnGpt) * 30) - ((gptSpend * 30) + 3000m), report.ProjectedMonthlySavings);
+            // Seconds of records: the projection scales the rate seen from the first record (at least one minute) to
+            // the report's time, not a whole day's.
+            Assert.InRange(report.ObservedDays, 1.0 / 1440, Math.Max(1.0 / 1440, (report.To - started + TimeSpan.FromMilliseconds(1)).TotalDays)); // records keep whole milliseconds
+            var perDay = 30m / (decimal)report.ObservedDays;
+            Assert.Equal((gptSpend * perDay) + 3000m, report.ProjectedMonthlySpend);
+            Assert.Equal(((gptSpend + llamaOnGpt) * perDay) - ((gptSpend * perDay) + 3000m), report.ProjectedMonthlySavings);
+            Assert.Contains(report.Notes, n => n.StartsWith("Records cover only the last ", StringComparison.Ordinal) && n.EndsWith(
+                " of the window of 30 days, but fixed capacity is charged for the whole window: $3,000.00.", StringComparison.Ordinal));
 
             var capacity = report.FixedCapacity.Single();
             Assert.Equal(("llama", 3000m, llamaTokens, "gpt"), (capacity.Deployment, capacity.FixedMonthly, capacity.Tokens, capacity.Alternative));
@@ -106,7 +111,8 @@ public sealed class CostsTests
             Assert.Equal(Math.Round(breakEven, 3), Math.Round(capacity.BreakEvenTokensPerMonth!.Value, 3));
             Assert.Equal(465_517_241.379m, Math.Round(capacity.BreakEvenTokensPerMonth!.Value, 3));
             Assert.Equal(llamaTokens / (100.0 * 30 * 86_400), capacity.Utilisation!.Value, 12);
-            Assert.Equal(llamaTokens * 30m, capacity.ObservedTokensPerMonth);
+            Assert.Equal(llamaTokens * perDay, capacity.ObservedTokensPerMonth);
+            Assert.Equal(100m * 30 * 86_400, capacity.CapacityTokensPerMonth);
         }
 
         // Without --baseline each route is compared with its own configured deployment: nothing saved, and llama's
@@ -122,6 +128,11 @@ public sealed class CostsTests
         var table = CostsCommand.Render(cli, "table");
         Assert.Contains("465,517,241", table, StringComparison.Ordinal);
         Assert.Contains("$3,000.00", table, StringComparison.Ordinal);
+        Assert.Contains("Note: Records cover only the last ", table, StringComparison.Ordinal);
+
+        // An unknown baseline is a usage error that names the option (not an exception's parameter name).
+        var unknown = await Assert.ThrowsAsync<ArgumentException>(() => CostsCommand.ComputeAsync(gateway.ConfigPath, "30d", "deployment", "nope", now, Ct));
+        Assert.Equal("--baseline: 'nope' is not a deployment (configured: gpt, llama)", unknown.Message);
     }
 
     [Fact]

@@ -14,14 +14,19 @@ internal static class ConfigCommand
             try
             {
                 var config = ConfigLoader.LoadFile(parse.GetValue(file)!);
-                await Console.Out.WriteLineAsync($"ok: {config.Providers.Count} providers, {config.Deployments.Count} deployments, {config.Routes.Count} routes").ConfigureAwait(false);
+                foreach (var warning in ConfigValidator.Warnings(config))
+                {
+                    await parse.InvocationConfiguration.Error.WriteLineAsync("warning: " + warning).ConfigureAwait(false);
+                }
+
+                await parse.InvocationConfiguration.Output.WriteLineAsync($"ok: {config.Providers.Count} providers, {config.Deployments.Count} deployments, {config.Routes.Count} routes").ConfigureAwait(false);
                 return 0;
             }
             catch (ConfigException e)
             {
                 foreach (var error in e.Errors)
                 {
-                    await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
+                    await parse.InvocationConfiguration.Error.WriteLineAsync(error).ConfigureAwait(false);
                 }
 
                 return 1;

@@ -29,7 +29,7 @@ internal static class CostsCommand
             try
             {
                 var report = await ComputeAsync(parse.GetValue(config) ?? "tandem.yaml", parse.GetValue(since), parse.GetValue(by), parse.GetValue(baseline),
-                    DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+                    TimeProvider.System.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 await Console.Out.WriteAsync(Render(report, parse.GetValue(format) ?? "table")).ConfigureAwait(false);
                 return 0;
             }
@@ -50,15 +50,20 @@ internal static class CostsCommand
     /// <summary>The command's logic: reads the configuration and its record store, and builds the report.</summary>
     internal static async Task<CostReport> ComputeAsync(string configPath, string? since, string? by, string? baseline, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var config = ConfigLoader.LoadFile(configPath);
+        var config = ConfigLoader.LoadFile(configPath, ConfigUse.Tool);
         if (!CostReportQuery.TryParseSince(since, out var window))
         {
-            throw new ArgumentException($"--since: '{since}' is not a window such as 30d, 12h or 90m");
+            throw new ArgumentException($"--since: '{since}' is not a window such as 30d, 12h or 90m (longest 3660d)");
         }
 
         if (!CostReportBuilder.TryParseGrouping(by, out var grouping))
         {
             throw new ArgumentException($"--by: '{by}' is not one of route, deployment, key, day");
+        }
+
+        if (baseline is not null && !config.Deployments.Any(d => d.Name == baseline))
+        {
+            throw new ArgumentException($"--baseline: '{baseline}' is not a deployment (configured: {string.Join(", ", config.Deployments.Select(d => d.Name))})");
         }
 
         var database = StorageFactory.Open(config.Storage, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
@@ -76,7 +81,7 @@ internal static class CostsCommand
         _ => Table(report),
     };
 
-    private static string Money(decimal value) => value.ToString(Math.Abs(value) < 1 ? "$0.######" : "$#,##0.00", CultureInfo.InvariantCulture);
+    private static string Money(decimal value) => CostFormat.Money(value);
 
     private static string Count(long value) => value.ToString("#,##0", CultureInfo.InvariantCulture);
 
@@ -123,11 +128,11 @@ internal static class CostsCommand
 
         console.Write(table);
         console.WriteLine($"Spend {Money(report.Spend)} (fixed capacity {Money(report.FixedSpend)}); on the baseline {Money(report.BaselineSpend)}; savings {Money(report.Savings)}.");
-        console.WriteLine($"Projected 30-day spend {Money(report.ProjectedMonthlySpend)}, savings {Money(report.ProjectedMonthlySavings)} (rate of the last {report.ObservedDays:0.#} day(s)).");
+        console.WriteLine($"Projected 30-day spend {Money(report.ProjectedMonthlySpend)}, savings {Money(report.ProjectedMonthlySavings)} (rate over the last {CostFormat.Span(TimeSpan.FromDays(report.ObservedDays))}).");
         if (report.FixedCapacity.Count > 0)
         {
             var fixedTable = new Table().Border(TableBorder.Rounded).Title("fixed-cost capacity");
-            foreach (var c in new[] { "deployment", "fixed/month", "window cost", "tokens", "utilisation", "$/1M tokens", "vs", "API $/1M (mix)", "break-even tok/month", "observed tok/month" })
+            foreach (var c in new[] { "deployment", "fixed/month", "window cost", "tokens", "utilisation", "$/1M tokens", "vs", "API $/1M (mix)", "break-even tok/month", "break-even util.", "observed tok/month", "of break-even" })
             {
                 fixedTable.AddColumn(new TableColumn(c).RightAligned());
             }
@@ -138,7 +143,10 @@ internal static class CostsCommand
                     f.Utilisation is double u ? u.ToString("P2", CultureInfo.InvariantCulture) : "-",
                     f.EffectiveCostPerMtok is decimal e ? Money(e) : "-", Markup.Escape(f.Alternative ?? "-"),
                     f.BlendedAlternativePerMtok is decimal b ? Money(b) : "-",
-                    f.BreakEvenTokensPerMonth is decimal be ? Count((long)Math.Round(be)) : "-", Count((long)Math.Round(f.ObservedTokensPerMonth)));
+                    f.BreakEvenNever ? "never" : f.BreakEvenTokensPerMonth is decimal be ? Count((long)Math.Round(be)) : "-",
+                    f.BreakEvenUtilisation is double bu ? bu.ToString("P0", CultureInfo.InvariantCulture) : "-",
+                    Count((long)Math.Round(f.ObservedTokensPerMonth)),
+                    f.ObservedShareOfBreakEven is double share ? share.ToString("P3", CultureInfo.InvariantCulture) : "-");
             }
 
             console.Write(fixedTable);
@@ -147,6 +155,11 @@ internal static class CostsCommand
         if (report.Unpriced.Count > 0)
         {
             console.WriteLine("No price known for: " + string.Join(", ", report.Unpriced) + " (counted as zero; set pricing: on the deployment).");
+        }
+
+        foreach (var note in report.Notes)
+        {
+            console.WriteLine("Note: " + note);
         }
 
         return writer.ToString();

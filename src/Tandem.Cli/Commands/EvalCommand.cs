@@ -31,7 +31,7 @@ internal static class EvalCommand
         var deployments = Text("--deployments", "Comma-separated deployments to evaluate, as named in the configuration");
         var baseline = Text("--baseline", "Deployment the others are compared with (one of --deployments)");
         var concurrency = Text("--concurrency", "Calls in flight at once (default 8)");
-        var limit = Text("--limit", "Run only the first N cases");
+        var limit = Text("--limit", "Run a sample of N cases, stratified by label (seeded by --seed)");
         var output = Text("--out", "Results directory: results.jsonl (resumable), report.json, report.html (default ./eval-out)");
         var config = Text("--config", "Gateway configuration file (default ./tandem.yaml)");
         config.Aliases.Add("-c");
@@ -39,11 +39,11 @@ internal static class EvalCommand
         var rubric = Text("--rubric", "Rubric for generation cases without one (text, or @file)");
         var pairwise = new Option<bool>("--pairwise") { Description = "Also compare each candidate's answers with the baseline's, judged in both orders" };
         var template = Text("--template", "Prompt template with {text} for text cases (text, or @file); overrides the suite header's");
-        var maxDrop = Text("--max-accuracy-drop", "Fail when a candidate's accuracy is more than this below the baseline's: 0.02 or 2%");
+        var maxDrop = Text("--max-accuracy-drop", "Fail when a candidate's accuracy is more than this below the baseline's: 2% (or 2pt), or a fraction such as 0.02");
         var maxScoreDrop = Text("--max-score-drop", "Fail when a candidate's mean judge score is more than this below the baseline's (1–5 scale)");
         var maxCost = Text("--max-cost", "Fail when a candidate costs more than this per 1,000 cases (needs a price in the configuration)");
-        var maxP95 = Text("--max-p95", "Fail when a candidate's p95 latency exceeds this, e.g. 800ms or 2s");
-        var seed = Text("--seed", "Seed of the paired bootstrap (default 42)");
+        var maxP95 = Text("--max-p95", "Fail when a candidate's p95 latency exceeds this, with its unit: 800ms or 2s");
+        var seed = Text("--seed", "Seed of the paired bootstrap and of the --limit sample (default 42)");
         var retries = Text("--retries", "Retries per call on 429, 5xx, timeouts (default 4; Retry-After is honoured)");
         var temperature = Text("--temperature", "Sampling temperature sent with each case (default 0)");
         var fresh = new Option<bool>("--fresh") { Description = "Discard earlier results in --out instead of resuming" };
@@ -82,6 +82,7 @@ internal static class EvalCommand
                     Baseline = parse.GetValue(baseline),
                     Concurrency = Int(parse.GetValue(concurrency), "--concurrency") ?? 8,
                     Limit = Int(parse.GetValue(limit), "--limit"),
+                    Seed = seedValue,
                     OutputDirectory = parse.GetValue(output) ?? "eval-out",
                     Judge = parse.GetValue(judge),
                     Rubric = FileOrText(parse.GetValue(rubric)),
@@ -93,13 +94,15 @@ internal static class EvalCommand
                 };
                 thresholds = new VerdictThresholds
                 {
-                    MaxAccuracyDrop = Fraction(parse.GetValue(maxDrop), "--max-accuracy-drop"),
+                    MaxAccuracyDrop = parse.GetValue(maxDrop) is { } drop
+                        ? ThresholdParser.TryParseAccuracyDrop(drop, "--max-accuracy-drop", out var fraction, out var dropError) ? fraction : throw new FormatException(dropError)
+                        : null,
                     MaxScoreDrop = Double(parse.GetValue(maxScoreDrop), "--max-score-drop"),
                     MaxCostPer1kCases = parse.GetValue(maxCost) is { } c
                         ? decimal.TryParse(c, NumberStyles.Number, CultureInfo.InvariantCulture, out var cost) && cost >= 0 ? cost : throw new FormatException($"--max-cost: '{c}' is not a non-negative number")
                         : null,
                     MaxP95 = parse.GetValue(maxP95) is { } p
-                        ? ConfigLoader.TryParseDuration(p, out var d) && d > TimeSpan.Zero ? d : throw new FormatException($"--max-p95: '{p}' is not a duration (e.g. 800ms, 2s)")
+                        ? ThresholdParser.TryParseLatency(p, "--max-p95", out var latency, out var latencyError) ? latency : throw new FormatException(latencyError)
                         : null,
                 };
                 if ((thresholds.MaxAccuracyDrop is not null || thresholds.MaxScoreDrop is not null) && options.Baseline is null)
@@ -115,7 +118,7 @@ internal static class EvalCommand
             TandemConfig gatewayConfig;
             try
             {
-                gatewayConfig = ConfigLoader.LoadFile(parse.GetValue(config) ?? "tandem.yaml");
+                gatewayConfig = ConfigLoader.LoadFile(parse.GetValue(config) ?? "tandem.yaml", ConfigUse.Tool);
             }
             catch (ConfigException e)
             {
@@ -282,18 +285,6 @@ internal static class EvalCommand
         value is null ? null
         : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0 && double.IsFinite(v) ? v
         : throw new FormatException($"{name}: '{value}' is not a non-negative number");
-
-    private static double? Fraction(string? value, string name)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-
-        var percent = value.EndsWith('%');
-        var v = Double(percent ? value[..^1] : value, name)!.Value;
-        return percent ? v / 100 : v;
-    }
 
     /// <summary>The environment variable naming the datasets directory when <c>--data</c> is not given.</summary>
     internal const string DataDirVariable = "TANDEM_DATA_DIR";

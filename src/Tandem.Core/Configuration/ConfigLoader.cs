@@ -20,11 +20,30 @@ public sealed class ConfigException : Exception
     public IReadOnlyList<string> Errors { get; }
 }
 
+/// <summary>What a configuration file is loaded for; decides which sections must be usable.</summary>
+public enum ConfigUse
+{
+    /// <summary>Serving clients: every section is checked, gateway keys included.</summary>
+    Gateway,
+
+    /// <summary>
+    /// A tool that calls deployments or reads records directly (<c>tandem eval</c>, <c>tandem costs</c>): it serves no
+    /// client, so the <c>auth</c> section is neither checked nor kept, and gateway keys need not be set.
+    /// </summary>
+    Tool,
+}
+
 /// <summary>Reads a YAML (or JSON, which is YAML) configuration file into a validated <see cref="TandemConfig"/>.</summary>
 public static class ConfigLoader
 {
     /// <summary>Loads and validates a file. Throws <see cref="ConfigException"/> listing every error.</summary>
-    public static TandemConfig LoadFile(string path, IReadOnlyCollection<string>? providerTypes = null)
+    public static TandemConfig LoadFile(string path) => LoadFile(path, ConfigUse.Gateway);
+
+    /// <summary>Loads and validates a file for <paramref name="use"/>. Throws <see cref="ConfigException"/> listing every error.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="use">What the configuration is loaded for.</param>
+    /// <param name="providerTypes">The provider types the host can speak; null: the built-in ones.</param>
+    public static TandemConfig LoadFile(string path, ConfigUse use, IReadOnlyCollection<string>? providerTypes = null)
     {
         string text;
         try
@@ -36,11 +55,14 @@ public static class ConfigLoader
             throw new ConfigException([$"{path}: cannot read: {e.Message}"]);
         }
 
-        return Parse(text, providerTypes);
+        return Parse(text, use, providerTypes);
     }
 
     /// <summary>Parses and validates configuration text.</summary>
-    public static TandemConfig Parse(string text, IReadOnlyCollection<string>? providerTypes = null)
+    public static TandemConfig Parse(string text) => Parse(text, ConfigUse.Gateway);
+
+    /// <summary>Parses and validates configuration text for <paramref name="use"/>.</summary>
+    public static TandemConfig Parse(string text, ConfigUse use, IReadOnlyCollection<string>? providerTypes = null)
     {
         JsonNode? tree;
         try
@@ -70,7 +92,13 @@ public static class ConfigLoader
         }
 
         config ??= new TandemConfig();
-        var errors = ConfigValidator.Validate(config, providerTypes);
+        if (use == ConfigUse.Tool)
+        {
+            // A tool serves no client: its copy holds no keys, so that nothing can authenticate against it by mistake.
+            config = config with { Auth = new AuthConfig { Disabled = true } };
+        }
+
+        var errors = ConfigValidator.Validate(config, use, providerTypes);
         if (errors.Count > 0)
         {
             throw new ConfigException(errors);
@@ -216,13 +244,27 @@ public static class ConfigLoader
         return sb.ToString();
     }
 
-    /// <summary>Parses a duration such as <c>250ms</c>, <c>5s</c>, <c>2m</c>, <c>1h</c> or a bare number of seconds.</summary>
-    public static bool TryParseDuration(string? text, out TimeSpan value)
+    /// <summary>Parses a duration such as <c>250ms</c>, <c>5s</c>, <c>2m</c>, <c>1h</c>, <c>1d</c> or a bare number of seconds.</summary>
+    /// <returns>
+    /// False, with <paramref name="value"/> zero, for anything but a finite, non-negative number that fits a
+    /// <see cref="TimeSpan"/>: <c>NaNs</c>, <c>1e300s</c> and <c>-1s</c> are refused here rather than thrown later.
+    /// </returns>
+    public static bool TryParseDuration(string? text, out TimeSpan value) => TryParseDuration(text, requireUnit: false, out value);
+
+    /// <summary>
+    /// As <see cref="TryParseDuration(string?, out TimeSpan)"/>; with <paramref name="requireUnit"/> a bare number is
+    /// refused (command-line options, where <c>800</c> could mean milliseconds or seconds).
+    /// </summary>
+    public static bool TryParseDuration(string? text, bool requireUnit, out TimeSpan value) =>
+        ReadDuration(text, requireUnit, out value) == DurationReading.Ok;
+
+    /// <summary>Reads a duration and says why it could not: not a duration at all, or beyond what a <see cref="TimeSpan"/> holds.</summary>
+    internal static DurationReading ReadDuration(string? text, bool requireUnit, out TimeSpan value)
     {
         value = default;
         if (string.IsNullOrWhiteSpace(text))
         {
-            return false;
+            return DurationReading.Invalid;
         }
 
         var t = text.Trim();
@@ -253,18 +295,53 @@ public static class ConfigLoader
             factorMs = 86_400_000;
             number = t[..^1];
         }
+        else if (requireUnit)
+        {
+            return DurationReading.Invalid;
+        }
         else
         {
             factorMs = 1000;
             number = t;
         }
 
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n < 0 || double.IsInfinity(n))
+        // NumberStyles.Float also reads "NaN" and "Infinity": both are refused below, as are negative numbers.
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || double.IsNaN(n) || n < 0 || double.IsNegative(n))
         {
-            return false;
+            return DurationReading.Invalid;
         }
 
-        value = TimeSpan.FromMilliseconds(n * factorMs);
-        return true;
+        // 2^63 as a double: every double below it converts to a long without overflow.
+        const double TicksLimit = 9_223_372_036_854_775_808.0;
+        var ticks = n * factorMs * TimeSpan.TicksPerMillisecond;
+        if (!(ticks < TicksLimit))
+        {
+            return DurationReading.TooLong;
+        }
+
+        value = TimeSpan.FromTicks((long)ticks);
+        return DurationReading.Ok;
     }
+
+    /// <summary>Writes a duration the way configuration files spell it: <c>24d</c>, <c>1h</c>, <c>90s</c>, <c>250ms</c>.</summary>
+    internal static string FormatDuration(TimeSpan value) => value switch
+    {
+        _ when value.Ticks % TimeSpan.TicksPerDay == 0 => value.Days.ToString(CultureInfo.InvariantCulture) + "d",
+        _ when value.Ticks % TimeSpan.TicksPerHour == 0 => ((long)value.TotalHours).ToString(CultureInfo.InvariantCulture) + "h",
+        _ when value.Ticks % TimeSpan.TicksPerSecond == 0 => ((long)value.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s",
+        _ => value.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) + "ms",
+    };
+}
+
+/// <summary>The outcome of reading a duration.</summary>
+internal enum DurationReading
+{
+    /// <summary>A finite, non-negative duration.</summary>
+    Ok,
+
+    /// <summary>Not a duration: no number, a negative number, NaN, or a missing unit where one is required.</summary>
+    Invalid,
+
+    /// <summary>A number too large for any duration (infinity or beyond <see cref="TimeSpan.MaxValue"/>).</summary>
+    TooLong,
 }

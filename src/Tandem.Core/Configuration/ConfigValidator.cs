@@ -6,9 +6,13 @@ namespace Tandem.Configuration;
 public static partial class ConfigValidator
 {
     /// <summary>Returns every problem found; an empty list means the configuration is usable.</summary>
+    public static IReadOnlyList<string> Validate(TandemConfig config) => Validate(config, ConfigUse.Gateway);
+
+    /// <summary>Returns every problem found for <paramref name="use"/>; an empty list means the configuration is usable.</summary>
     /// <param name="config">The configuration.</param>
-    /// <param name="providerTypes">The provider types the gateway can speak; null: the built-in ones.</param>
-    public static IReadOnlyList<string> Validate(TandemConfig config, IReadOnlyCollection<string>? providerTypes = null)
+    /// <param name="use">What the configuration is loaded for.</param>
+    /// <param name="providerTypes">The provider types the host can speak; null: the built-in ones.</param>
+    public static IReadOnlyList<string> Validate(TandemConfig config, ConfigUse use, IReadOnlyCollection<string>? providerTypes = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var errors = new List<string>();
@@ -19,11 +23,15 @@ public static partial class ConfigValidator
         }
 
         ValidateShutdownTimeout(config.Server, errors);
+        var serving = use == ConfigUse.Gateway;
+        if (serving)
+        {
+            ValidateAuth(config, errors);
+        }
 
-        ValidateAuth(config, errors);
         var providers = ValidateProviders(config, errors, providerTypes ?? ProviderTypes.BuiltIn);
         var deployments = ValidateDeployments(config, providers, errors);
-        ValidateRoutes(config, deployments, errors);
+        ValidateRoutes(config, deployments, errors, serving);
         ValidateStorage(config.Storage, errors);
         return errors;
     }
@@ -284,9 +292,14 @@ public static partial class ConfigValidator
             }
 
             CheckDuration(p.Timeouts.Connect, $"{path}.timeouts.connect", errors);
-            CheckDuration(p.Timeouts.FirstByte, $"{path}.timeouts.first_byte", errors);
-            CheckDuration(p.Timeouts.Total, $"{path}.timeouts.total", errors);
+            var firstByte = CheckDuration(p.Timeouts.FirstByte, $"{path}.timeouts.first_byte", errors);
+            var total = CheckDuration(p.Timeouts.Total, $"{path}.timeouts.total", errors);
             CheckDuration(p.Timeouts.Idle, $"{path}.timeouts.idle", errors);
+            if (firstByte > total)
+            {
+                errors.Add($"{path}.timeouts.first_byte: '{p.Timeouts.FirstByte}' is longer than timeouts.total '{p.Timeouts.Total}'; the total bounds the whole upstream exchange");
+            }
+
             foreach (var header in p.Headers.Keys)
             {
                 if (header.Length == 0 || header.Any(c => c <= ' ' || c >= 127 || c == ':'))
@@ -340,8 +353,8 @@ public static partial class ConfigValidator
                 errors.Add($"{path}.resilience.retries: must be between 0 and 10");
             }
 
-            CheckDuration(r.RetryBackoff, $"{path}.resilience.retry_backoff", errors);
-            CheckDuration(r.MaxRetryAfter, $"{path}.resilience.max_retry_after", errors);
+            CheckDuration(r.RetryBackoff, $"{path}.resilience.retry_backoff", errors, LongestResilienceDuration);
+            CheckDuration(r.MaxRetryAfter, $"{path}.resilience.max_retry_after", errors, LongestResilienceDuration);
             if (r.Breaker.FailureRatio is <= 0 or > 1)
             {
                 errors.Add($"{path}.resilience.breaker.failure_ratio: must be in (0, 1]");
@@ -352,8 +365,8 @@ public static partial class ConfigValidator
                 errors.Add($"{path}.resilience.breaker.min_throughput: must be at least 2");
             }
 
-            CheckDuration(r.Breaker.Window, $"{path}.resilience.breaker.window", errors);
-            CheckDuration(r.Breaker.BreakFor, $"{path}.resilience.breaker.break_for", errors);
+            CheckDuration(r.Breaker.Window, $"{path}.resilience.breaker.window", errors, LongestResilienceDuration);
+            CheckDuration(r.Breaker.BreakFor, $"{path}.resilience.breaker.break_for", errors, LongestResilienceDuration);
             if (d.Retires is not null && !DateOnly.TryParseExact(d.Retires, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _))
             {
                 errors.Add($"{path}.retires: '{d.Retires}' is not a date (YYYY-MM-DD)");
@@ -378,7 +391,7 @@ public static partial class ConfigValidator
         return names;
     }
 
-    private static void ValidateRoutes(TandemConfig config, HashSet<string> deployments, List<string> errors)
+    private static void ValidateRoutes(TandemConfig config, HashSet<string> deployments, List<string> errors, bool checkKeys)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < config.Routes.Count; i++)
@@ -484,7 +497,7 @@ public static partial class ConfigValidator
             }
         }
 
-        for (var i = 0; i < config.Auth.Keys.Count; i++)
+        for (var i = 0; checkKeys && i < config.Auth.Keys.Count; i++)
         {
             var allowed = config.Auth.Keys[i].Routes;
             for (var j = 0; j < allowed.Count; j++)
@@ -559,67 +572,6 @@ public static partial class ConfigValidator
         }
     }
 
-    private static void ValidateMigration(MigrationConfig m, string path, HashSet<string> deployments, List<string> errors)
-    {
-        CheckDeployment(m.To, $"{path}.to", deployments, errors);
-        if (m.Stage is not ("shadow" or "canary" or "cutover" or "full"))
-        {
-            errors.Add($"{path}.stage: unknown stage '{m.Stage}' (expected shadow, canary, cutover or full)");
-        }
-
-        if (m.ShadowRate is < 0 or > 1)
-        {
-            errors.Add($"{path}.shadow_rate: must be between 0 and 1");
-        }
-
-        if (m.ShadowConcurrency < 1)
-        {
-            errors.Add($"{path}.shadow_concurrency: must be at least 1");
-        }
-
-        if (m.CanarySteps.Count == 0 || m.CanarySteps.Any(p => p is <= 0 or >= 100))
-        {
-            errors.Add($"{path}.canary_steps: needs one or more percentages between 0 and 100");
-        }
-
-        if (m.Compare.Kind is not ("classification" or "structured" or "text"))
-        {
-            errors.Add($"{path}.compare.kind: unknown kind '{m.Compare.Kind}' (expected classification, structured or text)");
-        }
-
-        if (!(m.Compare.Label is "normalized" || m.Compare.Label.StartsWith("json:", StringComparison.Ordinal) || m.Compare.Label.StartsWith("regex:", StringComparison.Ordinal)))
-        {
-            errors.Add($"{path}.compare.label: '{m.Compare.Label}' is not normalized, json:FIELD or regex:PATTERN");
-        }
-        else if (m.Compare.Label.StartsWith("regex:", StringComparison.Ordinal))
-        {
-            try
-            {
-                _ = new Regex(m.Compare.Label[6..], RegexOptions.None, TimeSpan.FromMilliseconds(100));
-            }
-            catch (ArgumentException e)
-            {
-                errors.Add($"{path}.compare.label: invalid regular expression: {e.Message}");
-            }
-        }
-
-        CheckDuration(m.EvaluateEvery, $"{path}.evaluate_every", errors);
-        CheckDeployment(m.Judge, $"{path}.judge", deployments, errors);
-        if (m.Gates.MinJudgeScore is not null && m.Judge is null)
-        {
-            errors.Add($"{path}.gates.min_judge_score: needs a judge deployment (migration.judge)");
-        }
-        if (!ConfigLoader.TryParseDuration(m.Gates.MinDuration, out _))
-        {
-            errors.Add($"{path}.gates.min_duration: '{m.Gates.MinDuration}' is not a duration (e.g. 0s, 10m, 1h)");
-        }
-
-        if (m.Gates.MinSamples < 1)
-        {
-            errors.Add($"{path}.gates.min_samples: must be at least 1");
-        }
-    }
-
     private static void CheckDeployment(string? name, string path, HashSet<string> deployments, List<string> errors)
     {
         if (name is null)
@@ -680,12 +632,34 @@ public static partial class ConfigValidator
         }
     }
 
-    private static void CheckDuration(string value, string path, List<string> errors)
+    /// <summary>
+    /// Longest duration that sockets, timers and cancellation accept everywhere (some take whole milliseconds as an
+    /// <see cref="int"/>, about 24.8 days).
+    /// </summary>
+    internal static readonly TimeSpan LongestTimer = TimeSpan.FromDays(24);
+
+    /// <summary>Longest retry delay and breaker window Polly accepts (its options are validated to at most one day).</summary>
+    internal static readonly TimeSpan LongestResilienceDuration = TimeSpan.FromDays(1);
+
+    private static TimeSpan? CheckDuration(string value, string path, List<string> errors) => CheckDuration(value, path, errors, LongestTimer);
+
+    /// <summary>Checks a positive duration of at most <paramref name="max"/>; returns it when valid.</summary>
+    private static TimeSpan? CheckDuration(string value, string path, List<string> errors, TimeSpan max)
     {
-        if (!ConfigLoader.TryParseDuration(value, out var d) || d <= TimeSpan.Zero)
+        var reading = ConfigLoader.ReadDuration(value, requireUnit: false, out var d);
+        if (reading == DurationReading.TooLong || (reading == DurationReading.Ok && d > max))
+        {
+            errors.Add($"{path}: '{value}' is too long (at most {ConfigLoader.FormatDuration(max)})");
+            return null;
+        }
+
+        if (reading != DurationReading.Ok || d <= TimeSpan.Zero)
         {
             errors.Add($"{path}: '{value}' is not a positive duration (e.g. 500ms, 5s, 2m)");
+            return null;
         }
+
+        return d;
     }
 
     [GeneratedRegex("^[0-9a-fA-F]{64}$")]

@@ -8,10 +8,10 @@ public sealed record UsageRow
     /// <summary>UTC day.</summary>
     public DateOnly Day { get; init; }
 
-    /// <summary>The route, or null for requests that named a deployment directly.</summary>
+    /// <summary>The route, or null for requests that named a deployment directly (and for refused requests).</summary>
     public string? Route { get; init; }
 
-    /// <summary>The deployment that served.</summary>
+    /// <summary>The deployment that served; empty for a request refused before any deployment was chosen.</summary>
     public string Deployment { get; init; } = "";
 
     /// <summary>The gateway key's name.</summary>
@@ -48,7 +48,10 @@ public enum CostGrouping
     /// <summary>By deployment.</summary>
     Deployment,
 
-    /// <summary>By route (requests naming a deployment directly appear as <c>(direct)</c>).</summary>
+    /// <summary>
+    /// By route: requests naming a deployment directly appear as <c>(direct)</c>, requests refused before a deployment
+    /// was chosen (bad request, unknown model) as <c>(refused)</c>.
+    /// </summary>
     Route,
 
     /// <summary>By gateway key.</summary>
@@ -88,10 +91,15 @@ public sealed record CostGroup
     /// <summary>Requests with estimated token counts.</summary>
     public long EstimatedRequests { get; init; }
 
-    /// <summary>Spend: token costs plus the share of fixed capacity cost this group's tokens used.</summary>
+    /// <summary>
+    /// Spend: token costs plus this group's share of fixed capacity cost. A fixed-cost deployment's capacity is
+    /// charged to the traffic that has it as its baseline (the routes it serves anyway), in the same shares in both
+    /// worlds; traffic moved onto spare capacity pays only the marginal price. Capacity no baseline needs is charged
+    /// to the traffic it served, or shown as idle. By deployment, each deployment's line carries its own capacity.
+    /// </summary>
     public decimal Spend { get; init; }
 
-    /// <summary>What the same requests would have cost on their baseline deployment.</summary>
+    /// <summary>What the same requests would have cost on their baseline deployment, capacity included.</summary>
     public decimal BaselineSpend { get; init; }
 
     /// <summary><see cref="BaselineSpend"/> minus <see cref="Spend"/>.</summary>
@@ -133,6 +141,24 @@ public sealed record FixedCapacityReport
 
     /// <summary>Observed tokens per 30 days, at the rate seen in the window.</summary>
     public decimal ObservedTokensPerMonth { get; init; }
+
+    /// <summary>Tokens the configured capacity serves in 30 days (capacity tokens per second × 30 days), when configured.</summary>
+    public decimal? CapacityTokensPerMonth { get; init; }
+
+    /// <summary>
+    /// The sustained utilisation break-even needs: <see cref="BreakEvenTokensPerMonth"/> ÷
+    /// <see cref="CapacityTokensPerMonth"/>. Above 1, the capacity can never serve enough to pay for itself.
+    /// </summary>
+    public double? BreakEvenUtilisation { get; init; }
+
+    /// <summary>
+    /// True when the alternative's blended price for this mix is no higher than the marginal price, so that no volume
+    /// ever pays for the fixed cost.
+    /// </summary>
+    public bool BreakEvenNever { get; init; }
+
+    /// <summary>Observed monthly tokens as a share of break-even (1 = at break-even), when break-even is known.</summary>
+    public double? ObservedShareOfBreakEven { get; init; }
 }
 
 /// <summary>Spend, savings against a baseline, projection and break-even, for a time window.</summary>
@@ -147,7 +173,10 @@ public sealed record CostReport
     /// <summary>Length of the window in days.</summary>
     public double WindowDays { get; init; }
 
-    /// <summary>Days of the window with traffic-bearing history (at least 1), the base of projections.</summary>
+    /// <summary>
+    /// Days from the first record in the window (or the window's start, when records cover all of it) to its end: the
+    /// base of projections. At least one minute.
+    /// </summary>
     public double ObservedDays { get; init; }
 
     /// <summary><c>deployment</c>, <c>route</c>, <c>key</c> or <c>day</c>.</summary>
@@ -185,194 +214,13 @@ public sealed record CostReport
 
     /// <summary>Deployments that served traffic without a known price (their cost counts as zero).</summary>
     public IReadOnlyList<string> Unpriced { get; init; } = [];
-}
 
-/// <summary>Builds a <see cref="CostReport"/> from aggregated usage and the configuration's prices and routes.</summary>
-public static class CostReportBuilder
-{
-    private const decimal DaysPerMonth = 30m;
-    private const decimal PerMillion = 1_000_000m;
+    /// <summary>Requests refused before a deployment was chosen (bad request, unknown model): no cost, shown as <c>(refused)</c>.</summary>
+    public long RefusedRequests { get; init; }
 
-    /// <summary>Parses a grouping name.</summary>
-    public static bool TryParseGrouping(string? text, out CostGrouping grouping)
-    {
-        switch (text?.ToLowerInvariant())
-        {
-            case null or "" or "deployment":
-                grouping = CostGrouping.Deployment;
-                return true;
-            case "route":
-                grouping = CostGrouping.Route;
-                return true;
-            case "key":
-                grouping = CostGrouping.Key;
-                return true;
-            case "day":
-                grouping = CostGrouping.Day;
-                return true;
-            default:
-                grouping = default;
-                return false;
-        }
-    }
-
-    /// <summary>Builds the report.</summary>
-    /// <param name="config">Prices and routes (the current configuration).</param>
-    /// <param name="usage">Usage rows of the window.</param>
-    /// <param name="from">Start of the window.</param>
-    /// <param name="to">End of the window.</param>
-    /// <param name="firstSeen">Time of the first record in the window, or null when there is none.</param>
-    /// <param name="by">Grouping.</param>
-    /// <param name="baseline">A deployment every request is compared with, or null for each route's configured deployment.</param>
-    public static CostReport Build(TandemConfig config, IReadOnlyList<UsageRow> usage, DateTimeOffset from, DateTimeOffset to,
-        DateTimeOffset? firstSeen, CostGrouping by, string? baseline)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(usage);
-        var prices = config.Deployments.ToDictionary(d => d.Name, DeploymentPrice.For, StringComparer.Ordinal);
-        // A route's incumbent, as RoutePolicy.Incumbent defines it: its single deployment, else the heaviest split arm,
-        // else the highest complexity tier.
-        var incumbents = config.Routes.ToDictionary(r => r.Name, r => r.Deployment
-            ?? r.Split?.OrderByDescending(a => a.Weight).First().Deployment
-            ?? r.Tiers!.Levels.OrderByDescending(l => l.Min).First().Deployment, StringComparer.Ordinal);
-        var windowDays = Math.Max((to - from).TotalDays, 1.0 / 24);
-        var windowDaysExact = (decimal)windowDays;
-        decimal FixedInWindow(decimal monthly) => monthly * windowDaysExact / DaysPerMonth;
-        var observedStart = firstSeen is { } f && f > from ? f : from;
-        var observedDays = Math.Clamp((to - observedStart).TotalDays, 1, windowDays < 1 ? 1 : windowDays);
-
-        DeploymentPrice PriceOf(string name) => prices.TryGetValue(name, out var p) ? p : DeploymentPrice.Unpriced;
-        string BaselineOf(UsageRow r) => baseline ?? (r.Route is not null && incumbents.TryGetValue(r.Route, out var inc) ? inc : r.Deployment);
-
-        // Fixed capacity costs fall in the window whether or not it is used; they are shared out over the tokens served.
-        var fixedDeployments = prices.Where(p => p.Value.Kind == PriceKind.Fixed).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        var tokensByDeployment = usage.GroupBy(r => r.Deployment, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Sum(r => r.PromptTokens + r.CompletionTokens), StringComparer.Ordinal);
-        var totalRequests = usage.Sum(r => r.Requests);
-
-        decimal FixedShare(UsageRow r)
-        {
-            if (!fixedDeployments.TryGetValue(r.Deployment, out var p))
-            {
-                return 0;
-            }
-
-            var all = tokensByDeployment.GetValueOrDefault(r.Deployment);
-            return all == 0 ? 0 : FixedInWindow(p.FixedMonthly) * (r.PromptTokens + r.CompletionTokens) / all;
-        }
-
-        decimal BaselineCost(UsageRow r)
-        {
-            var b = BaselineOf(r);
-            return b == r.Deployment ? r.Cost + FixedShare(r) : PriceOf(b).CostOf(r.PromptTokens, r.CachedTokens, r.CompletionTokens, r.ReasoningTokens);
-        }
-
-        string GroupOf(UsageRow r) => by switch
-        {
-            CostGrouping.Route => r.Route ?? "(direct)",
-            CostGrouping.Key => r.Key,
-            CostGrouping.Day => r.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-            _ => r.Deployment,
-        };
-
-        var groups = new List<CostGroup>();
-        foreach (var g in usage.GroupBy(GroupOf, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            var spend = g.Sum(r => r.Cost + FixedShare(r));
-            var baselineSpend = g.Sum(BaselineCost);
-            var requests = g.Sum(r => r.Requests);
-            groups.Add(new CostGroup
-            {
-                Name = g.Key,
-                Requests = requests,
-                TrafficShare = totalRequests == 0 ? 0 : (double)requests / totalRequests,
-                Errors = g.Sum(r => r.Errors),
-                PromptTokens = g.Sum(r => r.PromptTokens),
-                CachedTokens = g.Sum(r => r.CachedTokens),
-                CompletionTokens = g.Sum(r => r.CompletionTokens),
-                ReasoningTokens = g.Sum(r => r.ReasoningTokens),
-                EstimatedRequests = g.Sum(r => r.EstimatedRequests),
-                Spend = spend,
-                BaselineSpend = baselineSpend,
-                Savings = baselineSpend - spend,
-            });
-        }
-
-        // Fixed capacity that served nothing still costs its share of the window.
-        var idle = fixedDeployments.Where(p => tokensByDeployment.GetValueOrDefault(p.Key) == 0).ToList();
-        foreach (var (name, p) in idle)
-        {
-            var cost = FixedInWindow(p.FixedMonthly);
-            var label = by == CostGrouping.Deployment ? name : "(idle capacity: " + name + ")";
-            groups.Add(new CostGroup { Name = label, Spend = cost, BaselineSpend = 0, Savings = -cost });
-        }
-
-        var tokenSpend = usage.Sum(r => r.Cost);
-        var fixedSpend = FixedInWindow(fixedDeployments.Values.Sum(p => p.FixedMonthly));
-        var spendTotal = tokenSpend + fixedSpend;
-        var baselineTotal = groups.Sum(g => g.BaselineSpend);
-        var baselineVariable = usage.Where(r => BaselineOf(r) != r.Deployment).Sum(BaselineCost) + usage.Where(r => BaselineOf(r) == r.Deployment).Sum(r => r.Cost);
-        var baselineFixedMonthly = usage.Select(BaselineOf).Distinct(StringComparer.Ordinal)
-            .Where(fixedDeployments.ContainsKey).Sum(d => fixedDeployments[d].FixedMonthly);
-        var perDay = DaysPerMonth / (decimal)observedDays;
-        var projected = (tokenSpend * perDay) + fixedDeployments.Values.Sum(p => p.FixedMonthly);
-        var projectedBaseline = (baselineVariable * perDay) + baselineFixedMonthly;
-
-        var capacity = new List<FixedCapacityReport>();
-        foreach (var (name, p) in fixedDeployments.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            var rows = usage.Where(r => r.Deployment == name).ToList();
-            var tokens = rows.Sum(r => r.PromptTokens + r.CompletionTokens);
-            var windowCost = FixedInWindow(p.FixedMonthly) + rows.Sum(r => r.Cost);
-            var alternative = baseline is not null && baseline != name
-                ? baseline
-                : rows.Where(r => r.Route is not null && incumbents.ContainsKey(r.Route!) && incumbents[r.Route!] != name)
-                    .GroupBy(r => incumbents[r.Route!], StringComparer.Ordinal)
-                    .OrderByDescending(g => g.Sum(r => r.Requests)).Select(g => g.Key).FirstOrDefault();
-            decimal? blended = null;
-            decimal? breakEven = null;
-            if (alternative is not null && PriceOf(alternative) is { Kind: PriceKind.Tokens } alt && tokens > 0)
-            {
-                var altCost = rows.Sum(r => alt.CostOf(r.PromptTokens, r.CachedTokens, r.CompletionTokens, r.ReasoningTokens));
-                var perToken = altCost / tokens;
-                blended = perToken * PerMillion;
-                var margin = perToken - (p.MarginalPerMtok / PerMillion);
-                breakEven = margin > 0 ? p.FixedMonthly / margin : null;
-            }
-
-            capacity.Add(new FixedCapacityReport
-            {
-                Deployment = name,
-                FixedMonthly = p.FixedMonthly,
-                WindowCost = windowCost,
-                Tokens = tokens,
-                Utilisation = p.CapacityTokensPerSecond is double tps ? tokens / (tps * windowDays * 86_400) : null,
-                EffectiveCostPerMtok = tokens == 0 ? null : windowCost / tokens * PerMillion,
-                Alternative = alternative,
-                BlendedAlternativePerMtok = blended,
-                BreakEvenTokensPerMonth = breakEven,
-                ObservedTokensPerMonth = tokens * perDay,
-            });
-        }
-
-        return new CostReport
-        {
-            From = from,
-            To = to,
-            WindowDays = windowDays,
-            ObservedDays = observedDays,
-            By = by.ToString().ToLowerInvariant(),
-            Baseline = baseline,
-            Requests = totalRequests,
-            Spend = spendTotal,
-            FixedSpend = fixedSpend,
-            BaselineSpend = baselineTotal,
-            Savings = baselineTotal - spendTotal,
-            ProjectedMonthlySpend = projected,
-            ProjectedMonthlySavings = projectedBaseline - projected,
-            Groups = groups,
-            FixedCapacity = capacity,
-            Unpriced = usage.Select(r => r.Deployment).Distinct(StringComparer.Ordinal).Where(d => PriceOf(d).Kind == PriceKind.Unpriced).Order(StringComparer.Ordinal).ToList(),
-        };
-    }
+    /// <summary>
+    /// What a reader should know to read the figures right: a window that records cover only in part while its fixed
+    /// cost is charged in full, a projection from a short history, a break-even that cannot be reached, refused requests.
+    /// </summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }

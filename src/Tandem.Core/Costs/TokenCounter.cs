@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
 using Tandem.Configuration;
+using Tandem.Wire;
 
 namespace Tandem.Costs;
 
@@ -133,7 +134,7 @@ public static class TokenCounter
     {
         if (reader.TokenType == JsonTokenType.String)
         {
-            return tokenizer.CountTokens(reader.GetString()!);
+            return tokenizer.CountTokens(JsonStrings.GetTolerant(ref reader));
         }
 
         if (reader.TokenType is not (JsonTokenType.StartArray or JsonTokenType.StartObject))
@@ -154,7 +155,7 @@ public static class TokenCounter
             }
             else if (reader.TokenType == JsonTokenType.String && takeNext)
             {
-                sb.Append(reader.GetString());
+                sb.Append(JsonStrings.GetTolerant(ref reader));
                 sb.Append(' ');
             }
         }

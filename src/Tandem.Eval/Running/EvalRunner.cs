@@ -44,8 +44,11 @@ public sealed record EvalRunOptions
     /// <summary>Calls in flight at once, over all deployments.</summary>
     public int Concurrency { get; init; } = 8;
 
-    /// <summary>Run only the first N cases of the suite.</summary>
+    /// <summary>Run a sample of N cases, stratified by label (<see cref="SuiteSampler"/>).</summary>
     public int? Limit { get; init; }
+
+    /// <summary>Seed of the <see cref="Limit"/> sample: the same seed picks the same cases, so a run resumes.</summary>
+    public int Seed { get; init; } = 42;
 
     /// <summary>Where <c>results.jsonl</c>, <c>manifest.json</c> and the reports go.</summary>
     public required string OutputDirectory { get; init; }
@@ -85,7 +88,7 @@ public sealed record EvalRunOptions
 public readonly record struct EvalProgress(int Done, int Total, int Failed);
 
 /// <summary>The results of a run.</summary>
-/// <param name="Suite">The suite as run (after <c>--limit</c>).</param>
+/// <param name="Suite">The suite as run (after the <c>--limit</c> sample).</param>
 /// <param name="Records">The latest record of every (case, deployment) of the run, resumed ones included.</param>
 /// <param name="Resumed">Results taken over from an earlier run.</param>
 /// <param name="Ran">Results produced by this run.</param>
@@ -199,7 +202,7 @@ public sealed class EvalRunner
         Validate(suite);
         if (_options.Limit is int limit && limit < suite.Cases.Count)
         {
-            suite = suite with { Cases = suite.Cases.Take(Math.Max(0, limit)).ToArray() };
+            suite = SuiteSampler.Sample(suite, Math.Max(0, limit), _options.Seed);
         }
 
         var manifest = new RunManifest

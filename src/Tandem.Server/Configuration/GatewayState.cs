@@ -37,7 +37,7 @@ public sealed class GatewayState : IDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _services = (services ?? RuntimeServices.Default) with { Time = _time };
-        var config = ConfigLoader.LoadFile(Path, _services.Adapters.Types);
+        var config = ConfigLoader.LoadFile(Path, ConfigUse.Gateway, _services.Adapters.Types);
         _current = GatewaySnapshot.Build(config, null, _services);
         LoadedAt = _time.GetUtcNow();
         Log.ConfigLoaded(_logger, Path, _current.Version, config.Providers.Count, config.Deployments.Count, config.Routes.Count);
@@ -45,6 +45,8 @@ public sealed class GatewayState : IDisposable
         {
             Log.AuthDisabled(_logger);
         }
+
+        LogWarnings(config);
 
         if (watch)
         {
@@ -84,13 +86,14 @@ public sealed class GatewayState : IDisposable
             var previous = _current;
             try
             {
-                var config = ConfigLoader.LoadFile(Path, _services.Adapters.Types);
+                var config = ConfigLoader.LoadFile(Path, ConfigUse.Gateway, _services.Adapters.Types);
                 var next = GatewaySnapshot.Build(config, previous);
                 _current = next;
                 LoadedAt = _time.GetUtcNow();
                 LastReloadErrors = null;
                 RetireLater(previous.ProvidersRetiredBy(next).ToList(), previous);
                 Log.ConfigReloaded(_logger, Path, next.Version);
+                LogWarnings(config);
                 outcome = new ReloadOutcome(true, next.Version, []);
             }
             catch (ConfigException e)
@@ -107,6 +110,14 @@ public sealed class GatewayState : IDisposable
 
         Interlocked.Exchange(ref _nextReload, new TaskCompletionSource<ReloadOutcome>(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(outcome);
         return outcome;
+    }
+
+    private void LogWarnings(TandemConfig config)
+    {
+        foreach (var warning in ConfigValidator.Warnings(config))
+        {
+            Log.ConfigWarning(_logger, Path, warning);
+        }
     }
 
     private void ScheduleReload()

@@ -43,7 +43,7 @@ internal static class RecordsEndpoints
         var query = ctx.Request.Query;
         if (!CostReportQuery.TryParseSince(query["since"], out var since))
         {
-            await JsonResponses.BadRequestAsync(ctx, "since", $"'{query["since"]}' is not a window such as 30d, 12h or 90m.").ConfigureAwait(false);
+            await JsonResponses.BadRequestAsync(ctx, "since", $"'{query["since"]}' is not a window such as 30d, 12h or 90m (longest 3660d).").ConfigureAwait(false);
             return;
         }
 

@@ -17,6 +17,9 @@ internal static partial class Log
     [LoggerMessage(EventIds.AuthDisabled, LogLevel.Warning, "Authentication is disabled (auth.disabled: true): any caller may use every route")]
     public static partial void AuthDisabled(ILogger logger);
 
+    [LoggerMessage(EventIds.ConfigWarning, LogLevel.Warning, "Configuration {Path}: {Warning}")]
+    public static partial void ConfigWarning(ILogger logger, string path, string warning);
+
     [LoggerMessage(EventIds.UpstreamFailed, LogLevel.Warning, "Request {RequestId}: deployment {Deployment} failed: {Error}")]
     public static partial void UpstreamFailed(ILogger logger, string requestId, string deployment, string error);
 

@@ -277,7 +277,7 @@ public sealed class DeploymentInvokerTests
             await release.Task;
             return FakeUpstream.Ok();
         });
-        var config = Config("{ retries: 0 }").Replace("    timeouts:", "    max_concurrency: 1\n    max_queue: 0\n    timeouts:", StringComparison.Ordinal).Replace("first_byte: 300ms", "first_byte: 30s", StringComparison.Ordinal);
+        var config = Config("{ retries: 0 }").Replace("    timeouts:", "    max_concurrency: 1\n    max_queue: 0\n    timeouts:", StringComparison.Ordinal).Replace("first_byte: 300ms", "first_byte: 5s", StringComparison.Ordinal);
         var deployment = fake.Build(config).Deployments["d"];
 
         var first = deployment.Invoker.SendAsync(FakeUpstream.Chat(), Ct).AsTask();
