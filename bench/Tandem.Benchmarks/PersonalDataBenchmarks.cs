@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Tandem.Costs;
-using Tandem.Routing;
+using Tandem.Privacy;
 
 namespace Tandem.Benchmarks;
 
@@ -31,8 +30,8 @@ public class PersonalDataBenchmarks
         "language, and mention the ticket number 58120 so she can refer to it. The team works in the Berlin office " +
         "from 9 to 17 and handles roughly 400 requests per second at peak. Thank you!";
 
-    private static readonly string[] Any = ["any"];
-    private readonly SensitiveDataDetector _detector = new();
+    private readonly PersonalDataDetector _detector = PersonalDataDetector.Default;
+    private readonly PersonalDataKindSet _any = PersonalDataDetector.Default.KindsOf([PersonalDataDetector.Any]);
 
     /// <summary>Which prompt.</summary>
     [Params("clean", "personal")]
@@ -42,9 +41,9 @@ public class PersonalDataBenchmarks
 
     /// <summary>A <c>pii: [any]</c> rule's check.</summary>
     [Benchmark]
-    public bool Detect() => _detector.ContainsAny(Input, Any);
+    public bool Detect() => _detector.ContainsAny(Input, _any);
 
     /// <summary><c>capture: redacted</c>.</summary>
     [Benchmark]
-    public string Mask() => Redactor.Redact(Input);
+    public string Mask() => _detector.Mask(Input);
 }
