@@ -13,12 +13,12 @@ internal static partial class BuiltInRecognizers
     /// <summary>One recognizer per built-in kind, in the order of <see cref="PersonalDataKind.BuiltIn"/>.</summary>
     public static Recognizer[] All { get; } =
     [
-        new RegexRecognizer(Email()),
+        new RegexRecognizer(Email(), required: '@'),
         new RegexRecognizer(Secret(), static (text, start, length) => text.Slice(start, length).IndexOfAnyInRange('0', '9') >= 0 ? length : 0),
         new RegexRecognizer(Iban(), IbanPrefix, rescanRejected: true),
         new CardRecognizer(),
-        new RegexRecognizer(Ssn(), static (text, start, length) => PersonalDataChecks.IsSsnValid(text.Slice(start, length)) ? length : 0),
-        new RegexRecognizer(Ipv4()),
+        new RegexRecognizer(Ssn(), SsnAlone, required: '-'),
+        new RegexRecognizer(Ipv4(), Ipv4Alone),
         new PhoneRecognizer(),
     ];
 
@@ -41,6 +41,39 @@ internal static partial class BuiltInRecognizers
         return 0;
     }
 
+    // In the issued ranges, and not part of a longer token ("ID-123-45-6789", "123-45-6789-0"). The context is
+    // checked here rather than with lookarounds in the pattern, which would cost the regex its vectorized search.
+    private static int SsnAlone(ReadOnlySpan<char> text, int start, int length)
+    {
+        static bool Joins(char c) => char.IsLetterOrDigit(c) || c is '_' or '-';
+        var alone = (start == 0 || !Joins(text[start - 1])) && (start + length == text.Length || !Joins(text[start + length]));
+        return alone && PersonalDataChecks.IsSsnValid(text.Slice(start, length)) ? length : 0;
+    }
+
+    // Four octets of 0-255 without leading zeros, not part of a longer dotted number or token (a version such as
+    // 1.2.3.4.5, "v1.2.3.4"). Checked here: range alternations and lookarounds in the pattern cost three times more.
+    private static int Ipv4Alone(ReadOnlySpan<char> text, int start, int length)
+    {
+        var end = start + length;
+        if ((start > 0 && (char.IsLetterOrDigit(text[start - 1]) || text[start - 1] is '_' or '.'))
+            || (end < text.Length && (char.IsLetterOrDigit(text[end]) || text[end] == '_'
+                || (text[end] == '.' && end + 1 < text.Length && char.IsAsciiDigit(text[end + 1])))))
+        {
+            return 0;
+        }
+
+        foreach (var range in text[start..end].Split('.'))
+        {
+            var octet = text[start..end][range];
+            if ((octet.Length > 1 && octet[0] == '0') || int.Parse(octet, provider: System.Globalization.CultureInfo.InvariantCulture) > 255)
+            {
+                return 0;
+            }
+        }
+
+        return length;
+    }
+
     // Local part, @, domain labels, a top-level domain of letters.
     [GeneratedRegex(@"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
     private static partial Regex Email();
@@ -55,10 +88,9 @@ internal static partial class BuiltInRecognizers
     [GeneratedRegex(@"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
     private static partial Regex Iban();
 
-    [GeneratedRegex(@"(?<![\w\-])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![\w\-])", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    [GeneratedRegex(@"[0-9]{3}-[0-9]{2}-[0-9]{4}", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
     private static partial Regex Ssn();
 
-    // Four octets of 0-255 without leading zeros, not part of a longer dotted number (a version such as 1.2.3.4.5).
-    [GeneratedRegex(@"(?<![\w.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?!\w|\.[0-9])", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    [GeneratedRegex(@"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
     private static partial Regex Ipv4();
 }

@@ -17,12 +17,13 @@ internal sealed class CardRecognizer : Recognizer
         var i = 0;
         while (i < text.Length)
         {
-            if (!char.IsAsciiDigit(text[i]))
+            var skip = text[i..].IndexOfAnyInRange('0', '9');
+            if (skip < 0)
             {
-                i++;
-                continue;
+                return;
             }
 
+            i += skip;
             var runStart = i;
             var runEnd = RunEnd(text, i);
             var startOk = !NumberText.GluedBefore(text, runStart);

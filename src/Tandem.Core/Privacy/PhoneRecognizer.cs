@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Tandem.Privacy;
 
 /// <summary>
@@ -18,12 +20,20 @@ internal sealed class PhoneRecognizer : Recognizer
 {
     private const int MinDigits = 7;
     private const int MaxDigits = 15;
+    private static readonly SearchValues<char> Starts = SearchValues.Create("0123456789+(");
 
     public override void Scan(ReadOnlySpan<char> text, int offset, int kind, ref Hits hits)
     {
         var i = 0;
         while (i < text.Length)
         {
+            var skip = text[i..].IndexOfAny(Starts);
+            if (skip < 0)
+            {
+                return;
+            }
+
+            i += skip;
             var plus = text[i] == '+';
             var firstGroup = plus ? i + 1 : i;
             if (!IsGroupAt(text, firstGroup))
