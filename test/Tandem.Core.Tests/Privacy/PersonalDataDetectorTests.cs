@@ -76,6 +76,9 @@ public sealed class PersonalDataDetectorTests
     [InlineData("order 1234567890123 is not a card (fails Luhn)", "card")] // was redactor
     [InlineData("ref 4111111111111112", "card")]
     [InlineData("version 1.2.3.4.5", "ip")]
+    [InlineData("build v1.2.3.4", "ip")]
+    [InlineData("host 01.2.3.4", "ip")]
+    [InlineData("ref ID-123-45-6789", "ssn")]
     [InlineData("ratio 256.1.1.1", "ip")]
     [InlineData("meet at 10:30 on 2024-05-01", "phone")] // was detector
     [InlineData("version 1.2.3 of the app", "phone")] // was detector
@@ -101,6 +104,7 @@ public sealed class PersonalDataDetectorTests
     [InlineData("ssn 666-12-3456", "ssn [phone]")]
     [InlineData("ssn 123-00-4567", "ssn [phone]")]
     [InlineData("ssn 900-12-3456", "ssn [phone]")]
+    [InlineData("code 123-45-67890", "code [phone]")]
     [InlineData("IBAN GB82 WEST 1234 5698 7654 33", "IBAN GB82 WEST [phone]")] // was detector (not an IBAN)
     public void Mask_InvalidOfOneKind_MayBeAnother(string input, string expected)
     {
