@@ -49,7 +49,8 @@ internal sealed class PhoneRecognizer : Recognizer
                 // The whole run, or for an international number the longest valid stretch from its start: "+44 20
                 // 7946 0958 2024-05-01" holds a phone number, "4111 1111 1111 1112" (a mistyped card) does not.
                 var end = LongestValid(text, firstGroup, plus, runEnd, !NumberText.GluedAfter(text, runEnd));
-                if ((end == runEnd || (plus && end > 0)) && hits.Add(offset + runStart, end - runStart, kind))
+                var found = end == runEnd || (plus && end > 0);
+                if (found && hits.Add(offset + runStart, end - runStart, kind))
                 {
                     return;
                 }
