@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Tandem.Privacy;
 
 namespace Tandem.Configuration;
 
@@ -481,6 +482,8 @@ public static partial class ConfigValidator
                 ValidateRule(r.Rules[j], $"{path}.rules[{j}]", deployments, errors);
             }
 
+            ValidatePersonalData(r, path, errors);
+
             if (r.Migration is { } m)
             {
                 ValidateMigration(m, $"{path}.migration", deployments, errors);
@@ -550,24 +553,59 @@ public static partial class ConfigValidator
                 errors.Add($"{path}.when.features: unknown feature '{f}' (expected tools, images, json or stream)");
             }
         }
+    }
 
-        foreach (var (name, pattern) in when.Patterns ?? new Dictionary<string, string>())
+    // One vocabulary per route: the route's patterns and its rules' when.patterns together, usable by every rule's
+    // pii list and masked by capture: redacted (Privacy.PersonalDataDetector.ForRoute builds the same set).
+    private static void ValidatePersonalData(RouteConfig route, string path, List<string> errors)
+    {
+        var defined = new Dictionary<string, (string Pattern, string Path)>(StringComparer.Ordinal);
+        Define(route.Patterns, $"{path}.patterns");
+        for (var j = 0; j < route.Rules.Count; j++)
         {
-            try
+            Define(route.Rules[j].When.Patterns, $"{path}.rules[{j}].when.patterns");
+        }
+
+        if (defined.Count > PersonalDataDetector.MaxCustomKinds)
+        {
+            errors.Add($"{path}.patterns: at most {PersonalDataDetector.MaxCustomKinds} custom kinds per route ({defined.Count} defined)");
+        }
+
+        for (var j = 0; j < route.Rules.Count; j++)
+        {
+            foreach (var kind in route.Rules[j].When.Pii ?? [])
             {
-                _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromMilliseconds(100));
-            }
-            catch (ArgumentException e)
-            {
-                errors.Add($"{path}.when.patterns.{name}: invalid regular expression: {e.Message}");
+                if (kind != PersonalDataDetector.Any && !PersonalDataKind.IsBuiltIn(kind) && !defined.ContainsKey(kind))
+                {
+                    errors.Add($"{path}.rules[{j}].when.pii: unknown kind '{kind}' (expected any, {string.Join(", ", PersonalDataKind.BuiltIn)} or a name in the route's patterns)");
+                }
             }
         }
 
-        foreach (var c in when.Pii ?? [])
+        void Define(IReadOnlyDictionary<string, string>? patterns, string at)
         {
-            if (c is not ("any" or "email" or "phone" or "card" or "iban") && when.Patterns?.ContainsKey(c) != true)
+            foreach (var (name, pattern) in patterns ?? new Dictionary<string, string>())
             {
-                errors.Add($"{path}.when.pii: unknown class '{c}' (expected any, email, phone, card, iban or a name in patterns)");
+                if (string.IsNullOrWhiteSpace(name) || name == PersonalDataDetector.Any || PersonalDataKind.IsBuiltIn(name))
+                {
+                    errors.Add($"{at}.{name}: '{name}' cannot name a custom kind (empty, 'any' or built in)");
+                    continue;
+                }
+
+                try
+                {
+                    _ = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+                }
+                catch (ArgumentException e)
+                {
+                    errors.Add($"{at}.{name}: invalid regular expression: {e.Message}");
+                    continue;
+                }
+
+                if (!defined.TryAdd(name, (pattern, $"{at}.{name}")) && defined[name].Pattern != pattern)
+                {
+                    errors.Add($"{at}.{name}: '{name}' is already defined with a different expression at {defined[name].Path}");
+                }
             }
         }
     }

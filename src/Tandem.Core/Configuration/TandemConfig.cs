@@ -359,6 +359,14 @@ public sealed record RouteConfig
     /// <summary>Prompt and answer content kept in records: <c>off</c> (default), <c>redacted</c> or <c>full</c>.</summary>
     public string Capture { get; set; } = CaptureModes.Off;
 
+    /// <summary>
+    /// Custom kinds of personal data for this route: name → regular expression. The route's rules may list them
+    /// under <c>pii</c>, and <c>capture: redacted</c> masks their matches as <c>[name]</c>, like the built-in kinds
+    /// (see <see cref="Privacy.PersonalDataDetector"/>). Patterns a rule declares under <c>when.patterns</c> join
+    /// the same set.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Patterns { get; set; }
+
     /// <summary>Weighted split between deployments, e.g. 90/10.</summary>
     public IReadOnlyList<SplitArmConfig>? Split { get; set; }
 
@@ -577,12 +585,16 @@ public sealed record MatchConfig
     public int? MinPromptTokens { get; set; }
 
     /// <summary>
-    /// Sensitive-data classes, any of which matches: <c>email</c>, <c>phone</c>, <c>card</c>, <c>iban</c>,
-    /// a name from <see cref="Patterns"/>, or <c>any</c>.
+    /// Kinds of personal data, any of which matches: <c>email</c>, <c>phone</c>, <c>card</c>, <c>iban</c>,
+    /// <c>ssn</c>, <c>ip</c>, <c>secret</c>, a name from the route's <c>patterns</c> (or a rule's), or <c>any</c>
+    /// (all of them). See <see cref="Privacy.PersonalDataDetector"/>.
     /// </summary>
     public IReadOnlyList<string>? Pii { get; set; }
 
-    /// <summary>Extra named patterns (regular expressions) for the sensitive-data detector.</summary>
+    /// <summary>
+    /// Custom kinds of personal data (name → regular expression). They belong to the whole route, exactly as if
+    /// declared under the route's <see cref="RouteConfig.Patterns"/>: every rule may list them, and capture masks them.
+    /// </summary>
     public IReadOnlyDictionary<string, string>? Patterns { get; set; }
 }
 
@@ -592,7 +604,10 @@ public static class CaptureModes
     /// <summary>No content is kept.</summary>
     public const string Off = "off";
 
-    /// <summary>Content is kept with e-mail addresses, phone and card numbers and similar masked.</summary>
+    /// <summary>
+    /// Content is kept with every kind of personal data the route's <c>pii</c> rules know masked (<c>[email]</c>,
+    /// <c>[card]</c>, <c>[employee_id]</c>…): see <see cref="Privacy.PersonalDataDetector"/>.
+    /// </summary>
     public const string Redacted = "redacted";
 
     /// <summary>Content is kept as sent and answered.</summary>

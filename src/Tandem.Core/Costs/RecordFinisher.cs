@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Tandem.Configuration;
+using Tandem.Privacy;
 using Tandem.Records;
 using Tandem.Runtime;
 using Tandem.Wire;
@@ -62,10 +63,14 @@ public sealed class RecordFinisher
             var capture = route?.Config.Capture ?? CaptureModes.Off;
             if (capture != CaptureModes.Off && request is not null)
             {
-                var prompt = request.PromptJson.IsEmpty ? null : Encoding.UTF8.GetString(request.PromptJson);
+                // The route's one vocabulary, shared with its pii rules (RoutePolicy). The prompt is JSON: its strings
+                // are masked unescaped, as routing reads them.
+                var personalData = capture == CaptureModes.Redacted ? PersonalDataDetector.ForRoute(route!.Config) : null;
+                var prompt = request.PromptJson.IsEmpty ? null
+                    : personalData?.MaskJson(request.PromptJson) ?? Encoding.UTF8.GetString(request.PromptJson);
                 var answer = facts.Content?.ToString();
-                record.PromptContent = Prepare(prompt, capture);
-                record.ResponseContent = Prepare(answer, capture);
+                record.PromptContent = Prepare(prompt, null);
+                record.ResponseContent = Prepare(answer, personalData);
             }
 
             if (record.EndUser is { Length: > 0 } user && compiled.EndUserKey is { } key)
@@ -102,20 +107,28 @@ public sealed class RecordFinisher
         return false;
     }
 
-    /// <summary>Content as a route with <paramref name="capture"/> keeps it: nothing, masked, or whole (long text cut with a marker).</summary>
-    internal static string? Prepare(string? text, string capture)
+    /// <summary>
+    /// Content as a route keeps it: nothing (<c>capture: off</c>), masked with the route's personal-data vocabulary
+    /// (<c>redacted</c>), or whole (<c>full</c>); long text is cut with a marker. Records and shadow samples both use it.
+    /// </summary>
+    internal static string? Capture(string? text, RouteConfig? route)
     {
-        if (text is null || capture == CaptureModes.Off)
+        var capture = route?.Capture ?? CaptureModes.Off;
+        return text is null || capture == CaptureModes.Off
+            ? null
+            : Prepare(text, capture == CaptureModes.Redacted ? PersonalDataDetector.ForRoute(route!) : null);
+    }
+
+    // Masked before it is cut, so that no value is cut in half and left unmasked.
+    private static string? Prepare(string? text, PersonalDataDetector? personalData)
+    {
+        if (text is null)
         {
             return null;
         }
 
-        if (text.Length > MaxCapturedChars)
-        {
-            text = string.Concat(text.AsSpan(0, MaxCapturedChars), "…[truncated]");
-        }
-
-        return capture == CaptureModes.Redacted ? Redactor.Redact(text) : text;
+        text = personalData?.Mask(text) ?? text;
+        return text.Length > MaxCapturedChars ? string.Concat(text.AsSpan(0, MaxCapturedChars), "…[truncated]") : text;
     }
 
     private Compiled CompiledFor(GatewaySnapshot snapshot)

@@ -146,7 +146,7 @@ internal sealed partial class ShadowRunner : IAsyncDisposable
         }
 
         // The answers are kept as the route keeps content in its records: not at all, masked, or whole.
-        var capture = snapshot.Routes.TryGetValue(job.Route, out var route) ? route.Config.Capture : CaptureModes.Off;
+        var routeConfig = snapshot.Routes.TryGetValue(job.Route, out var route) ? route.Config : null;
         return new ShadowSample
         {
             Route = job.Route,
@@ -156,8 +156,8 @@ internal sealed partial class ShadowRunner : IAsyncDisposable
             Time = _time.GetUtcNow(),
             Stage = job.Stage,
             ServedBy = job.ServedBy,
-            IncumbentAnswer = RecordFinisher.Prepare(incumbentAnswer, capture),
-            CandidateAnswer = RecordFinisher.Prepare(candidateAnswer, capture),
+            IncumbentAnswer = RecordFinisher.Capture(incumbentAnswer, routeConfig),
+            CandidateAnswer = RecordFinisher.Capture(candidateAnswer, routeConfig),
             IncumbentLabel = comparison?.IncumbentLabel,
             CandidateLabel = comparison?.CandidateLabel,
             Agree = comparison?.Agree,

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
 using Tandem.Configuration;
+using Tandem.Privacy;
 using Tandem.Runtime;
 
 namespace Tandem.Routing;
@@ -40,7 +41,7 @@ public sealed class RoutePolicy
         _route = config.Name;
         _sticky = config.Sticky;
         _fallbacks = config.Fallbacks.Select(f => deployments[f]).ToArray();
-        _rules = config.Rules.Select(r => new CompiledRule(r, deployments)).ToArray();
+        _rules = config.Rules.Select(r => new CompiledRule(r, deployments, config)).ToArray();
         if (config.Split is { } split)
         {
             var total = split.Sum(a => a.Weight);
@@ -224,17 +225,20 @@ public sealed class RoutePolicy
     private sealed class CompiledRule
     {
         private readonly MatchConfig _when;
-        private readonly SensitiveDataDetector? _detector;
+        private readonly PersonalDataDetector? _personalData;
+        private readonly PersonalDataKindSet _pii;
 
-        public CompiledRule(RuleConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments)
+        public CompiledRule(RuleConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments, RouteConfig route)
         {
             Name = config.Name;
             _when = config.When;
             Deployment = config.Deployment is { } d ? deployments[d] : null;
             Only = config.Only?.Select(o => deployments[o]).ToArray();
-            if (_when.Pii is { Count: > 0 })
+            if (_when.Pii is { Count: > 0 } pii)
             {
-                _detector = new SensitiveDataDetector(_when.Patterns);
+                // The route's one vocabulary, shared with capture: redacted (RecordFinisher).
+                _personalData = PersonalDataDetector.ForRoute(route);
+                _pii = _personalData.KindsOf(pii);
             }
         }
 
@@ -301,7 +305,7 @@ public sealed class RoutePolicy
                 return false;
             }
 
-            if (_detector is not null && !_detector.ContainsAny(r.Text, w.Pii!))
+            if (_personalData is not null && !_personalData.ContainsAny(r.Text, _pii))
             {
                 return false;
             }

@@ -18,7 +18,7 @@ internal sealed class AdminKeyFilter(GatewayState state) : IEndpointFilter
         if (!state.Current.Keys.IsAdmin(RequestBody.PresentedKey(ctx.Request)))
         {
             await JsonResponses.ErrorAsync(ctx, 401, "The admin API needs the admin key.", ErrorTypes.InvalidRequest, null, "invalid_api_key").ConfigureAwait(false);
-            return null;
+            return Results.Empty;
         }
 
         try
@@ -28,7 +28,7 @@ internal sealed class AdminKeyFilter(GatewayState state) : IEndpointFilter
         catch (Exception e) when (StorageErrors.IsUnavailable(e) && !ctx.Response.HasStarted)
         {
             await JsonResponses.StorageUnavailableAsync(ctx, e).ConfigureAwait(false);
-            return null;
+            return Results.Empty;
         }
     }
 }
