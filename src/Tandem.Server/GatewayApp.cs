@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
 using Tandem.Configuration;
 using Tandem.Migration;
 using Tandem.Records;
@@ -112,18 +111,23 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddTandemStorage(state);
         // A stop (SIGTERM, Ctrl+C) lets in-flight requests finish, then writes their records, within this bound.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TandemStorageServiceCollectionExtensions.ShutdownTimeoutOf(state.Current.Config.Server));
+        builder.Services.AddSingleton(sp =>
+        {
+            var metrics = new Tandem.Telemetry.TandemMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+            metrics.ObserveDeployments(() => state.Current);
+            return metrics;
+        });
         builder.Services.AddSingleton<RecordCompletion>();
         builder.Services.AddSingleton<ChatProxy>();
         builder.Services.AddSingleton(sp => new MigrationCoordinator(
             sp.GetRequiredService<IMigrationStore>(), () => state.Current,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Migration"), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService<Hosting.MigrationService>();
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(Tandem.Telemetry.TandemTelemetry.Name).AddPrometheusExporter());
+        builder.Services.AddTandemTelemetry(state.Current.Config.Telemetry);
 
         var app = builder.Build();
         var gateway = new GatewayApp(app, state);
         Endpoints.TandemEndpoints.Map(app);
-        Telemetry.GatewayMetrics.Observe(state);
         return gateway;
     }
 

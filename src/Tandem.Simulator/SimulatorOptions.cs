@@ -68,6 +68,9 @@ public sealed record ScriptedReply(string Contains, string Reply);
 /// <summary>How a simulated upstream behaves. Mutable at run time through <see cref="SimulatorServer.Options"/>.</summary>
 public sealed class SimulatorOptions
 {
+    /// <summary>The clock behind the <c>created</c> timestamps of answers.</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
     /// <summary>Model ids it serves; empty accepts any model.</summary>
     public IReadOnlyList<string> Models { get; set; } = [];
 

@@ -9,7 +9,7 @@ public sealed partial class SimulatorServer
 {
     private string NextId(string prefix) => prefix + "sim" + Interlocked.Increment(ref _sequence).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
 
-    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private long Now() => Options.Time.GetUtcNow().ToUnixTimeSeconds();
 
     private async Task WriteChatAsync(HttpContext ctx, JsonElement root, string model, Reply reply, SimulatorOptions options)
     {

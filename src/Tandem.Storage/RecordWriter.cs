@@ -1,8 +1,8 @@
-using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tandem.Records;
+using Tandem.Telemetry;
 
 namespace Tandem.Storage;
 
@@ -52,7 +52,8 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Channel<RequestRecord> _channel;
-    private readonly Meter _meter;
+    private readonly TandemMetrics _metrics;
+    private readonly bool _ownsMetrics;
     private readonly CancellationTokenSource _abort = new();
     private long _held;
     private long _written;
@@ -61,7 +62,7 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
     private bool _failing;
 
     /// <summary>Creates a writer over a store.</summary>
-    public RecordWriter(IRecordStore store, RecordWriterOptions options, ILogger<RecordWriter> logger, TimeProvider? time = null)
+    public RecordWriter(IRecordStore store, RecordWriterOptions options, ILogger<RecordWriter> logger, TimeProvider? time = null, TandemMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
@@ -71,9 +72,10 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _channel = Channel.CreateUnbounded<RequestRecord>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
-        // A meter per writer, so that the gauge goes away with it (several gateways may share a process in tests).
-        _meter = new Meter("Tandem", "1.0");
-        _meter.CreateObservableGauge("tandem.records.queue_depth", () => Volatile.Read(ref _held), "{record}", "Records held in memory waiting to be written.");
+        // The host's meter (one per host, so the gauge goes away with it); a meter of its own when used alone.
+        _ownsMetrics = metrics is null;
+        _metrics = metrics ?? new TandemMetrics();
+        _metrics.Meter.CreateObservableGauge("tandem.records.queue_depth", () => Volatile.Read(ref _held), "{record}", "Records held in memory waiting to be written.");
     }
 
     /// <summary>Records held in memory (queued or in the batch being written).</summary>
@@ -108,7 +110,7 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
             // Stopped: a request that outlived the shutdown bound finished after the final flush.
             Interlocked.Decrement(ref _held);
             Interlocked.Increment(ref _dropped);
-            StorageMetrics.Dropped.Add(1);
+            _metrics.RecordsDropped.Add(1);
             StorageLog.DroppedAfterStop(_logger, record.Id);
             return false;
         }
@@ -169,7 +171,11 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
     /// <inheritdoc />
     public override void Dispose()
     {
-        _meter.Dispose();
+        if (_ownsMetrics)
+        {
+            _metrics.Dispose();
+        }
+
         _abort.Dispose();
         base.Dispose();
     }
@@ -221,7 +227,7 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
                 // when its bound expires.
                 await _store.WriteAsync(batch, id, _abort.Token).ConfigureAwait(false);
                 Interlocked.Add(ref _written, batch.Count);
-                StorageMetrics.Written.Add(batch.Count);
+                _metrics.RecordsWritten.Add(batch.Count);
                 if (failures > 0)
                 {
                     Failing = false;
@@ -238,7 +244,7 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
             {
                 failures++;
                 Failing = true;
-                StorageMetrics.BatchFailures.Add(1);
+                _metrics.RecordBatchFailures.Add(1);
                 if (failures == 1 || (failures & (failures - 1)) == 0)
                 {
                     // Logged on the 1st, 2nd, 4th, 8th… failure: visible without flooding the log during an outage.
@@ -264,7 +270,7 @@ public sealed class RecordWriter : BackgroundService, IRecordSink
     private void Drop(long count, bool atShutdown = false)
     {
         var total = Interlocked.Add(ref _dropped, count);
-        StorageMetrics.Dropped.Add(count);
+        _metrics.RecordsDropped.Add(count);
         if (atShutdown)
         {
             StorageLog.FlushIncomplete(_logger, count);

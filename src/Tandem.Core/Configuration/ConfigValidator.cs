@@ -34,6 +34,7 @@ public static partial class ConfigValidator
         var deployments = ValidateDeployments(config, providers, errors);
         ValidateRoutes(config, deployments, errors, serving);
         ValidateStorage(config.Storage, errors);
+        ValidateTelemetry(config.Telemetry, errors);
         return errors;
     }
 

@@ -25,6 +25,9 @@ public sealed record TandemConfig
 
     /// <summary>Where records are kept; absent means a SQLite file <c>tandem.db</c> beside the configuration file.</summary>
     public StorageConfig Storage { get; set; } = new();
+
+    /// <summary>Traces and metrics export (OpenTelemetry).</summary>
+    public TelemetryConfig Telemetry { get; set; } = new();
 }
 
 /// <summary>Where and how request records and migration state are kept.</summary>

@@ -69,7 +69,7 @@ internal sealed partial class DriftWatch
     [LoggerMessage(EventIds.Drift, LogLevel.Warning, "Deployment {Deployment} drifted: upstream reported {OldModel}/{OldFingerprint}, now {NewModel}/{NewFingerprint}")]
     private static partial void LogDrift(ILogger logger, string deployment, string? oldModel, string? oldFingerprint, string? newModel, string? newFingerprint);
 
-    [LoggerMessage(EventIds.MigrationStoreUnavailable, LogLevel.Warning, "Drift event for {Route} not stored (database unavailable)")]
+    [LoggerMessage(EventIds.DriftNotStored, LogLevel.Warning, "Drift event for {Route} not stored (database unavailable)")]
     private static partial void LogDriftNotStored(ILogger logger, Exception exception, string route);
 }
 

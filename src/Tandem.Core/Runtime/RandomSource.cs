@@ -28,7 +28,9 @@ public abstract class RandomSource
 
     private sealed class SharedSource : RandomSource
     {
+#pragma warning disable RS0030 // The one place the process-wide generator is wrapped.
         public override double NextDouble() => Random.Shared.NextDouble();
+#pragma warning restore RS0030
     }
 
     /// <summary>SplitMix64 over an atomic counter: lock-free, and the n-th draw is the same in every run.</summary>

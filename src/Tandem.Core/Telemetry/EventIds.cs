@@ -30,6 +30,7 @@ public static class EventIds
     public const int StorageOpened = 36;
     public const int StorageUnusable = 37;
     public const int StorageSettingsChanged = 38;
+    public const int WriterStopped = 39;
 
     // Migrations 40–59
     public const int ShadowDropped = 40;
@@ -37,8 +38,12 @@ public static class EventIds
     public const int StageChanged = 42;
     public const int Drift = 43;
     public const int GateHeld = 44;
+    public const int RecordDroppedAfterStop = 45;
     public const int EvaluationFailed = 50;
     public const int RetirementNear = 51;
-    public const int MigrationStoreUnavailable = 52;
+    public const int MigrationStateUnreadable = 52;
+    public const int MigrationStateRead = 53;
+    public const int DriftNotStored = 54;
+    public const int LifecycleUpdated = 55;
 #pragma warning restore CS1591
 }

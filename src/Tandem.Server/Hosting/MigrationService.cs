@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tandem.Configuration;
 using Tandem.Migration;
+using Tandem.Telemetry;
 using Tandem.Server.Configuration;
 using Tandem.Storage;
 
@@ -141,15 +142,15 @@ internal sealed partial class MigrationService : BackgroundService
         }
     }
 
-    [LoggerMessage(52, LogLevel.Warning, "Migration state is not readable yet; routes serve as configured, without migration, until it is (retrying): {Reason}")]
+    [LoggerMessage(EventIds.MigrationStateUnreadable, LogLevel.Warning, "Migration state is not readable yet; routes serve as configured, without migration, until it is (retrying): {Reason}")]
     private static partial void LogStartFailed(ILogger logger, string reason);
 
-    [LoggerMessage(53, LogLevel.Information, "Migration state read: {Count} migration(s) resumed")]
+    [LoggerMessage(EventIds.MigrationStateRead, LogLevel.Information, "Migration state read: {Count} migration(s) resumed")]
     private static partial void LogStarted(ILogger logger, int count);
 
-    [LoggerMessage(50, LogLevel.Error, "Migration gate evaluation failed")]
+    [LoggerMessage(EventIds.EvaluationFailed, LogLevel.Error, "Migration gate evaluation failed")]
     private static partial void LogEvaluationFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(51, LogLevel.Warning, "Route {Route} depends on deployment {Deployment} ({Model}), which its provider retires on {Date} ({Days} days)")]
+    [LoggerMessage(EventIds.RetirementNear, LogLevel.Warning, "Route {Route} depends on deployment {Deployment} ({Model}), which its provider retires on {Date} ({Days} days)")]
     private static partial void LogRetiring(ILogger logger, string route, string deployment, string model, string date, int days);
 }

@@ -42,7 +42,7 @@ public static class TandemStorageServiceCollectionExtensions
             FlushTimeout = ShutdownTimeoutOf(state.Current.Config.Server),
         });
         services.TryAddSingleton(sp => new RecordWriter(sp.GetRequiredService<IRecordStore>(), sp.GetRequiredService<RecordWriterOptions>(),
-            sp.GetRequiredService<ILogger<RecordWriter>>(), sp.GetService<TimeProvider>()));
+            sp.GetRequiredService<ILogger<RecordWriter>>(), sp.GetService<TimeProvider>(), sp.GetService<Tandem.Telemetry.TandemMetrics>()));
         services.Replace(ServiceDescriptor.Singleton<IRecordSink>(sp => sp.GetRequiredService<RecordWriter>()));
         services.TryAddSingleton<RecordFinisher>();
         services.TryAddSingleton<StorageHealth>();

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Tandem.Costs;
 using Tandem.Migration;
 using Tandem.Records;
-using Tandem.Server.Telemetry;
+using Tandem.Telemetry;
 
 namespace Tandem.Server.Proxy;
 
@@ -15,9 +15,11 @@ internal sealed class RecordCompletion
     private readonly IRecordSink _records;
     private readonly RecordFinisher _finisher;
     private readonly MigrationCoordinator _migrations;
+    private readonly TandemMetrics _metrics;
 
-    public RecordCompletion(IRecordSink records, RecordFinisher finisher, MigrationCoordinator migrations)
+    public RecordCompletion(IRecordSink records, RecordFinisher finisher, MigrationCoordinator migrations, TandemMetrics metrics)
     {
+        _metrics = metrics;
         _records = records;
         _finisher = finisher;
         _migrations = migrations;
@@ -55,7 +57,7 @@ internal sealed class RecordCompletion
 
         // Estimated tokens (when the upstream reported none), cost, captured content, hashed end user.
         _finisher.Finish(record, facts, x.Request, x.Route, x.Deployment, x.Snapshot);
-        GatewayMetrics.Record(record, total);
+        _metrics.Record(record, total);
         if (x.Activity is { } activity)
         {
             activity.SetTag("http.response.status_code", record.Status);
