@@ -38,7 +38,7 @@ public sealed record GatewayAppOptions
     /// <summary>Provider types beyond the built-in ones (a protocol adapter per type); null: the built-in ones.</summary>
     public Providers.ProviderAdapters? Adapters { get; init; }
 
-    /// <summary>The source of sampled decisions (shadow and judge sampling, replica choice); null: unseeded.</summary>
+    /// <summary>The source of sampled decisions (shadow and judge sampling, replica choice); null: seeded by <c>server.random_seed</c>, else unseeded.</summary>
     public Runtime.RandomSource? Random { get; init; }
 }
 

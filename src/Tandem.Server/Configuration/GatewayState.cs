@@ -38,6 +38,12 @@ public sealed class GatewayState : IDisposable
         _time = time ?? TimeProvider.System;
         _services = (services ?? RuntimeServices.Default) with { Time = _time };
         var config = ConfigLoader.LoadFile(Path, ConfigUse.Gateway, _services.Adapters.Types);
+        if (config.Server.RandomSeed is { } seed && ReferenceEquals(_services.Random, RandomSource.Shared))
+        {
+            // A source given in code wins; otherwise the configured seed makes sampled decisions reproducible.
+            _services = _services with { Random = RandomSource.Seeded(seed) };
+        }
+
         _current = GatewaySnapshot.Build(config, null, _services);
         LoadedAt = _time.GetUtcNow();
         Log.ConfigLoaded(_logger, Path, _current.Version, config.Providers.Count, config.Deployments.Count, config.Routes.Count);
