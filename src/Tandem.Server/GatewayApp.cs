@@ -115,6 +115,7 @@ public sealed class GatewayApp : IAsyncDisposable
         {
             var metrics = new Tandem.Telemetry.TandemMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
             metrics.ObserveDeployments(() => state.Current);
+            metrics.ObserveMigrations(() => sp.GetService<MigrationCoordinator>());
             return metrics;
         });
         builder.Services.AddSingleton<RecordCompletion>();

@@ -249,6 +249,17 @@ public sealed class MigrationTests
         }
 
         Assert.Equal("shadow", await PostAsync("admin/migrations/intent/start", """{"to":"llama-8b"}"""));
+
+        // While the route depends on the incumbent, its retirement (shipped data: gpt-4o-mini-2024-07-18 on
+        // 2027-01-14) is surfaced.
+        using (var shadowStatus = await admin.GetAsync("admin/migrations/intent", Ct))
+        using (var doc = JsonDocument.Parse(await shadowStatus.Content.ReadAsStringAsync(Ct)))
+        {
+            var retirement = doc.RootElement.GetProperty("migrations")[0].GetProperty("retirements").EnumerateArray().Single();
+            Assert.Equal("gpt-4o-mini", retirement.GetProperty("deployment").GetString());
+            Assert.Equal("2027-01-14", retirement.GetProperty("retires").GetString());
+        }
+
         Assert.Equal("full", await PostAsync("admin/migrations/intent/pin"));
 
         using var statusResponse = await admin.GetAsync("admin/migrations/intent", Ct);
@@ -258,10 +269,8 @@ public sealed class MigrationTests
         Assert.Equal(["pin", "start", "rollback", "advance", "start"], kinds);
         Assert.All(m.GetProperty("history").EnumerateArray().Where(e => e.GetProperty("kind").GetString() != "start"), e => Assert.Equal("manual", e.GetProperty("trigger").GetString()));
 
-        // The incumbent's retirement (shipped data: gpt-4o-mini-2024-07-18 on 2027-01-14) is surfaced.
-        var retirement = m.GetProperty("retirements").EnumerateArray().Single();
-        Assert.Equal("gpt-4o-mini", retirement.GetProperty("deployment").GetString());
-        Assert.Equal("2027-01-14", retirement.GetProperty("retires").GetString());
+        // Pinned to the candidate, the route no longer depends on the incumbent: its retirement is not the route's.
+        Assert.Equal(0, m.GetProperty("retirements").GetArrayLength());
 
         using var anonymous = new HttpClient { BaseAddress = gateway.App.BaseAddress };
         using var denied = await anonymous.GetAsync("admin/migrations", Ct);

@@ -131,7 +131,21 @@ internal static class MigrateCommand
         console.Write(new Rule($"[bold]{Markup.Escape(route!)}[/]: {Markup.Escape(m.GetProperty("incumbent").GetString()!)} → {Markup.Escape(m.GetProperty("candidate").GetString()!)}").LeftJustified());
         var split = string.Join(", ", m.GetProperty("traffic_percent").EnumerateObject().Select(p => $"{p.Name} {p.Value.GetDouble():0.#}%"));
         console.MarkupLine($"stage [bold]{Markup.Escape(m.GetProperty("stage").GetString()!)}[/]  auto {m.GetProperty("auto").GetBoolean()}  pinned {m.GetProperty("pinned").GetBoolean()}  traffic {Markup.Escape(split)}");
+        if (m.TryGetProperty("held", out var held) && held.ValueKind == JsonValueKind.Object)
+        {
+            var by = string.Join(", ", held.GetProperty("by").EnumerateArray().Select(g => g.GetString()));
+            var limit = held.TryGetProperty("hold_limit", out var l) ? $"; stopped after {l.GetString()}" : "; held until someone acts (set hold_limit to stop it)";
+            console.MarkupLine($"[yellow]held by gate(s) {Markup.Escape(by)}[/] since {held.GetProperty("since").GetString()} ({TimeSpan.FromSeconds(held.GetProperty("for_seconds").GetInt64())}){Markup.Escape(limit)}");
+        }
+
         var gates = m.GetProperty("gates");
+        if (gates.ValueKind == JsonValueKind.Null)
+        {
+            console.MarkupLine("migration finished: no gates left");
+            RenderRetirementsAndHistory(console, m, route!);
+            return;
+        }
+
         var table = new Table().AddColumns("gate", "value", "threshold", "samples", "result");
         foreach (var g in gates.GetProperty("gates").EnumerateArray())
         {
@@ -159,13 +173,18 @@ internal static class MigrateCommand
             console.Write(d);
         }
 
+        RenderRetirementsAndHistory(console, m, route!);
+    }
+
+    private static void RenderRetirementsAndHistory(IAnsiConsole console, JsonElement m, string route)
+    {
         foreach (var r in m.GetProperty("retirements").EnumerateArray())
         {
             var days = r.GetProperty("days_left").GetInt32();
             console.MarkupLine($"{(days <= 90 ? "[yellow]warning[/]" : "note")}: {Markup.Escape(r.GetProperty("deployment").GetString()!)} ({Markup.Escape(r.GetProperty("model").GetString()!)}) retires {r.GetProperty("retires").GetString()} ({days} days)");
         }
 
-        // Stage changes first: the history the evaluations used to push out (issue 18, item 9).
+        // Stage changes first, paged on their own, so that frequent evaluations never push them out.
         var history = new Table().Title("stage changes, newest first").AddColumns("id", "time", "event", "from", "to", "trigger");
         foreach (var e in m.GetProperty("history").EnumerateArray())
         {
@@ -177,7 +196,7 @@ internal static class MigrateCommand
         console.Write(history);
         if (m.TryGetProperty("history_next_before", out var next) && next.ValueKind == JsonValueKind.Number)
         {
-            console.MarkupLine($"older stage changes: tandem migrate status {Markup.Escape(route!)} --before {next.GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            console.MarkupLine($"older stage changes: tandem migrate status {Markup.Escape(route)} --before {next.GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         }
 
         if (m.TryGetProperty("evaluations", out var evaluations) && evaluations.GetArrayLength() > 0)

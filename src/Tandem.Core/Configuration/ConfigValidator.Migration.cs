@@ -73,6 +73,10 @@ public static partial class ConfigValidator
         }
 
         CheckDuration(m.EvaluateEvery, $"{path}.evaluate_every", errors);
+        if (m.HoldLimit is not null)
+        {
+            CheckDuration(m.HoldLimit, $"{path}.hold_limit", errors, TimeSpan.FromDays(3650));
+        }
         CheckDeployment(m.Judge, $"{path}.judge", deployments, errors);
         if (!IsShare(m.JudgeRate))
         {

@@ -38,6 +38,12 @@ public sealed record MigrationConfig
 
     /// <summary>Share of compared samples the judge scores (judge calls cost tokens).</summary>
     public double JudgeRate { get; set; } = 1.0;
+
+    /// <summary>
+    /// How long gates may hold the migration in one stage (failing) before it is stopped (rolled back) automatically,
+    /// e.g. <c>7d</c>; null holds it until someone acts. Applies with or without <see cref="Auto"/>.
+    /// </summary>
+    public string? HoldLimit { get; set; }
 }
 
 /// <summary>Answer comparison for a route type.</summary>

@@ -22,6 +22,7 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
     private readonly ConcurrentDictionary<string, MigrationState> _states = new(StringComparer.Ordinal);
     private readonly ShadowRunner _shadows;
     private readonly DriftWatch _drift;
+    private readonly ConcurrentDictionary<string, MigrationHold> _holds = new(StringComparer.Ordinal);
     private bool _hasMigrations;
 
     /// <summary>Creates a coordinator; call <see cref="StartAsync"/> before use.</summary>
@@ -141,7 +142,17 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
                 continue;
             }
 
-            await _store.RecordEvaluationAsync(MigrationEvaluation.Of(state.Route, _time.GetUtcNow(), state.Describe(settings.CanarySteps), report), cancellationToken).ConfigureAwait(false);
+            var now = _time.GetUtcNow();
+            var stage = state.Describe(settings.CanarySteps);
+            await _store.RecordEvaluationAsync(MigrationEvaluation.Of(state.Route, now, stage, report), cancellationToken).ConfigureAwait(false);
+            if (await HoldAsync(state, stage, report, now, cancellationToken).ConfigureAwait(false) is { } hold
+                && ConfigLoader.TryParseDuration(settings.HoldLimit, out var limit) && now - hold.Since >= limit)
+            {
+                // Held too long: stop rather than wait for ever (the option exists for gates that may never pass in shadow).
+                await ChangeAsync(state.Route, s => s with { Stage = MigrationStage.RolledBack, Pinned = false }, MigrationEventKinds.Rollback, "hold_limit", report, cancellationToken).ConfigureAwait(false);
+                _holds.TryRemove(state.Route, out _);
+                continue;
+            }
 
             if (!settings.Auto || state.Pinned)
             {
@@ -159,6 +170,45 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
         }
 
         return reports;
+    }
+
+    /// <summary>Migrations whose gates hold them in their stage, by route (none while every gate passes).</summary>
+    public IReadOnlyDictionary<string, MigrationHold> Holds => _holds;
+
+    /// <summary>
+    /// Notes whether the gates hold the migration in its stage. Held since the first failing evaluation of the stage's
+    /// current run of failures, read from the stored evaluations (so a restart or another instance agrees); logged when
+    /// a hold starts or its gates change.
+    /// </summary>
+    private async Task<MigrationHold?> HoldAsync(MigrationState state, string stage, GateReport report, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (report.AllPassed)
+        {
+            _holds.TryRemove(state.Route, out _);
+            return null;
+        }
+
+        var since = now;
+        foreach (var evaluation in await _store.EvaluationsAsync(state.Route, 50, cancellationToken).ConfigureAwait(false))
+        {
+            if (evaluation.Stage != stage || !evaluation.Outcome.StartsWith("fail", StringComparison.Ordinal) || evaluation.Time < state.StageEnteredAt)
+            {
+                break;
+            }
+
+            since = evaluation.FirstTime < since ? evaluation.FirstTime : since;
+        }
+
+        var gates = report.Gates.Where(g => !g.Passed).Select(g => g.Name).ToArray();
+        var hold = new MigrationHold(state.Route, stage, gates, since);
+        var previous = _holds.TryGetValue(state.Route, out var p) ? p : null;
+        _holds[state.Route] = hold;
+        if (previous is null || previous.Stage != stage || !previous.Gates.SequenceEqual(gates))
+        {
+            LogHeld(_logger, state.Route, stage, string.Join(", ", report.Gates.Where(g => !g.Passed).Select(g => $"{g.Name} ({g.Value?.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture) ?? "n/a"} vs {g.Threshold})")));
+        }
+
+        return hold;
     }
 
     /// <summary>The gate report of a route's current stage, without acting on it.</summary>
@@ -273,6 +323,9 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _shadows.DisposeAsync();
+    [LoggerMessage(EventIds.GateHeld, LogLevel.Warning, "Route {Route}: migration held in {Stage} by gate(s) {Gates}")]
+    private static partial void LogHeld(ILogger logger, string route, string stage, string gates);
+
     [LoggerMessage(EventIds.StageChanged, LogLevel.Information, "Route {Route}: migration {Kind} {From} -> {To} ({Trigger})")]
     private static partial void LogStageChanged(ILogger logger, string route, string kind, string from, string to, string trigger);
 
@@ -287,3 +340,10 @@ public sealed class MigrationException : Exception
     {
     }
 }
+
+/// <summary>A migration its gates hold in its stage.</summary>
+/// <param name="Route">The route.</param>
+/// <param name="Stage">The stage label, e.g. <c>shadow</c>.</param>
+/// <param name="Gates">The failing gates' names.</param>
+/// <param name="Since">The first failing evaluation in this stage's current run of failures.</param>
+public sealed record MigrationHold(string Route, string Stage, IReadOnlyList<string> Gates, DateTimeOffset Since);

@@ -67,6 +67,30 @@ public sealed class TandemMetrics : IDisposable
             "Requests in flight per provider replica.");
     }
 
+    /// <summary>Reports, per migration, whether its gates hold it in its stage, and the shadow calls done and dropped.</summary>
+    public void ObserveMigrations(Func<Migration.MigrationCoordinator?> coordinator)
+    {
+        ArgumentNullException.ThrowIfNull(coordinator);
+        _meter.CreateObservableGauge("tandem.migration.held", () => Held(coordinator()), "{migration}",
+            "1 while a migration's gates hold it in its stage (by route and stage), 0 otherwise.");
+        _meter.CreateObservableCounter("tandem.shadow.completed", () => coordinator()?.CompletedShadows ?? 0, "{call}", "Shadow calls completed (sample stored).");
+        _meter.CreateObservableCounter("tandem.shadow.dropped", () => coordinator()?.DroppedShadows ?? 0, "{call}", "Shadow calls dropped because the shadow queue was full.");
+    }
+
+    private static IEnumerable<Measurement<int>> Held(Migration.MigrationCoordinator? coordinator)
+    {
+        if (coordinator is null)
+        {
+            yield break;
+        }
+
+        foreach (var state in coordinator.States.Values)
+        {
+            var held = coordinator.Holds.TryGetValue(state.Route, out var hold);
+            yield return new Measurement<int>(held ? 1 : 0, new KeyValuePair<string, object?>("route", state.Route), new KeyValuePair<string, object?>("stage", held ? hold!.Stage : state.Stage.ToString().ToLowerInvariant()));
+        }
+    }
+
     /// <summary>Counts a finished request.</summary>
     public void Record(RequestRecord record, TimeSpan total)
     {

@@ -133,7 +133,7 @@ internal static class MigrationEndpoints
             // One more than the page, to tell whether an older page exists.
             var history = await store.EventsAsync(s.Route, limit + 1, before, ctx.RequestAborted).ConfigureAwait(false);
             var evaluations = await store.EvaluationsAsync(s.Route, Evaluations, ctx.RequestAborted).ConfigureAwait(false);
-            items.Add((s, new MigrationConfigView(settings.Auto, settings.CanarySteps), report, history, evaluations));
+            items.Add((s, new MigrationConfigView(settings.Auto, settings.CanarySteps, settings.HoldLimit), report, history, evaluations));
         }
 
         if (only is not null && items.Count == 0)
@@ -169,14 +169,57 @@ internal static class MigrationEndpoints
                 w.WriteString("started_at", s.StartedAt);
                 w.WriteString("stage_entered_at", s.StageEnteredAt);
                 w.WriteNumber("version", s.Version);
+                var active = s.Stage is MigrationStage.Shadow or MigrationStage.Canary or MigrationStage.Cutover;
+                w.WriteBoolean("active", active);
+
+                // A finished migration (full or rolled back) has no gates left to pass: no table of them.
                 w.WritePropertyName("gates");
-                EvidenceJson.Write(w, report);
+                if (active)
+                {
+                    EvidenceJson.Write(w, report);
+                }
+                else
+                {
+                    w.WriteNullValue();
+                }
+
+                if (active && migrations.Holds.TryGetValue(s.Route, out var hold))
+                {
+                    w.WriteStartObject("held");
+                    w.WriteStartArray("by");
+                    foreach (var gate in hold.Gates)
+                    {
+                        w.WriteStringValue(gate);
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteString("since", hold.Since);
+                    w.WriteNumber("for_seconds", Math.Max(0, (long)(time.GetUtcNow() - hold.Since).TotalSeconds));
+                    if (view.HoldLimit is { } holdLimit)
+                    {
+                        w.WriteString("hold_limit", holdLimit);
+                    }
+
+                    w.WriteEndObject();
+                }
+                else
+                {
+                    w.WriteNull("held");
+                }
+
                 w.WriteStartObject("shadow");
                 w.WriteNumber("completed", migrations.CompletedShadows);
                 w.WriteNumber("dropped", migrations.DroppedShadows);
                 w.WriteEndObject();
                 w.WriteStartArray("retirements");
-                foreach (var name in (string[])[s.Incumbent, s.Candidate])
+                // Lifecycle of what the route still depends on: after full, not the incumbent it left (unless a fallback).
+                var dependsOn = s.Stage switch
+                {
+                    MigrationStage.Full => snapshot.Routes[s.Route].Config.Fallbacks.Contains(s.Incumbent) ? [s.Candidate, s.Incumbent] : [s.Candidate],
+                    MigrationStage.RolledBack => new[] { s.Incumbent },
+                    _ => [s.Incumbent, s.Candidate],
+                };
+                foreach (var name in dependsOn)
                 {
                     if (snapshot.Deployments.TryGetValue(name, out var d) && RetirementTable.For(d.UpstreamModel, d.Config.Retires) is { } r)
                     {
@@ -240,5 +283,5 @@ internal static class MigrationEndpoints
         }).ConfigureAwait(false);
     }
 
-    private sealed record MigrationConfigView(bool Auto, IReadOnlyList<double> CanarySteps);
+    private sealed record MigrationConfigView(bool Auto, IReadOnlyList<double> CanarySteps, string? HoldLimit);
 }

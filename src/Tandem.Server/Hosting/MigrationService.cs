@@ -132,8 +132,15 @@ internal sealed partial class MigrationService : BackgroundService
         var today = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
         foreach (var route in _state.Current.Routes.Values)
         {
+            var finished = _migrations.States.TryGetValue(route.Name, out var migration) && migration.Stage == MigrationStage.Full ? migration : null;
             foreach (var d in route.Policy.AllDeployments)
             {
+                if (finished is not null && d.Name == finished.Incumbent && !route.Config.Fallbacks.Contains(d.Name))
+                {
+                    // The route left this deployment for good: its retirement is no longer the route's concern.
+                    continue;
+                }
+
                 if (RetirementTable.For(d.UpstreamModel, d.Config.Retires) is { } r && r.Retires.DayNumber - today.DayNumber <= 90)
                 {
                     LogRetiring(_logger, route.Name, d.Name, d.UpstreamModel, r.Retires.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), r.Retires.DayNumber - today.DayNumber);

@@ -126,6 +126,13 @@ internal static class SseRelay
                 if (wrote && pending.IsEmpty)
                 {
                     x.Record.TtftMs ??= Stopwatch.GetElapsedTime(x.Start).TotalMilliseconds;
+                    if (x.Facts.SawDone && !x.ResponseComplete)
+                    {
+                        // [DONE] is on its way: a client that leaves once it has it was served.
+                        x.Succeed(200);
+                        x.ResponseComplete = true;
+                    }
+
                     await ProxyResponses.FlushAsync(x, pipe, cancellationToken).ConfigureAwait(false);
                 }
             }
