@@ -124,6 +124,8 @@ public sealed class GatewayApp : IAsyncDisposable
             sp.GetRequiredService<IMigrationStore>(), () => state.Current,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Migration"), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService<Hosting.MigrationService>();
+        builder.Services.AddSingleton(sp => new LifecycleWatch(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Lifecycle")));
+        builder.Services.AddHostedService<Hosting.LifecycleService>();
         builder.Services.AddTandemTelemetry(state.Current.Config.Telemetry);
 
         var app = builder.Build();

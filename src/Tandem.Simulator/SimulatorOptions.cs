@@ -71,6 +71,9 @@ public sealed class SimulatorOptions
     /// <summary>The clock behind the <c>created</c> timestamps of answers.</summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;
 
+    /// <summary>Shutdown dates announced in <c>GET /v1/models</c> (<c>shutdown_date</c>), by model id.</summary>
+    public IReadOnlyDictionary<string, DateOnly> ShutdownDates { get; set; } = new Dictionary<string, DateOnly>();
+
     /// <summary>Model ids it serves; empty accepts any model.</summary>
     public IReadOnlyList<string> Models { get; set; } = [];
 

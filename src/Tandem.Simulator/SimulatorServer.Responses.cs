@@ -185,6 +185,12 @@ public sealed partial class SimulatorServer
                 w.WriteString("object", "model");
                 w.WriteNumber("created", 1_700_000_000);
                 w.WriteString("owned_by", "tandem-simulator");
+                if (Options.ShutdownDates.TryGetValue(m, out var shutdown))
+                {
+                    // As OpenAI's listing carries it: unix seconds of the UTC day.
+                    w.WriteNumber("shutdown_date", new DateTimeOffset(shutdown.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeSeconds());
+                }
+
                 w.WriteEndObject();
             }
 

@@ -84,4 +84,32 @@ public sealed class MigrationStatusTests
         Assert.Contains("tandem_migration_held{otel_scope_name=\"Tandem\",route=\"held\",stage=\"shadow\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("tandem_migration_held{otel_scope_name=\"Tandem\",route=\"done\",stage=\"full\"} 0", metrics, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Retirement_AnnouncedInTheProvidersModelListing_IsPreferredToTheShippedTable()
+    {
+        Environment.SetEnvironmentVariable("TANDEM_STATUS_ADMIN_KEY", AdminKey);
+        // The shipped table says 2027-01-14 for gpt-4o-mini-2024-07-18; the provider's listing announces an earlier day.
+        await using var incumbent = await SimulatorServer.StartAsync(new SimulatorOptions
+        {
+            Models = ["gpt-4o-mini-2024-07-18"],
+            ShutdownDates = new Dictionary<string, DateOnly> { ["gpt-4o-mini-2024-07-18"] = new(2026, 12, 20) },
+        }, cancellationToken: Ct);
+        await using var candidate = await SimulatorServer.StartAsync(new SimulatorOptions(), cancellationToken: Ct);
+        await using var gateway = await TestGateway.StartAsync(Config, incumbent, candidate);
+        using var admin = new HttpClient { BaseAddress = gateway.App.BaseAddress };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+
+        JsonElement retirement = default;
+        await RecordsHelpers.UntilAsync(async () =>
+        {
+            using var doc = JsonDocument.Parse(await admin.GetStringAsync("admin/migrations/held", Ct));
+            retirement = doc.RootElement.GetProperty("migrations")[0].GetProperty("retirements").EnumerateArray().Single().Clone();
+            return retirement.GetProperty("retires").GetString() == "2026-12-20";
+        }, "the listing's date", Ct);
+
+        Assert.Equal("gpt-4o-mini", retirement.GetProperty("deployment").GetString());
+        Assert.StartsWith("a model listing, read ", retirement.GetProperty("source").GetString(), StringComparison.Ordinal);
+        Assert.Contains(gateway.Logs.Lines, l => l.Contains("Provider a announces that model gpt-4o-mini-2024-07-18 shuts down on 2026-12-20", StringComparison.Ordinal));
+    }
 }

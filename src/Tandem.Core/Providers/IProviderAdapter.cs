@@ -46,6 +46,12 @@ public interface IProviderAdapter
 
     /// <summary>The request of an active health check of one replica (<c>health_check.path</c> relative to its base URL).</summary>
     HttpRequestMessage CreateHealthCheck(UpstreamEndpoint endpoint, string path);
+
+    /// <summary>
+    /// The request that lists the provider's models in OpenAI's shape (<c>GET /v1/models</c>), whose entries may carry
+    /// a <c>shutdown_date</c>; null when the provider has no such listing.
+    /// </summary>
+    HttpRequestMessage? CreateModelListing(UpstreamEndpoint endpoint) => null;
 }
 
 /// <summary>An answer's body in OpenAI's wire format.</summary>

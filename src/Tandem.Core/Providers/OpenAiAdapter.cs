@@ -101,6 +101,9 @@ internal sealed class OpenAiAdapter : IProviderAdapter
         return message;
     }
 
+    public HttpRequestMessage? CreateModelListing(UpstreamEndpoint endpoint) =>
+        _azure ? null : CreateHealthCheck(endpoint, "models");
+
     private void AddHeaders(HttpRequestMessage message)
     {
         foreach (var (name, value) in _headers)

@@ -143,6 +143,7 @@ internal static class MigrationEndpoints
         }
 
         var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var lifecycle = ctx.RequestServices.GetRequiredService<LifecycleWatch>();
         await JsonResponses.WriteJsonAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
@@ -221,7 +222,7 @@ internal static class MigrationEndpoints
                 };
                 foreach (var name in dependsOn)
                 {
-                    if (snapshot.Deployments.TryGetValue(name, out var d) && RetirementTable.For(d.UpstreamModel, d.Config.Retires) is { } r)
+                    if (snapshot.Deployments.TryGetValue(name, out var d) && lifecycle.For(d) is { } r)
                     {
                         w.WriteStartObject();
                         w.WriteString("deployment", name);

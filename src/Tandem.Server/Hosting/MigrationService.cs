@@ -10,10 +10,10 @@ namespace Tandem.Server.Hosting;
 
 /// <summary>
 /// Starts the migration coordinator (resuming stored stages), evaluates gates on each route's
-/// <c>evaluate_every</c>, warns about deployments close to retirement, and drains shadow calls on shutdown.
+/// <c>evaluate_every</c>, and drains shadow calls on shutdown.
 /// </summary>
 /// <remarks>
-/// The gateway starts and serves while its database is down (issue 18, item 2). Until the stored stages have been
+/// The gateway starts and serves while its database is down. Until the stored stages have been
 /// read, routes serve as configured, without migration; the coordinator is started in the background as soon as the
 /// schema is in place (<see cref="StorageHealth.WhenMigrated"/>), retried with backoff while reading fails.
 /// </remarks>
@@ -40,7 +40,6 @@ internal sealed partial class MigrationService : BackgroundService
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        WarnAboutRetirements();
         if (_storage.Migrated)
         {
             await TryStartCoordinatorAsync(cancellationToken).ConfigureAwait(false);
@@ -127,28 +126,6 @@ internal sealed partial class MigrationService : BackgroundService
         await _migrations.DisposeAsync().ConfigureAwait(false);
     }
 
-    private void WarnAboutRetirements()
-    {
-        var today = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
-        foreach (var route in _state.Current.Routes.Values)
-        {
-            var finished = _migrations.States.TryGetValue(route.Name, out var migration) && migration.Stage == MigrationStage.Full ? migration : null;
-            foreach (var d in route.Policy.AllDeployments)
-            {
-                if (finished is not null && d.Name == finished.Incumbent && !route.Config.Fallbacks.Contains(d.Name))
-                {
-                    // The route left this deployment for good: its retirement is no longer the route's concern.
-                    continue;
-                }
-
-                if (RetirementTable.For(d.UpstreamModel, d.Config.Retires) is { } r && r.Retires.DayNumber - today.DayNumber <= 90)
-                {
-                    LogRetiring(_logger, route.Name, d.Name, d.UpstreamModel, r.Retires.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), r.Retires.DayNumber - today.DayNumber);
-                }
-            }
-        }
-    }
-
     [LoggerMessage(EventIds.MigrationStateUnreadable, LogLevel.Warning, "Migration state is not readable yet; routes serve as configured, without migration, until it is (retrying): {Reason}")]
     private static partial void LogStartFailed(ILogger logger, string reason);
 
@@ -157,7 +134,4 @@ internal sealed partial class MigrationService : BackgroundService
 
     [LoggerMessage(EventIds.EvaluationFailed, LogLevel.Error, "Migration gate evaluation failed")]
     private static partial void LogEvaluationFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventIds.RetirementNear, LogLevel.Warning, "Route {Route} depends on deployment {Deployment} ({Model}), which its provider retires on {Date} ({Days} days)")]
-    private static partial void LogRetiring(ILogger logger, string route, string deployment, string model, string date, int days);
 }
