@@ -82,6 +82,7 @@ public sealed class CostsTests
 
         foreach (var report in new[] { cli, admin })
         {
+            Assert.True(report.Requests == 10, $"{(report == cli ? "cli" : "admin")}: {report.Requests} requests; groups: {string.Join("; ", report.Groups.Select(g => $"{g.Name} {g.Requests}"))}; from {report.From:O} to {report.To:O}; started {started:O}; refused {report.RefusedRequests}");
             Assert.Equal(10, report.Requests);
             var gpt = report.Groups.Single(g => g.Name == "gpt");
             var llama = report.Groups.Single(g => g.Name == "llama");
