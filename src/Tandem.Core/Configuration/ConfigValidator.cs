@@ -277,6 +277,8 @@ public static partial class ConfigValidator
                 errors.Add($"{path}.api_version: required for azure-openai");
             }
 
+            ValidateAnthropicGemini(p, path, errors);
+
             if (p.ApiKeyEnv is not null && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(p.ApiKeyEnv)))
             {
                 errors.Add($"{path}.api_key_env: environment variable '{p.ApiKeyEnv}' is not set");
@@ -387,6 +389,8 @@ public static partial class ConfigValidator
             {
                 errors.Add($"{path}.tokenizer: unknown tokenizer '{d.Tokenizer}' (expected 'o200k' or 'cl100k')");
             }
+
+            ValidateAnthropicDeployment(config, d, path, errors);
         }
 
         return names;

@@ -28,6 +28,7 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("anthropic")]
     public async Task NonStreaming_SdkGetsTheAnswer_UsageIsRecorded(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -48,6 +49,7 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("anthropic")]
     public async Task Streaming_SdkGetsTheAnswerChunkByChunk_UsageIsRecorded(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -82,6 +84,7 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("anthropic")]
     public async Task Streaming_UsageChunkOnlyWhenTheClientAsks(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -100,6 +103,8 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai", "toy")]
     [InlineData("toy", "openai")]
+    [InlineData("anthropic", "openai")]
+    [InlineData("openai", "anthropic")]
     public async Task ServerError_FallsBackToTheOtherProvider(string primaryProtocol, string backupProtocol)
     {
         await using var primary = await ConformanceUpstream.StartAsync(primaryProtocol);
@@ -111,7 +116,7 @@ public sealed class ProviderConformanceTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("backup", response.Headers.GetValues("x-tandem-deployment").Single());
-        Assert.Equal("route chat -> primary; fallback: primary 503 -> backup", response.Headers.GetValues("x-tandem-decision").Single());
+        Assert.Equal($"route chat -> primary; fallback: primary {primary.ServerErrorStatus} -> backup", response.Headers.GetValues("x-tandem-decision").Single());
         var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!;
         Assert.Equal(ConformanceUpstream.Answer, (string?)answer["choices"]![0]!["message"]!["content"]);
         Assert.Equal(1, primary.Received);
@@ -120,6 +125,7 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("anthropic")]
     public async Task RateLimited_WithoutFallback_ClientGets429WithRetryAfter(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -137,6 +143,7 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("anthropic")]
     public async Task StreamBrokenMidway_EndsWithAnErrorEvent_NeverDone(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
