@@ -45,6 +45,11 @@ public static partial class ConfigValidator
                 errors.Add($"{path}.gemini: only for providers of type '{ProviderTypes.Gemini}'");
             }
 
+            if (g.Schemas is not (GeminiSchemaModes.OpenApi or GeminiSchemaModes.JsonSchema))
+            {
+                errors.Add($"{path}.gemini.schemas: unknown mode '{g.Schemas}' (expected '{GeminiSchemaModes.OpenApi}' or '{GeminiSchemaModes.JsonSchema}')");
+            }
+
             if (g.Vertex is { } v)
             {
                 ValidateVertex(v, p, path + ".gemini.vertex", errors);

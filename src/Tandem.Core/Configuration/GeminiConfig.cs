@@ -9,6 +9,24 @@ public sealed record GeminiConfig
 {
     /// <summary>Vertex AI instead of the Gemini API; absent: the Gemini API with <c>api_key_env</c>.</summary>
     public GeminiVertexConfig? Vertex { get; set; }
+
+    /// <summary>
+    /// How JSON schemas (of <c>response_format</c> <c>json_schema</c> and of tool parameters) are sent:
+    /// <c>openapi</c> (default) as Gemini's OpenAPI-subset <c>Schema</c> (<c>responseSchema</c>, <c>parameters</c>),
+    /// converted (<c>$ref</c> inlined, type unions as <c>nullable</c>/<c>anyOf</c>); <c>json_schema</c> as they are
+    /// (<c>responseJsonSchema</c>, <c>parametersJsonSchema</c>), for models that take JSON Schema itself.
+    /// </summary>
+    public string Schemas { get; set; } = GeminiSchemaModes.OpenApi;
+}
+
+/// <summary>Values of <see cref="GeminiConfig.Schemas"/>.</summary>
+public static class GeminiSchemaModes
+{
+    /// <summary>Gemini's OpenAPI-subset schema, converted from JSON Schema.</summary>
+    public const string OpenApi = "openapi";
+
+    /// <summary>JSON Schema as sent by the client.</summary>
+    public const string JsonSchema = "json_schema";
 }
 
 /// <summary>

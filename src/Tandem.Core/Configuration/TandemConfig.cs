@@ -233,7 +233,7 @@ public static class ProviderTypes
     public const string Gemini = "gemini";
 
     /// <summary>The types every gateway speaks.</summary>
-    public static IReadOnlyCollection<string> BuiltIn { get; } = [OpenAI, AzureOpenAI, Anthropic];
+    public static IReadOnlyCollection<string> BuiltIn { get; } = [OpenAI, AzureOpenAI, Anthropic, Gemini];
 }
 
 /// <summary>One pinned model on one provider.</summary>

@@ -22,6 +22,7 @@ public sealed class ProviderAdapters
         [ProviderTypes.OpenAI] = static c => new OpenAiAdapter(c, azure: false),
         [ProviderTypes.AzureOpenAI] = static c => new OpenAiAdapter(c, azure: true),
         [ProviderTypes.Anthropic] = static c => new Anthropic.AnthropicAdapter(c, TimeProvider.System),
+        [ProviderTypes.Gemini] = static c => new Gemini.GeminiAdapter(c, TimeProvider.System),
     }.ToFrozenDictionary(StringComparer.Ordinal));
 
     /// <summary>The known type names.</summary>

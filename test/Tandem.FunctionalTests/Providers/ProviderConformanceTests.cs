@@ -9,7 +9,8 @@ namespace Tandem.FunctionalTests.Providers;
 
 /// <summary>
 /// The same functional scenarios for every protocol behind the upstream seam: OpenAI's (pass-through, against the
-/// simulator) and the made-up "toy" protocol (translated by a test adapter that plugs in through the public adapter
+/// simulator), Anthropic's Messages API and Google's Gemini API (translated, against the simulator's endpoints for
+/// them), and the made-up "toy" protocol (translated by a test adapter that plugs in through the public adapter
 /// interface only). A client using the official OpenAI SDK must not be able to tell them apart.
 /// </summary>
 public sealed class ProviderConformanceTests
@@ -29,6 +30,7 @@ public sealed class ProviderConformanceTests
     [InlineData("openai")]
     [InlineData("toy")]
     [InlineData("anthropic")]
+    [InlineData("gemini")]
     public async Task NonStreaming_SdkGetsTheAnswer_UsageIsRecorded(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -50,6 +52,7 @@ public sealed class ProviderConformanceTests
     [InlineData("openai")]
     [InlineData("toy")]
     [InlineData("anthropic")]
+    [InlineData("gemini")]
     public async Task Streaming_SdkGetsTheAnswerChunkByChunk_UsageIsRecorded(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -85,6 +88,7 @@ public sealed class ProviderConformanceTests
     [InlineData("openai")]
     [InlineData("toy")]
     [InlineData("anthropic")]
+    [InlineData("gemini")]
     public async Task Streaming_UsageChunkOnlyWhenTheClientAsks(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -105,6 +109,8 @@ public sealed class ProviderConformanceTests
     [InlineData("toy", "openai")]
     [InlineData("anthropic", "openai")]
     [InlineData("openai", "anthropic")]
+    [InlineData("gemini", "anthropic")]
+    [InlineData("anthropic", "gemini")]
     public async Task ServerError_FallsBackToTheOtherProvider(string primaryProtocol, string backupProtocol)
     {
         await using var primary = await ConformanceUpstream.StartAsync(primaryProtocol);
@@ -126,6 +132,7 @@ public sealed class ProviderConformanceTests
     [InlineData("openai")]
     [InlineData("toy")]
     [InlineData("anthropic")]
+    [InlineData("gemini")]
     public async Task RateLimited_WithoutFallback_ClientGets429WithRetryAfter(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -135,7 +142,7 @@ public sealed class ProviderConformanceTests
         using var response = await PostAsync(gateway, stream: false);
 
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
-        Assert.Equal(TimeSpan.FromSeconds(9), response.Headers.RetryAfter?.Delta);
+        Assert.Equal(upstream.RetryAfter, response.Headers.RetryAfter?.Delta);
         var error = JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["error"]!;
         Assert.Equal("rate_limit_exceeded", (string?)error["code"]);
     }
@@ -144,6 +151,7 @@ public sealed class ProviderConformanceTests
     [InlineData("openai")]
     [InlineData("toy")]
     [InlineData("anthropic")]
+    [InlineData("gemini")]
     public async Task StreamBrokenMidway_EndsWithAnErrorEvent_NeverDone(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
