@@ -66,7 +66,7 @@ internal static partial class AnthropicRequestWriter
                 return false;
             }
 
-            using var w = new Utf8JsonWriter(output);
+            using var w = new Utf8JsonWriter(output, TranslationJson.WriterOptions);
             return TryWrite(w, fields, options, out problem);
         }
     }

@@ -72,7 +72,7 @@ internal static class GeminiEmbeddings
             return false;
         }
 
-        using var w = new Utf8JsonWriter(output);
+        using var w = new Utf8JsonWriter(output, TranslationJson.WriterOptions);
         w.WriteStartObject();
         if (vertex)
         {

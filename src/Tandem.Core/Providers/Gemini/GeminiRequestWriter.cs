@@ -56,7 +56,7 @@ internal static partial class GeminiRequestWriter
                 return false;
             }
 
-            using var w = new Utf8JsonWriter(output);
+            using var w = new Utf8JsonWriter(output, TranslationJson.WriterOptions);
             w.WriteStartObject();
             if (!TryWriteContents(w, f.Messages, options, out problem) || !TryWriteTools(w, f, options, out problem))
             {

@@ -268,6 +268,15 @@ public sealed class AnthropicRequestWriterTests
     }
 
     [Fact]
+    public void TryWrite_NonAsciiText_IsWrittenAsUtf8_NotEscaped()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        Assert.True(AnthropicRequestWriter.TryWrite(Encoding.UTF8.GetBytes("""{"model":"m","messages":[{"role":"user","content":"Ça coûte 5 € — don't <b>"}]}"""), Haiku, output, out _));
+
+        Assert.Equal("""{"model":"claude-haiku-4-5","max_tokens":4096,"messages":[{"role":"user","content":"Ça coûte 5 € — don't <b>"}]}""", Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    [Fact]
     public void UsesJsonTool_JsonObjectAlways_JsonSchemaOnlyInToolMode()
     {
         Assert.True(AnthropicRequestWriter.UsesJsonTool("json_object", nativeJsonSchema: true));

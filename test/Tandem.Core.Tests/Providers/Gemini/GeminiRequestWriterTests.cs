@@ -173,6 +173,15 @@ public sealed class GeminiRequestWriterTests
             """, body["contents"]!.ToJsonString());
     }
 
+    [Fact]
+    public void TryWrite_NonAsciiText_IsWrittenAsUtf8_NotEscaped()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        Assert.True(GeminiRequestWriter.TryWrite(Encoding.UTF8.GetBytes("""{"model":"m","messages":[{"role":"user","content":"東京の天気は？ don't"}]}"""), Flash, output, out _));
+
+        Assert.Equal("""{"contents":[{"role":"user","parts":[{"text":"東京の天気は？ don't"}]}],"generationConfig":{}}""", Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
     [Theory]
     [InlineData("\"n\":2", "n", "unsupported_parameter")]
     [InlineData("\"logprobs\":true", "logprobs", "unsupported_parameter")]
