@@ -110,6 +110,28 @@ public sealed class AnthropicStreamTranslatorTests
     }
 
     [Fact]
+    public void Translate_TextThenTwoToolUses_ToolCallIndexesCountToolsNotBlocks()
+    {
+        static string Event(string type, string data) => $"event: {type}\ndata: {data}\n\n";
+        var sse = Event("message_start", """{"type":"message_start","message":{"id":"msg_p","model":"claude-haiku-4-5","usage":{"input_tokens":10,"output_tokens":1}}}""")
+            + Event("content_block_start", """{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}""")
+            + Event("content_block_delta", """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Checking both."}}""")
+            + Event("content_block_start", """{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_a","name":"weather","input":{}}}""")
+            + Event("content_block_start", """{"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_b","name":"weather","input":{}}}""")
+            + Event("content_block_delta", """{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"city\":\"Rome\"}"}}""")
+            + Event("content_block_delta", """{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"city\":\"Paris\"}"}}""")
+            + Event("message_delta", """{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":30}}""")
+            + Event("message_stop", """{"type":"message_stop"}""");
+
+        var events = Translate(new AnthropicStreamTranslator(jsonTool: false, Created), Encoding.UTF8.GetBytes(sse));
+
+        var calls = events.Skip(2).Take(4).Select(e => JsonNode.Parse(e)!["choices"]![0]!["delta"]!["tool_calls"]![0]!).ToList();
+        Assert.Equal([(0, "toolu_a", ""), (1, "toolu_b", ""), (1, null, "{\"city\":\"Rome\"}"), (0, null, "{\"city\":\"Paris\"}")],
+            calls.Select(c => ((int)c["index"]!, (string?)c["id"], (string?)c["function"]!["arguments"])));
+        Assert.Equal("tool_calls", (string?)JsonNode.Parse(events[^3])!["choices"]![0]!["finish_reason"]);
+    }
+
+    [Fact]
     public void Translate_ErrorEvent_BecomesAnOpenAiErrorEvent_WithoutDone()
     {
         var sse = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"m\",\"usage\":{\"input_tokens\":5}}}\n\n"
