@@ -40,6 +40,20 @@ internal static class Samples
         throw new FileNotFoundException("the benchmarks read " + recording + " from the repository they are built in", recording);
     }
 
+    /// <summary>The full path of a file under the repository's <c>test/TestData</c> (committed fixtures with their licences).</summary>
+    public static string TestDataFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Tandem.slnx")))
+            {
+                return Path.Combine(dir.FullName, "test", "TestData", relative);
+            }
+        }
+
+        throw new FileNotFoundException("the benchmarks read test/TestData from the repository they are built in", relative);
+    }
+
     /// <summary>A stream like the one `tandem simulate` sends: role chunk, content chunks, finish, usage, [DONE].</summary>
     public static byte[] GeneratedStream(int contentChunks)
     {

@@ -159,6 +159,8 @@ public sealed partial class SimulatorServer : IAsyncDisposable
             }
         });
         app.MapGet("/healthz", ctx => ctx.Response.WriteAsync("ok"));
+        MapAnthropic(app);
+        MapGemini(app);
     }
 
     private enum Operation

@@ -24,9 +24,13 @@ internal static class SimulateCommand
         var fingerprint = new Option<string>("--fingerprint") { Description = "system_fingerprint to report", DefaultValueFactory = _ => "fp_tandem_sim" };
         var record = new Option<int>("--record") { Description = "Keep the last N requests for GET /_sim/requests" };
         var label = new Option<string>("--label") { Description = "A label for this simulator", DefaultValueFactory = _ => "simulator" };
+        var protocol = new Option<string>("--protocol") { Description = "Protocol to advertise (every protocol is served at once): openai | anthropic | gemini", DefaultValueFactory = _ => "openai" };
+        protocol.AcceptOnlyFromAmong("openai", "anthropic", "gemini");
+        var serviceAccountKey = new Option<string?>("--service-account-key") { Description = "Write a Vertex AI service account key file (its token_uri is this simulator) to this path" };
         var command = new Command("simulate", "Run an OpenAI-compatible upstream SIMULATOR for tests, demos and load tests (generated answers, not a model).")
         {
             urls, models, latency, ttft, tps, outputTokens, chunkTokens, errors, retryAfter, seed, answers, accuracy, judgeScript, noUsage, fingerprint, record, label,
+            protocol, serviceAccountKey,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,6 +65,13 @@ internal static class SimulateCommand
 
             await using var sim = await SimulatorServer.StartAsync(options, parse.GetValue(urls)!, cancellationToken: cancellationToken).ConfigureAwait(false);
             await Console.Out.WriteLineAsync($"Tandem SIMULATOR '{options.Label}' listening on {sim.V1} (generated answers, not a model)").ConfigureAwait(false);
+            if (parse.GetValue(serviceAccountKey) is { } keyFile)
+            {
+                var email = sim.WriteServiceAccountKey(keyFile);
+                await Console.Out.WriteLineAsync($"  Vertex AI service account {email}: key written to {keyFile}").ConfigureAwait(false);
+            }
+
+            await Console.Out.WriteLineAsync(ProviderHint(parse.GetValue(protocol)!, sim, parse.GetValue(serviceAccountKey) is not null)).ConfigureAwait(false);
             try
             {
                 await sim.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
@@ -73,4 +84,13 @@ internal static class SimulateCommand
         });
         return command;
     }
+
+    /// <summary>The provider lines of a Tandem configuration that point at the simulator in <paramref name="protocol"/>.</summary>
+    internal static string ProviderHint(string protocol, SimulatorServer sim, bool vertex) => protocol switch
+    {
+        "anthropic" => $"  provider: {{ type: anthropic, base_url: {sim.V1} }}   (POST /v1/messages)",
+        "gemini" when vertex => $"  provider: {{ type: gemini, base_url: {sim.BaseAddress}v1, gemini: {{ vertex: {{ project: simulated-project, location: us-central1, credentials_env: GOOGLE_APPLICATION_CREDENTIALS }} }} }}",
+        "gemini" => $"  provider: {{ type: gemini, base_url: {sim.BaseAddress}v1beta }}   (/models/{{model}}:generateContent)",
+        _ => $"  provider: {{ type: openai, base_url: {sim.V1} }}",
+    };
 }

@@ -77,6 +77,8 @@ public static partial class ConfigValidator
             {
                 errors.Add($"{path}.tokenizer: unknown tokenizer '{d.Tokenizer}' (expected 'o200k' or 'cl100k')");
             }
+
+            ValidateAnthropicDeployment(config, d, path, errors);
         }
 
         return names;

@@ -50,6 +50,8 @@ public static partial class ConfigValidator
                 errors.Add($"{path}.api_version: required for azure-openai");
             }
 
+            ValidateAnthropicGemini(p, path, errors);
+
             if (p.ApiKeyEnv is not null && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(p.ApiKeyEnv)))
             {
                 errors.Add($"{path}.api_key_env: environment variable '{p.ApiKeyEnv}' is not set");

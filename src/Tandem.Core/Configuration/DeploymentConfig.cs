@@ -38,6 +38,9 @@ public sealed record DeploymentConfig
 
     /// <summary>Tokenizer for estimates: <c>o200k</c> or <c>cl100k</c>; absent picks by model name (o200k when unknown).</summary>
     public string? Tokenizer { get; set; }
+
+    /// <summary>Settings of a deployment on an <c>anthropic</c> provider (its default <c>max_tokens</c>).</summary>
+    public AnthropicDeploymentConfig? Anthropic { get; set; }
 }
 
 /// <summary>Usage accounting modes of a deployment.</summary>

@@ -6,7 +6,7 @@ public sealed record ProviderConfig
     /// <summary>Unique name.</summary>
     public string Name { get; set; } = "";
 
-    /// <summary><c>openai</c> (OpenAI, vLLM, TGI, Ollama, llama.cpp, LM Studio) or <c>azure-openai</c>.</summary>
+    /// <summary><c>openai</c> (OpenAI, vLLM, TGI, Ollama, llama.cpp, LM Studio), <c>azure-openai</c>, <c>anthropic</c> or <c>gemini</c>.</summary>
     public string Type { get; set; } = ProviderTypes.OpenAI;
 
     /// <summary>Base URL, e.g. <c>https://api.openai.com/v1</c> or <c>http://gpu-1:8000/v1</c>; for Azure the resource URL.</summary>
@@ -38,6 +38,12 @@ public sealed record ProviderConfig
 
     /// <summary>Optional active health checks of each replica.</summary>
     public HealthCheckConfig? HealthCheck { get; set; }
+
+    /// <summary>Settings of an <c>anthropic</c> provider (API version, beta features, default <c>max_tokens</c>).</summary>
+    public AnthropicConfig? Anthropic { get; set; }
+
+    /// <summary>Settings of a <c>gemini</c> provider (Vertex AI instead of the Gemini API).</summary>
+    public GeminiConfig? Gemini { get; set; }
 }
 
 /// <summary>Active health checks: GET a path on each replica at an interval; failing replicas are skipped.</summary>
@@ -78,6 +84,12 @@ public static class ProviderTypes
     /// <summary>Azure OpenAI: api-key header, deployment URL, api-version.</summary>
     public const string AzureOpenAI = "azure-openai";
 
+    /// <summary>Anthropic's Messages API, translated to and from OpenAI's protocol.</summary>
+    public const string Anthropic = "anthropic";
+
+    /// <summary>Google's Gemini API or Vertex AI (<c>generateContent</c>), translated to and from OpenAI's protocol.</summary>
+    public const string Gemini = "gemini";
+
     /// <summary>The types every gateway speaks.</summary>
-    public static IReadOnlyCollection<string> BuiltIn { get; } = [OpenAI, AzureOpenAI];
+    public static IReadOnlyCollection<string> BuiltIn { get; } = [OpenAI, AzureOpenAI, Anthropic, Gemini];
 }

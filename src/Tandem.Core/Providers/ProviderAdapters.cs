@@ -13,11 +13,16 @@ public sealed class ProviderAdapters
 
     private ProviderAdapters(FrozenDictionary<string, ProviderAdapterFactory> factories) => _factories = factories;
 
-    /// <summary>The built-in types: <c>openai</c> (and every OpenAI-compatible server) and <c>azure-openai</c>.</summary>
+    /// <summary>
+    /// The built-in types: <c>openai</c> (and every OpenAI-compatible server), <c>azure-openai</c>, <c>anthropic</c>
+    /// and <c>gemini</c>.
+    /// </summary>
     public static ProviderAdapters BuiltIn { get; } = new(new Dictionary<string, ProviderAdapterFactory>(StringComparer.Ordinal)
     {
         [ProviderTypes.OpenAI] = static c => new OpenAiAdapter(c, azure: false),
         [ProviderTypes.AzureOpenAI] = static c => new OpenAiAdapter(c, azure: true),
+        [ProviderTypes.Anthropic] = static c => new Anthropic.AnthropicAdapter(c, TimeProvider.System),
+        [ProviderTypes.Gemini] = static c => new Gemini.GeminiAdapter(c, TimeProvider.System),
     }.ToFrozenDictionary(StringComparer.Ordinal));
 
     /// <summary>The known type names.</summary>

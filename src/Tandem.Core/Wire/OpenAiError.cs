@@ -73,7 +73,12 @@ public static class OpenAiError
         writer.WriteEndObject();
     }
 
-    /// <summary>Extracts <c>error.message</c> from an upstream error body, if it has one.</summary>
+    /// <summary>
+    /// Extracts <c>error.message</c> from an upstream error body in OpenAI's shape, <c>{"error":{"message",…}}</c>;
+    /// null for any other body. Other providers' error bodies look alike but are not OpenAI's — Anthropic's
+    /// <c>{"type":"error","error":{"type","message"}}</c>, Google's <c>{"error":{"code":400,"message","status"}}</c>
+    /// with a numeric code — and must not be relayed to OpenAI clients as if they were.
+    /// </summary>
     public static string? MessageOf(ReadOnlySpan<byte> body)
     {
         try
@@ -84,14 +89,43 @@ public static class OpenAiError
                 return null;
             }
 
-            while (reader.Read())
+            string? message = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 2 && reader.ValueTextEquals("message"u8))
+                if (reader.ValueTextEquals("type"u8))
                 {
+                    return null; // Anthropic's envelope; OpenAI's body has only "error" at the top.
+                }
+
+                var isError = reader.ValueTextEquals("error"u8);
+                reader.Read();
+                if (!isError || reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isMessage = reader.ValueTextEquals("message"u8);
+                    var isCode = reader.ValueTextEquals("code"u8);
                     reader.Read();
-                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    if (isMessage && reader.TokenType == JsonTokenType.String)
+                    {
+                        message = reader.GetString();
+                    }
+                    else if (isCode && reader.TokenType == JsonTokenType.Number)
+                    {
+                        return null; // Google's shape: OpenAI's code is a string.
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
                 }
             }
+
+            return message;
         }
         catch (JsonException)
         {

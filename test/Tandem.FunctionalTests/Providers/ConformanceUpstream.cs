@@ -21,16 +21,27 @@ public abstract class ConformanceUpstream : IAsyncDisposable
     /// <summary>The usage this upstream reports for the standard question and answer, by its own documented counting.</summary>
     public abstract (int Prompt, int Completion) ExpectedUsage { get; }
 
+    /// <summary>The status the upstream answers the 503 fault with (Anthropic says it is overloaded with 529).</summary>
+    public virtual int ServerErrorStatus => 503;
+
+    /// <summary>
+    /// The Retry-After the client gets for the upstream's 429. Google sends its delay in the body (a RetryInfo detail),
+    /// not in a header, and the seam reads only headers: a Gemini 429 reaches the client without one.
+    /// </summary>
+    public virtual TimeSpan? RetryAfter => TimeSpan.FromSeconds(9);
+
     public abstract ValueTask DisposeAsync();
 
     public static async Task<ConformanceUpstream> StartAsync(string protocol) => protocol switch
     {
         "openai" => new OpenAiUpstream(await SimulatorServer.StartAsync(new SimulatorOptions { Answers = new Dictionary<string, string> { [Question] = Answer }, RetryAfterSeconds = 9 })),
         "toy" => new ToyConformance(await ToyUpstream.StartAsync()),
+        "gemini" => new GeminiUpstream(await SimulatorServer.StartAsync(new SimulatorOptions { Answers = new Dictionary<string, string> { [Question] = Answer }, RetryAfterSeconds = 9 })),
+        "anthropic" => new AnthropicUpstream(await SimulatorServer.StartAsync(new SimulatorOptions { Answers = new Dictionary<string, string> { [Question] = Answer }, RetryAfterSeconds = 9 })),
         _ => throw new ArgumentOutOfRangeException(nameof(protocol)),
     };
 
-    private sealed class OpenAiUpstream(SimulatorServer sim) : ConformanceUpstream
+    private class OpenAiUpstream(SimulatorServer sim) : ConformanceUpstream
     {
         public override string ProviderYaml(string name) => $"  - name: {name}\n    base_url: {sim.V1.ToString().TrimEnd('/')}\n";
 
@@ -71,5 +82,30 @@ public abstract class ConformanceUpstream : IAsyncDisposable
         public override (int Prompt, int Completion) ExpectedUsage => (6, 6);
 
         public override ValueTask DisposeAsync() => toy.DisposeAsync();
+    }
+
+    /// <summary>The simulator's Anthropic Messages API: same answers and faults, Anthropic's wire format and errors.</summary>
+    private sealed class AnthropicUpstream(SimulatorServer sim) : OpenAiUpstream(sim)
+    {
+        private readonly SimulatorServer _sim = sim;
+
+        public override string ProviderYaml(string name) => $"  - name: {name}\n    type: anthropic\n    base_url: {_sim.V1.ToString().TrimEnd('/')}\n";
+
+        // The same counting as the OpenAI endpoints over the same single user message.
+        public override (int Prompt, int Completion) ExpectedUsage => (12, 6);
+
+        public override int ServerErrorStatus => 529;
+    }
+
+    /// <summary>The simulator's Gemini API: same answers and faults, Google's wire format (CRLF-framed streams) and errors.</summary>
+    private sealed class GeminiUpstream(SimulatorServer sim) : OpenAiUpstream(sim)
+    {
+        private readonly SimulatorServer _sim = sim;
+
+        public override string ProviderYaml(string name) => $"  - name: {name}\n    type: gemini\n    base_url: {_sim.BaseAddress}v1beta\n";
+
+        public override (int Prompt, int Completion) ExpectedUsage => (12, 6);
+
+        public override TimeSpan? RetryAfter => null;
     }
 }

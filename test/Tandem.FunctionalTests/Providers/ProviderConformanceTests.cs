@@ -9,7 +9,8 @@ namespace Tandem.FunctionalTests.Providers;
 
 /// <summary>
 /// The same functional scenarios for every protocol behind the upstream seam: OpenAI's (pass-through, against the
-/// simulator) and the made-up "toy" protocol (translated by a test adapter that plugs in through the public adapter
+/// simulator), Anthropic's Messages API and Google's Gemini API (translated, against the simulator's endpoints for
+/// them), and the made-up "toy" protocol (translated by a test adapter that plugs in through the public adapter
 /// interface only). A client using the official OpenAI SDK must not be able to tell them apart.
 /// </summary>
 public sealed class ProviderConformanceTests
@@ -28,6 +29,8 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("anthropic")]
+    [InlineData("gemini")]
     public async Task NonStreaming_SdkGetsTheAnswer_UsageIsRecorded(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -48,6 +51,8 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("anthropic")]
+    [InlineData("gemini")]
     public async Task Streaming_SdkGetsTheAnswerChunkByChunk_UsageIsRecorded(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -82,6 +87,8 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("anthropic")]
+    [InlineData("gemini")]
     public async Task Streaming_UsageChunkOnlyWhenTheClientAsks(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -100,6 +107,10 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai", "toy")]
     [InlineData("toy", "openai")]
+    [InlineData("anthropic", "openai")]
+    [InlineData("openai", "anthropic")]
+    [InlineData("gemini", "anthropic")]
+    [InlineData("anthropic", "gemini")]
     public async Task ServerError_FallsBackToTheOtherProvider(string primaryProtocol, string backupProtocol)
     {
         await using var primary = await ConformanceUpstream.StartAsync(primaryProtocol);
@@ -111,7 +122,7 @@ public sealed class ProviderConformanceTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("backup", response.Headers.GetValues("x-tandem-deployment").Single());
-        Assert.Equal("route chat -> primary; fallback: primary 503 -> backup", response.Headers.GetValues("x-tandem-decision").Single());
+        Assert.Equal($"route chat -> primary; fallback: primary {primary.ServerErrorStatus} -> backup", response.Headers.GetValues("x-tandem-decision").Single());
         var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!;
         Assert.Equal(ConformanceUpstream.Answer, (string?)answer["choices"]![0]!["message"]!["content"]);
         Assert.Equal(1, primary.Received);
@@ -120,6 +131,8 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("anthropic")]
+    [InlineData("gemini")]
     public async Task RateLimited_WithoutFallback_ClientGets429WithRetryAfter(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -129,7 +142,7 @@ public sealed class ProviderConformanceTests
         using var response = await PostAsync(gateway, stream: false);
 
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
-        Assert.Equal(TimeSpan.FromSeconds(9), response.Headers.RetryAfter?.Delta);
+        Assert.Equal(upstream.RetryAfter, response.Headers.RetryAfter?.Delta);
         var error = JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["error"]!;
         Assert.Equal("rate_limit_exceeded", (string?)error["code"]);
     }
@@ -137,6 +150,8 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("anthropic")]
+    [InlineData("gemini")]
     public async Task StreamBrokenMidway_EndsWithAnErrorEvent_NeverDone(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
