@@ -63,7 +63,8 @@ public readonly record struct OpenAiContent(Stream Body, bool IsEventStream, str
 /// <summary>What a provider's error answer says.</summary>
 /// <param name="Message">The provider's message, when it gave one.</param>
 /// <param name="Kind">What it means, when the adapter could tell.</param>
-public readonly record struct ProviderError(string? Message, ProviderErrorKind Kind);
+/// <param name="RetryAfter">A wait the provider asked for in its body (Google's <c>RetryInfo</c>), used when no header gives one.</param>
+public readonly record struct ProviderError(string? Message, ProviderErrorKind Kind, TimeSpan? RetryAfter = null);
 
 /// <summary>Meanings of provider errors that change what Tandem does next.</summary>
 public enum ProviderErrorKind
@@ -76,6 +77,12 @@ public enum ProviderErrorKind
 
     /// <summary>The provider is overloaded (e.g. Anthropic's 529): transient, like a 503.</summary>
     Overloaded,
+
+    /// <summary>
+    /// The provider refused Tandem's credential or configuration whatever its status (e.g. Google's 400 for an
+    /// invalid API key): Tandem's problem, not the client's, so another deployment may serve and the message is not echoed.
+    /// </summary>
+    Rejected,
 }
 
 /// <summary>Builds the adapter of one provider from its configuration and resolved credential.</summary>

@@ -192,7 +192,7 @@ public sealed partial class DeploymentInvoker
             {
                 call.ErrorBody = await ReadErrorBodyAsync(response.Content, call.Cancellation.Token).ConfigureAwait(false);
                 call.ProviderError = provider.Adapter.ReadError(call.Status, call.ErrorBody);
-                call.RetryAfter = RetryAfter.Read(response.Headers, _time.GetUtcNow());
+                call.RetryAfter = RetryAfter.Read(response.Headers, _time.GetUtcNow()) ?? call.ProviderError.RetryAfter;
             }
             else
             {

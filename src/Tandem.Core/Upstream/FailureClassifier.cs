@@ -91,7 +91,7 @@ internal static class FailureClassifier
             };
         }
 
-        if (status is 401 or 403 or 404)
+        if (status is 401 or 403 or 404 || call.ProviderError.Kind == ProviderErrorKind.Rejected)
         {
             // Tandem's configuration problem, not the client's: never echo the upstream's message (an upstream 401 can
             // quote part of the credential). Another deployment may still serve.

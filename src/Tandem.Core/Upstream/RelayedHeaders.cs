@@ -3,7 +3,8 @@ using System.Net.Http.Headers;
 namespace Tandem.Upstream;
 
 /// <summary>
-/// The upstream response headers a client should see through Tandem: rate-limit state (<c>x-ratelimit-*</c>),
+/// The upstream response headers a client should see through Tandem: rate-limit state (<c>x-ratelimit-*</c>, and
+/// Anthropic's <c>anthropic-ratelimit-*</c> as they are),
 /// processing time, <c>Retry-After</c>, and the upstream's request id (as <c>x-upstream-request-id</c>, since
 /// <c>x-request-id</c> is Tandem's own). Everything else (cookies, server, connection headers) stays behind.
 /// </summary>
@@ -30,6 +31,7 @@ public static class RelayedHeaders
     {
         ArgumentNullException.ThrowIfNull(name);
         if (name.StartsWith("x-ratelimit-", StringComparison.OrdinalIgnoreCase)
+            || name.StartsWith("anthropic-ratelimit-", StringComparison.OrdinalIgnoreCase)
             || name.Equals("openai-processing-ms", StringComparison.OrdinalIgnoreCase)
             || name.Equals("retry-after", StringComparison.OrdinalIgnoreCase)
             || name.Equals("retry-after-ms", StringComparison.OrdinalIgnoreCase))

@@ -72,16 +72,57 @@ internal static class GeminiWire
     public static ProviderError ReadError(int status, ReadOnlySpan<byte> body)
     {
         var (state, message) = ErrorOf(body);
+        var (reason, retryDelay) = DetailsOf(body);
         if (status == 503 || state == "UNAVAILABLE")
         {
-            return new ProviderError(message, ProviderErrorKind.Overloaded);
+            return new ProviderError(message, ProviderErrorKind.Overloaded, retryDelay);
+        }
+
+        if (reason is "API_KEY_INVALID" or "API_KEY_SERVICE_BLOCKED" or "SERVICE_DISABLED" || state is "PERMISSION_DENIED" or "UNAUTHENTICATED")
+        {
+            // Google answers a bad key with 400 INVALID_ARGUMENT: Tandem's configuration, not the client's request.
+            return new ProviderError(message, ProviderErrorKind.Rejected);
         }
 
         var contextLength = status == 400 && message is not null
             && (message.Contains("exceeds the maximum number of tokens", StringComparison.OrdinalIgnoreCase)
                 || message.Contains("input token count", StringComparison.OrdinalIgnoreCase)
                 || message.Contains("context window", StringComparison.OrdinalIgnoreCase));
-        return new ProviderError(message, contextLength ? ProviderErrorKind.ContextLength : ProviderErrorKind.Unspecified);
+        return new ProviderError(message, contextLength ? ProviderErrorKind.ContextLength : ProviderErrorKind.Unspecified, retryDelay);
+    }
+
+    /// <summary>The <c>ErrorInfo.reason</c> and <c>RetryInfo.retryDelay</c> of a Google error's <c>details</c>, when present.</summary>
+    internal static (string? Reason, TimeSpan? RetryDelay) DetailsOf(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            var root = doc.RootElement.ValueKind == JsonValueKind.Array && doc.RootElement.GetArrayLength() > 0 ? doc.RootElement[0] : doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("error", out var error) || error.ValueKind != JsonValueKind.Object
+                || !error.TryGetProperty("details", out var details) || details.ValueKind != JsonValueKind.Array)
+            {
+                return (null, null);
+            }
+
+            string? reason = null;
+            TimeSpan? delay = null;
+            foreach (var detail in details.EnumerateArray())
+            {
+                reason ??= StringOf(detail, "reason");
+                if (StringOf(detail, "retryDelay") is { } text && text.EndsWith('s')
+                    && double.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+                {
+                    delay = TimeSpan.FromSeconds(seconds);
+                }
+            }
+
+            return (reason, delay);
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
     }
 
     /// <summary>The <c>error.status</c> and <c>error.message</c> of a Google error body or stream event.</summary>
