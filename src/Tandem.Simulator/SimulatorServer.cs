@@ -159,6 +159,7 @@ public sealed partial class SimulatorServer : IAsyncDisposable
             }
         });
         app.MapGet("/healthz", ctx => ctx.Response.WriteAsync("ok"));
+        MapAws(app);
     }
 
     private enum Operation

@@ -180,6 +180,9 @@ public sealed record ProviderConfig
 
     /// <summary>Optional active health checks of each replica.</summary>
     public HealthCheckConfig? HealthCheck { get; set; }
+
+    /// <summary>AWS region and credentials of a <c>sagemaker</c> or <c>bedrock</c> provider.</summary>
+    public AwsConfig? Aws { get; set; }
 }
 
 /// <summary>Active health checks: GET a path on each replica at an interval; failing replicas are skipped.</summary>
@@ -220,8 +223,14 @@ public static class ProviderTypes
     /// <summary>Azure OpenAI: api-key header, deployment URL, api-version.</summary>
     public const string AzureOpenAI = "azure-openai";
 
+    /// <summary>Amazon SageMaker runtime endpoints (InvokeEndpoint, InvokeEndpointWithResponseStream), signed with SigV4.</summary>
+    public const string SageMaker = "sagemaker";
+
+    /// <summary>Amazon Bedrock Converse / ConverseStream, signed with SigV4.</summary>
+    public const string Bedrock = "bedrock";
+
     /// <summary>The types every gateway speaks.</summary>
-    public static IReadOnlyCollection<string> BuiltIn { get; } = [OpenAI, AzureOpenAI];
+    public static IReadOnlyCollection<string> BuiltIn { get; } = [OpenAI, AzureOpenAI, SageMaker, Bedrock];
 }
 
 /// <summary>One pinned model on one provider.</summary>
@@ -262,6 +271,10 @@ public sealed record DeploymentConfig
 
     /// <summary>Tokenizer for estimates: <c>o200k</c> or <c>cl100k</c>; absent picks by model name (o200k when unknown).</summary>
     public string? Tokenizer { get; set; }
+
+    /// <summary>How a deployment on a <c>sagemaker</c> provider calls its endpoint (payload shape, variant, component).</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("sagemaker")]
+    public SageMakerDeploymentConfig? SageMaker { get; set; }
 }
 
 /// <summary>Usage accounting modes of a deployment.</summary>

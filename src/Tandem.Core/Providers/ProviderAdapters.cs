@@ -18,6 +18,7 @@ public sealed class ProviderAdapters
     {
         [ProviderTypes.OpenAI] = static c => new OpenAiAdapter(c, azure: false),
         [ProviderTypes.AzureOpenAI] = static c => new OpenAiAdapter(c, azure: true),
+        [ProviderTypes.SageMaker] = SageMaker.SageMakerAdapter.Create,
     }.ToFrozenDictionary(StringComparer.Ordinal));
 
     /// <summary>The known type names.</summary>

@@ -25,7 +25,11 @@ public interface IAwsCredentialsProvider
 }
 
 /// <summary>No credentials could be found or fetched; the message says where Tandem looked.</summary>
-public sealed class AwsCredentialsException : Exception
+/// <remarks>
+/// An <see cref="HttpRequestException"/>: a call that cannot be signed fails like a call that cannot reach its
+/// upstream, so the seam answers 502 and lets another deployment serve, instead of failing the request outright.
+/// </remarks>
+public sealed class AwsCredentialsException : HttpRequestException
 {
     /// <summary>Creates the exception.</summary>
     public AwsCredentialsException(string message)

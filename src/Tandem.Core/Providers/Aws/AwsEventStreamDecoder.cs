@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 
@@ -17,7 +16,7 @@ namespace Tandem.Providers.Aws;
 /// decoder wait for bytes that never come); a mismatch or a malformed header is an <see cref="AwsEventStreamException"/>,
 /// an <see cref="IOException"/>, so that the upstream seam treats it like a broken connection.
 /// </remarks>
-internal sealed class AwsEventStreamDecoder : IDisposable
+internal sealed class AwsEventStreamDecoder
 {
     /// <summary>Largest message accepted (AWS allows 16 MiB).</summary>
     public const int MaxMessageBytes = 16 * 1024 * 1024;
@@ -29,7 +28,8 @@ internal sealed class AwsEventStreamDecoder : IDisposable
     private int _start;
     private int _end;
 
-    public AwsEventStreamDecoder(int initialCapacity = 4096) => _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
+    // A plain array, not a pooled one: a translator has no end of life at which to return it.
+    public AwsEventStreamDecoder(int initialCapacity = 4096) => _buffer = new byte[Math.Max(initialCapacity, 16)];
 
     /// <summary>Whether bytes of an unfinished message are waiting (at the end of a stream: it was cut short).</summary>
     public bool HasPartialMessage => _end > _start;
@@ -46,9 +46,8 @@ internal sealed class AwsEventStreamDecoder : IDisposable
             }
             else
             {
-                var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, pending + data.Length));
+                var bigger = new byte[Math.Max(_buffer.Length * 2, pending + data.Length)];
                 _buffer.AsSpan(_start, pending).CopyTo(bigger);
-                ArrayPool<byte>.Shared.Return(_buffer);
                 _buffer = bigger;
             }
 
@@ -109,15 +108,6 @@ internal sealed class AwsEventStreamDecoder : IDisposable
         }
 
         return true;
-    }
-
-    public void Dispose()
-    {
-        var buffer = Interlocked.Exchange(ref _buffer, []);
-        if (buffer.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 }
 

@@ -47,7 +47,7 @@ public sealed class AwsEventStreamDecoderTests
         var bytes = File.ReadAllBytes(Path.Combine(Vectors, "encoded", "positive", name));
         using var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(Vectors, "decoded", "positive", name)));
         var e = expected.RootElement;
-        using var decoder = new AwsEventStreamDecoder();
+        var decoder = new AwsEventStreamDecoder();
 
         decoder.Write(bytes);
         Assert.True(decoder.TryRead(out var message));
@@ -77,7 +77,7 @@ public sealed class AwsEventStreamDecoderTests
     {
         var bytes = File.ReadAllBytes(Path.Combine(Vectors, "encoded", "negative", name));
         var expected = File.ReadAllText(Path.Combine(Vectors, "decoded", "negative", name));
-        using var decoder = new AwsEventStreamDecoder();
+        var decoder = new AwsEventStreamDecoder();
 
         decoder.Write(bytes);
         var error = Assert.Throws<AwsEventStreamException>(() => decoder.TryRead(out _));
@@ -99,7 +99,7 @@ public sealed class AwsEventStreamDecoderTests
         foreach (var piece in (int[])[1, 2, 3, 7, 12, 13, 64, 1000, bytes.Length])
         {
             var got = new List<(string, string, int)>();
-            using var decoder = new AwsEventStreamDecoder(16);
+            var decoder = new AwsEventStreamDecoder(16);
             for (var offset = 0; offset < bytes.Length; offset += piece)
             {
                 decoder.Write(bytes.AsSpan(offset, Math.Min(piece, bytes.Length - offset)));
@@ -119,7 +119,7 @@ public sealed class AwsEventStreamDecoderTests
     public void TruncatedStream_LeavesAPartialMessage()
     {
         var bytes = File.ReadAllBytes(Path.Combine(Bedrock, "test_bedrock_model_iter_stream.i1.eventstream.bin"));
-        using var decoder = new AwsEventStreamDecoder();
+        var decoder = new AwsEventStreamDecoder();
 
         decoder.Write(bytes.AsSpan(0, bytes.Length - 1));
         var count = 0;
@@ -140,7 +140,7 @@ public sealed class AwsEventStreamDecoderTests
         BinaryPrimitives.WriteUInt32BigEndian(prelude, 1u << 30);
         BinaryPrimitives.WriteUInt32BigEndian(prelude.AsSpan(4), 0);
         BinaryPrimitives.WriteUInt32BigEndian(prelude.AsSpan(8), System.IO.Hashing.Crc32.HashToUInt32(prelude.AsSpan(0, 8)));
-        using var decoder = new AwsEventStreamDecoder();
+        var decoder = new AwsEventStreamDecoder();
         decoder.Write(prelude);
 
         var error = Assert.Throws<AwsEventStreamException>(() => decoder.TryRead(out _));
