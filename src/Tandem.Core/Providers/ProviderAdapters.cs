@@ -13,12 +13,16 @@ public sealed class ProviderAdapters
 
     private ProviderAdapters(FrozenDictionary<string, ProviderAdapterFactory> factories) => _factories = factories;
 
-    /// <summary>The built-in types: <c>openai</c> (and every OpenAI-compatible server) and <c>azure-openai</c>.</summary>
+    /// <summary>
+    /// The built-in types: <c>openai</c> (and every OpenAI-compatible server), <c>azure-openai</c>, <c>sagemaker</c>
+    /// and <c>bedrock</c>.
+    /// </summary>
     public static ProviderAdapters BuiltIn { get; } = new(new Dictionary<string, ProviderAdapterFactory>(StringComparer.Ordinal)
     {
         [ProviderTypes.OpenAI] = static c => new OpenAiAdapter(c, azure: false),
         [ProviderTypes.AzureOpenAI] = static c => new OpenAiAdapter(c, azure: true),
         [ProviderTypes.SageMaker] = SageMaker.SageMakerAdapter.Create,
+        [ProviderTypes.Bedrock] = Bedrock.BedrockAdapter.Create,
     }.ToFrozenDictionary(StringComparer.Ordinal));
 
     /// <summary>The known type names.</summary>

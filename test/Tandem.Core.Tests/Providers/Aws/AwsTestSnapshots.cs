@@ -2,6 +2,7 @@ using System.Text;
 using Tandem.Configuration;
 using Tandem.Providers;
 using Tandem.Providers.Aws;
+using Tandem.Providers.Bedrock;
 using Tandem.Providers.SageMaker;
 using Tandem.Runtime;
 using Tandem.Upstream;
@@ -20,7 +21,8 @@ internal static class AwsTestSnapshots
     public static readonly AwsCredentials Simulator = new(Tandem.Simulator.AwsSimulatorOptions.ExampleAccessKeyId, Tandem.Simulator.AwsSimulatorOptions.ExampleSecretAccessKey);
 
     public static ProviderAdapters Adapters(AwsCredentials credentials, TimeProvider time) => ProviderAdapters.BuiltIn
-        .With(ProviderTypes.SageMaker, c => new SageMakerAdapter(Signer(c, "sagemaker", credentials, time), time));
+        .With(ProviderTypes.SageMaker, c => new SageMakerAdapter(Signer(c, "sagemaker", credentials, time), time))
+        .With(ProviderTypes.Bedrock, c => new BedrockAdapter(Signer(c, "bedrock", credentials, time), time));
 
     public static GatewaySnapshot Build(string yaml, AwsCredentials credentials, TimeProvider time, Func<ProviderConfig, HttpMessageHandler>? handler = null) =>
         GatewaySnapshot.Build(ConfigLoader.Parse(yaml), null, new RuntimeServices
