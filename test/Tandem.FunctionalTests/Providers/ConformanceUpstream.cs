@@ -27,6 +27,7 @@ public abstract class ConformanceUpstream : IAsyncDisposable
     {
         "openai" => new OpenAiUpstream(await SimulatorServer.StartAsync(new SimulatorOptions { Answers = new Dictionary<string, string> { [Question] = Answer }, RetryAfterSeconds = 9 })),
         "toy" => new ToyConformance(await ToyUpstream.StartAsync()),
+        "sagemaker" or "bedrock" => await Aws.AwsConformanceUpstream.StartAwsAsync(protocol),
         _ => throw new ArgumentOutOfRangeException(nameof(protocol)),
     };
 

@@ -28,6 +28,8 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("sagemaker")]
+    [InlineData("bedrock")]
     public async Task NonStreaming_SdkGetsTheAnswer_UsageIsRecorded(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -48,6 +50,8 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("sagemaker")]
+    [InlineData("bedrock")]
     public async Task Streaming_SdkGetsTheAnswerChunkByChunk_UsageIsRecorded(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -82,6 +86,8 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("sagemaker")]
+    [InlineData("bedrock")]
     public async Task Streaming_UsageChunkOnlyWhenTheClientAsks(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -100,6 +106,8 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai", "toy")]
     [InlineData("toy", "openai")]
+    [InlineData("sagemaker", "bedrock")]
+    [InlineData("bedrock", "sagemaker")]
     public async Task ServerError_FallsBackToTheOtherProvider(string primaryProtocol, string backupProtocol)
     {
         await using var primary = await ConformanceUpstream.StartAsync(primaryProtocol);
@@ -120,6 +128,8 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("sagemaker")]
+    [InlineData("bedrock")]
     public async Task RateLimited_WithoutFallback_ClientGets429WithRetryAfter(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -137,6 +147,8 @@ public sealed class ProviderConformanceTests
     [Theory]
     [InlineData("openai")]
     [InlineData("toy")]
+    [InlineData("sagemaker")]
+    [InlineData("bedrock")]
     public async Task StreamBrokenMidway_EndsWithAnErrorEvent_NeverDone(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
