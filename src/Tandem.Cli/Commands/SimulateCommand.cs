@@ -24,9 +24,15 @@ internal static class SimulateCommand
         var fingerprint = new Option<string>("--fingerprint") { Description = "system_fingerprint to report", DefaultValueFactory = _ => "fp_tandem_sim" };
         var record = new Option<int>("--record") { Description = "Keep the last N requests for GET /_sim/requests" };
         var label = new Option<string>("--label") { Description = "A label for this simulator", DefaultValueFactory = _ => "simulator" };
+        var protocol = new Option<string>("--protocol") { Description = "The protocol to advertise: openai, sagemaker or bedrock (every protocol is served at once)", DefaultValueFactory = _ => "openai" };
+        protocol.AcceptOnlyFromAmong("openai", "sagemaker", "bedrock");
+        var awsKey = new Option<string>("--aws-access-key-id") { Description = "Access key the SageMaker/Bedrock endpoints accept (SigV4 verified)", DefaultValueFactory = _ => AwsSimulatorOptions.ExampleAccessKeyId };
+        var awsSecretEnv = new Option<string?>("--aws-secret-env") { Description = "Environment variable holding the secret key for --aws-access-key-id (default: the simulator's example secret)" };
+        var awsRegion = new Option<string?>("--aws-region") { Description = "Region signatures must be scoped to (default: any)" };
         var command = new Command("simulate", "Run an OpenAI-compatible upstream SIMULATOR for tests, demos and load tests (generated answers, not a model).")
         {
             urls, models, latency, ttft, tps, outputTokens, chunkTokens, errors, retryAfter, seed, answers, accuracy, judgeScript, noUsage, fingerprint, record, label,
+            protocol, awsKey, awsSecretEnv, awsRegion,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -59,8 +65,17 @@ internal static class SimulateCommand
                 return 2;
             }
 
+            var secret = parse.GetValue(awsSecretEnv) is { } secretEnv ? Environment.GetEnvironmentVariable(secretEnv) : AwsSimulatorOptions.ExampleSecretAccessKey;
+            if (string.IsNullOrEmpty(secret))
+            {
+                await Console.Error.WriteLineAsync($"tandem simulate: environment variable '{parse.GetValue(awsSecretEnv)}' is not set").ConfigureAwait(false);
+                return 2;
+            }
+
             await using var sim = await SimulatorServer.StartAsync(options, parse.GetValue(urls)!, cancellationToken: cancellationToken).ConfigureAwait(false);
-            await Console.Out.WriteLineAsync($"Tandem SIMULATOR '{options.Label}' listening on {sim.V1} (generated answers, not a model)").ConfigureAwait(false);
+            sim.Aws.Credentials = new Dictionary<string, (string, string?)> { [parse.GetValue(awsKey)!] = (secret, null) };
+            sim.Aws.Region = parse.GetValue(awsRegion);
+            await Console.Out.WriteLineAsync(Banner(parse.GetValue(protocol)!, options.Label, sim, parse.GetValue(awsKey)!)).ConfigureAwait(false);
             try
             {
                 await sim.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
@@ -72,5 +87,19 @@ internal static class SimulateCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>What a user needs to point a provider at the simulator for the protocol they asked about.</summary>
+    internal static string Banner(string protocol, string label, SimulatorServer sim, string awsKey)
+    {
+        var baseUrl = sim.BaseAddress.ToString().TrimEnd('/');
+        return protocol switch
+        {
+            "sagemaker" => $"Tandem SIMULATOR '{label}' serving the SageMaker runtime at {baseUrl} (POST /endpoints/NAME/invocations[-response-stream]; "
+                + $"SigV4 verified for access key {awsKey}, service sagemaker) (generated answers, not a model)",
+            "bedrock" => $"Tandem SIMULATOR '{label}' serving the Bedrock runtime at {baseUrl} (POST /model/MODEL/converse[-stream]; "
+                + $"SigV4 verified for access key {awsKey}, service bedrock) (generated answers, not a model)",
+            _ => $"Tandem SIMULATOR '{label}' listening on {sim.V1} (generated answers, not a model)",
+        };
     }
 }

@@ -34,6 +34,12 @@ internal static class SigV4Canonical
     /// <summary>Removes <c>.</c> and <c>..</c> segments and empty segments; keeps a trailing slash.</summary>
     internal static string Normalize(string path)
     {
+        if (path.StartsWith('/') && !path.Contains("//", StringComparison.Ordinal) && !path.Contains("/.", StringComparison.Ordinal))
+        {
+            // Nothing to remove (every path Tandem itself sends).
+            return path;
+        }
+
         var segments = path.Split('/');
         var kept = new List<string>(segments.Length);
         foreach (var segment in segments)
@@ -121,33 +127,44 @@ internal static class SigV4Canonical
     /// </summary>
     public static string AppendHeaders(StringBuilder sb, IReadOnlyList<KeyValuePair<string, string>> headers)
     {
-        var byName = new SortedDictionary<string, StringBuilder>(StringComparer.Ordinal);
-        foreach (var (name, value) in headers)
+        // Sorted by name, then by position, so that repeated headers keep the order they were sent in.
+        var order = new (string Name, int Index)[headers.Count];
+        for (var i = 0; i < order.Length; i++)
         {
-            var key = name.Trim().ToLowerInvariant();
-            if (byName.TryGetValue(key, out var values))
+            order[i] = (headers[i].Key.Trim().ToLowerInvariant(), i);
+        }
+
+        Array.Sort(order, static (a, b) =>
+        {
+            var c = string.CompareOrdinal(a.Name, b.Name);
+            return c != 0 ? c : a.Index.CompareTo(b.Index);
+        });
+        var signed = new StringBuilder(order.Length * 16);
+        for (var i = 0; i < order.Length; i++)
+        {
+            var (name, index) = order[i];
+            if (i > 0 && order[i - 1].Name == name)
             {
-                values.Append(',');
+                sb.Append(',');
             }
             else
             {
-                values = new StringBuilder(value.Length);
-                byName.Add(key, values);
+                if (i > 0)
+                {
+                    sb.Append('\n');
+                    signed.Append(';');
+                }
+
+                sb.Append(name).Append(':');
+                signed.Append(name);
             }
 
-            AppendTrimmed(values, value);
+            AppendTrimmed(sb, headers[index].Value);
         }
 
-        var signed = new StringBuilder();
-        foreach (var (name, values) in byName)
+        if (order.Length > 0)
         {
-            sb.Append(name).Append(':').Append(values).Append('\n');
-            if (signed.Length > 0)
-            {
-                signed.Append(';');
-            }
-
-            signed.Append(name);
+            sb.Append('\n');
         }
 
         return signed.ToString();

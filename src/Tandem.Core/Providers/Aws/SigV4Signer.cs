@@ -159,7 +159,27 @@ internal sealed class SigV4Signer
 
     /// <summary>The string to sign of a canonical request.</summary>
     public static string StringToSign(string amzDate, string scope, string canonicalRequest) =>
-        $"{Algorithm}\n{amzDate}\n{scope}\n{HexSha256(Encoding.UTF8.GetBytes(canonicalRequest))}";
+        $"{Algorithm}\n{amzDate}\n{scope}\n{HexSha256(canonicalRequest)}";
+
+    /// <summary>Lower-case hex SHA-256 of the UTF-8 bytes of <paramref name="text"/>.</summary>
+    private static string HexSha256(string text)
+    {
+        var length = Encoding.UTF8.GetByteCount(text);
+        var rented = length <= 1024 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        Span<byte> bytes = rented ?? stackalloc byte[1024];
+        try
+        {
+            var n = Encoding.UTF8.GetBytes(text, bytes);
+            return HexSha256(bytes[..n]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
 
     /// <summary>Lower-case hex SHA-256 of <paramref name="data"/>.</summary>
     public static string HexSha256(ReadOnlySpan<byte> data)
@@ -173,8 +193,10 @@ internal sealed class SigV4Signer
     public string Sign(string secret, string amzDate, string stringToSign)
     {
         var key = SigningKey(secret, amzDate[..8]);
+        Span<byte> data = stackalloc byte[512];
+        var bytes = Encoding.UTF8.GetByteCount(stringToSign) <= data.Length ? data[..Encoding.UTF8.GetBytes(stringToSign, data)] : Encoding.UTF8.GetBytes(stringToSign);
         Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(stringToSign), mac);
+        HMACSHA256.HashData(key, bytes, mac);
         return Convert.ToHexStringLower(mac);
     }
 
