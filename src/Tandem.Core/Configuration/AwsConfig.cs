@@ -16,8 +16,9 @@ public sealed partial record AwsConfig
     public string? Region { get; set; }
 
     /// <summary>
-    /// Where credentials come from: <c>chain</c> (default: environment, profile files, container endpoint, instance
-    /// metadata, in that order), or one of <c>environment</c>, <c>profile</c>, <c>container</c>, <c>instance</c>.
+    /// Where credentials come from: <c>chain</c> (default: environment, web identity, profile files, container
+    /// endpoint, instance metadata, in that order), or one of <c>environment</c>, <c>web_identity</c>, <c>profile</c>,
+    /// <c>container</c>, <c>instance</c>.
     /// </summary>
     public string Credentials { get; set; } = AwsCredentialSources.Chain;
 
@@ -60,11 +61,14 @@ public sealed partial record AwsConfig
 /// <summary>The credential sources an <see cref="AwsConfig"/> may name.</summary>
 public static class AwsCredentialSources
 {
-    /// <summary>The standard chain: environment, profile, container, instance.</summary>
+    /// <summary>The standard chain: environment, web identity, profile, container, instance.</summary>
     public const string Chain = "chain";
 
     /// <summary><c>AWS_ACCESS_KEY_ID</c>, <c>AWS_SECRET_ACCESS_KEY</c>, <c>AWS_SESSION_TOKEN</c>.</summary>
     public const string Environment = "environment";
+
+    /// <summary>A web identity token exchanged at STS (<c>AWS_WEB_IDENTITY_TOKEN_FILE</c>, <c>AWS_ROLE_ARN</c>).</summary>
+    public const string WebIdentity = "web_identity";
 
     /// <summary>The shared credentials and config files.</summary>
     public const string Profile = "profile";
@@ -76,7 +80,7 @@ public static class AwsCredentialSources
     public const string Instance = "instance";
 
     /// <summary>All of them.</summary>
-    public static IReadOnlyList<string> All { get; } = [Chain, Environment, Profile, Container, Instance];
+    public static IReadOnlyList<string> All { get; } = [Chain, Environment, WebIdentity, Profile, Container, Instance];
 }
 
 /// <summary>

@@ -7,8 +7,12 @@ namespace Tandem.Providers.Aws;
 /// <param name="HomeDirectory">The user's home, for <c>~/.aws/credentials</c> and <c>~/.aws/config</c>.</param>
 /// <param name="Http">The client for container and instance metadata endpoints.</param>
 /// <param name="EcsHost">The container agent address relative URIs resolve against (tests move it to loopback).</param>
-internal sealed record AwsEnvironment(Func<string, string?> Variable, string HomeDirectory, HttpMessageInvoker Http, string EcsHost = AwsContainerCredentials.EcsHost)
+/// <param name="StsHttp">The client for STS; null: <see cref="AwsMetadataHttp.Internet"/>.</param>
+internal sealed record AwsEnvironment(Func<string, string?> Variable, string HomeDirectory, HttpMessageInvoker Http, string EcsHost = AwsContainerCredentials.EcsHost, HttpMessageInvoker? StsHttp = null)
 {
+    /// <summary>The client for STS.</summary>
+    public HttpMessageInvoker Sts => StsHttp ?? AwsMetadataHttp.Internet;
+
     /// <summary>This process's environment.</summary>
     public static AwsEnvironment Process { get; } = new(
         Environment.GetEnvironmentVariable,
@@ -27,7 +31,8 @@ internal sealed record AwsEnvironment(Func<string, string?> Variable, string Hom
 
 /// <summary>
 /// The standard AWS credential chain, in the order the AWS SDKs use: environment variables
-/// (<c>AWS_ACCESS_KEY_ID</c>, <c>AWS_SECRET_ACCESS_KEY</c>, <c>AWS_SESSION_TOKEN</c>), the shared profile files,
+/// (<c>AWS_ACCESS_KEY_ID</c>, <c>AWS_SECRET_ACCESS_KEY</c>, <c>AWS_SESSION_TOKEN</c>), a web identity token
+/// (<c>AWS_WEB_IDENTITY_TOKEN_FILE</c> + <c>AWS_ROLE_ARN</c>, EKS service-account roles), the shared profile files,
 /// a container credentials endpoint, then the EC2 instance metadata service. The first source that has credentials
 /// is kept for later calls, as the SDKs do, so a missing variable is not looked up again on every request.
 /// </summary>
@@ -42,6 +47,7 @@ internal sealed class AwsCredentialChain : IAwsCredentialsProvider
     public static AwsCredentialChain Standard(AwsEnvironment environment, string? profile = null, string? credentialsFile = null, string? configFile = null) => new(
     [
         ("environment", () => Environment(environment.Variable)),
+        ("web identity", () => AwsWebIdentityCredentials.FromEnvironment(environment.Variable, environment.Sts)),
         ("profile", () => SharedFiles(environment, profile, credentialsFile, configFile) is { } files && files.Defines() ? files : null),
         ("container", () => AwsContainerCredentials.FromEnvironment(environment.Variable, environment.Http, environment.EcsHost)),
         ("instance", () => AwsInstanceCredentials.FromEnvironment(environment.Variable, environment.Http)),

@@ -177,6 +177,15 @@ internal static class AwsMetadataHttp
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
     });
 
+    /// <summary>A client for STS, a public endpoint: the system proxy applies, connects may take longer.</summary>
+    public static HttpMessageInvoker Internet { get; } = new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+    });
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
     public static async Task<string> SendAsync(HttpMessageInvoker http, HttpRequestMessage request, string what, CancellationToken cancellationToken)

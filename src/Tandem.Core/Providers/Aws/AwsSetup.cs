@@ -25,6 +25,7 @@ internal static class AwsSetup
     {
         AwsCredentialSources.Environment => new AwsCredentialChain([("environment", () => AwsCredentialChain.Environment(environment.Variable))]),
         AwsCredentialSources.Profile => AwsCredentialChain.SharedFiles(environment, aws.Profile, aws.CredentialsFile, aws.ConfigFile),
+        AwsCredentialSources.WebIdentity => new AwsCredentialChain([("web identity", () => AwsWebIdentityCredentials.FromEnvironment(environment.Variable, environment.Sts))]),
         AwsCredentialSources.Container => new AwsCredentialChain([("container", () => AwsContainerCredentials.FromEnvironment(environment.Variable, environment.Http, environment.EcsHost))]),
         AwsCredentialSources.Instance => new AwsCredentialChain([("instance", () => AwsInstanceCredentials.FromEnvironment(environment.Variable, environment.Http))]),
         _ => AwsCredentialChain.Standard(environment, aws.Profile, aws.CredentialsFile, aws.ConfigFile),

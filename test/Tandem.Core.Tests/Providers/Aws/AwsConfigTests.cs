@@ -57,7 +57,7 @@ public sealed class AwsConfigTests
     }
 
     [Theory]
-    [InlineData("    type: bedrock\n    base_url: https://bedrock-runtime.us-east-1.amazonaws.com\n    aws: { credentials: sso }", "", "providers[0].aws.credentials: unknown source 'sso' (expected chain, environment, profile, container, instance)")]
+    [InlineData("    type: bedrock\n    base_url: https://bedrock-runtime.us-east-1.amazonaws.com\n    aws: { credentials: sso }", "", "providers[0].aws.credentials: unknown source 'sso' (expected chain, environment, web_identity, profile, container, instance)")]
     [InlineData("    type: bedrock\n    base_url: https://bedrock-runtime.us-east-1.amazonaws.com\n    aws: { region: US_EAST }", "", "providers[0].aws.region: 'US_EAST' is not a region name (e.g. us-east-1)")]
     [InlineData("    type: bedrock\n    base_url: https://bedrock-runtime.us-east-1.amazonaws.com\n    aws: { refresh_before: soon }", "", "providers[0].aws.refresh_before:")]
     [InlineData("    type: bedrock\n    base_url: https://bedrock-runtime.us-east-1.amazonaws.com\n    health_check: { path: ping }", "", "providers[0].health_check: AWS runtime endpoints have no health path to poll")]

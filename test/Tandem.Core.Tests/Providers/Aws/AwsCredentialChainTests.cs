@@ -17,6 +17,22 @@ namespace Tandem.Core.Tests.Providers.Aws;
 /// </summary>
 public sealed class AwsCredentialChainTests
 {
+    // The shape of STS's AssumeRoleWithWebIdentity answer, as documented in the STS API reference.
+    private const string StsResponse = """
+        <AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+          <AssumeRoleWithWebIdentityResult>
+            <SubjectFromWebIdentityToken>system:serviceaccount:ns:tandem</SubjectFromWebIdentityToken>
+            <Credentials>
+              <SessionToken>sts-token</SessionToken>
+              <SecretAccessKey>sts-secret</SecretAccessKey>
+              <Expiration>2030-01-01T13:00:00Z</Expiration>
+              <AccessKeyId>ASIASTS</AccessKeyId>
+            </Credentials>
+          </AssumeRoleWithWebIdentityResult>
+          <ResponseMetadata><RequestId>ad4156e9-bce1-11e2-82e6-6b6efEXAMPLE</RequestId></ResponseMetadata>
+        </AssumeRoleWithWebIdentityResponse>
+        """;
+
     private const string RoleDocument = """{"AccessKeyId":"ASIAROLE","SecretAccessKey":"role-secret","Token":"role-token","Expiration":"2030-01-01T12:00:00Z","RoleArn":"arn:aws:iam::1:role/r"}""";
 
     [Fact]
@@ -134,6 +150,35 @@ public sealed class AwsCredentialChainTests
     }
 
     [Fact]
+    public async Task WebIdentity_ExchangesTheTokenFileAtSts_ForTheRole()
+    {
+        await using var endpoint = await MetadataEndpoint.StartAsync();
+        using var dir = new TempDir();
+        await File.WriteAllTextAsync(dir.File("token"), "eyJ.projected.token\n", Ct);
+        var env = Env(dir,
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", dir.File("token")),
+            ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/tandem"),
+            ("AWS_ROLE_SESSION_NAME", "pod-7"),
+            ("AWS_ENDPOINT_URL_STS", endpoint.Url));
+
+        var credentials = await AwsCredentialChain.Standard(env).GetAsync(Ct);
+
+        Assert.Equal(new AwsCredentials("ASIASTS", "sts-secret", "sts-token", new DateTimeOffset(2030, 1, 1, 13, 0, 0, TimeSpan.Zero)), credentials);
+        Assert.Equal(["POST / Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Ftandem&RoleSessionName=pod-7&WebIdentityToken=eyJ.projected.token"], endpoint.Calls);
+    }
+
+    [Fact]
+    public async Task WebIdentity_WithoutRoleArn_IsExplained()
+    {
+        using var dir = new TempDir();
+        var env = Env(dir, ("AWS_WEB_IDENTITY_TOKEN_FILE", dir.File("token")), ("AWS_EC2_METADATA_DISABLED", "true"));
+
+        var e = await Assert.ThrowsAsync<AwsCredentialsException>(() => AwsCredentialChain.Standard(env).GetAsync(Ct).AsTask());
+
+        Assert.Contains("web identity: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Chain_EnvironmentWinsOverProfile_AndTheWinnerIsKept()
     {
         using var home = new TempDir();
@@ -155,7 +200,7 @@ public sealed class AwsCredentialChainTests
 
         var e = await Assert.ThrowsAsync<AwsCredentialsException>(() => chain.GetAsync(Ct).AsTask());
 
-        Assert.Equal("no AWS credentials found; environment: not configured; profile: not configured; container: not configured; instance: not configured", e.Message);
+        Assert.Equal("no AWS credentials found; environment: not configured; web identity: not configured; profile: not configured; container: not configured; instance: not configured", e.Message);
         Assert.IsAssignableFrom<HttpRequestException>(e);
     }
 
@@ -232,6 +277,12 @@ public sealed class AwsCredentialChainTests
             {
                 endpoint.Record($"GET {ctx.Request.Path} authorization={ctx.Request.Headers.Authorization}");
                 return Results.Text(RoleDocument, "application/json");
+            });
+            app.MapPost("/", async (HttpContext ctx) =>
+            {
+                using var reader = new StreamReader(ctx.Request.Body);
+                endpoint.Record($"POST / {await reader.ReadToEndAsync()}");
+                return Results.Text(StsResponse, "text/xml");
             });
             app.MapPut("/latest/api/token", (HttpContext ctx) =>
             {
