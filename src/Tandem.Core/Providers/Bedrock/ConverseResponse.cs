@@ -37,7 +37,20 @@ internal static class ConverseResponse
         toolUse.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "server_tool_use";
 
     /// <summary>A whole Converse answer as an OpenAI <c>chat.completion</c>.</summary>
+    /// <exception cref="IOException">The answer is not a Converse answer (the seam treats it as a broken answer).</exception>
     public static byte[] Translate(ReadOnlyMemory<byte> body, OpenAiChunkWriter writer)
+    {
+        try
+        {
+            return TranslateCore(body, writer);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new IOException("the Converse answer could not be read: " + e.Message, e);
+        }
+    }
+
+    private static byte[] TranslateCore(ReadOnlyMemory<byte> body, OpenAiChunkWriter writer)
     {
         using var doc = JsonDocument.Parse(body);
         var root = doc.RootElement;

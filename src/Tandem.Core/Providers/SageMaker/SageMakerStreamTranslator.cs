@@ -256,7 +256,7 @@ internal sealed class TgiLines(OpenAiChunkWriter writer) : IPayloadLines
             }
 
             _ended = true;
-            OpenAiChunkWriter.Error(output, error.GetString()!, "upstream_error", root.TryGetProperty("error_type", out var t) ? t.GetString() : null);
+            OpenAiChunkWriter.Error(output, error.GetString()!, "upstream_error", root.TryGetProperty("error_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null);
             return;
         }
 

@@ -101,7 +101,20 @@ internal static class TgiPayload
     }
 
     /// <summary>A whole TGI answer as an OpenAI <c>chat.completion</c>.</summary>
+    /// <exception cref="IOException">The answer is not a TGI answer (the seam treats it as a broken answer).</exception>
     public static byte[] TranslateWhole(ReadOnlyMemory<byte> body, OpenAiChunkWriter writer)
+    {
+        try
+        {
+            return TranslateWholeCore(body, writer);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new IOException("the SageMaker endpoint's answer could not be read: " + e.Message, e);
+        }
+    }
+
+    private static byte[] TranslateWholeCore(ReadOnlyMemory<byte> body, OpenAiChunkWriter writer)
     {
         using var doc = JsonDocument.Parse(body);
         var root = doc.RootElement;

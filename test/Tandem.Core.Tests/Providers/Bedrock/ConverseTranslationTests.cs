@@ -104,6 +104,29 @@ public sealed class ConverseTranslationTests
         Assert.Equal((7, 30, 37), ((int)answer["usage"]!["prompt_tokens"]!, (int)answer["usage"]!["completion_tokens"]!, (int)answer["usage"]!["total_tokens"]!));
     }
 
+    [Theory]
+    [InlineData("bedrock", "<html>Bad gateway</html>")]
+    [InlineData("bedrock", """{"output":{"message":{"content":"not blocks"}}}""")]
+    [InlineData("sagemaker", "[]")]
+    public async Task UnreadableAnswer_IsAnInterruptedCall_NotACrash(string type, string answer)
+    {
+        var handler = new CapturingHandler(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(answer, Encoding.UTF8, "application/json") });
+        var host = type == "bedrock" ? "bedrock-runtime" : "runtime.sagemaker";
+        var snapshot = AwsTestSnapshots.Build($$"""
+            auth: { disabled: true }
+            providers:
+              - { name: p, type: {{type}}, base_url: "https://{{host}}.us-east-1.amazonaws.com" }
+            deployments:
+              - { name: d, provider: p, model: m, resilience: { retries: 0 }{{(type == "sagemaker" ? ", sagemaker: { payload: tgi, chat_template: llama3 }" : "")}} }
+            routes:
+              - { name: chat, deployment: d }
+            """, AwsTestSnapshots.Example, TimeProvider.System, _ => handler);
+
+        using var result = await snapshot.Deployments["d"].Invoker.SendAsync(AwsTestSnapshots.Chat("""{"model":"chat","messages":[{"role":"user","content":"hi"}]}"""), Ct);
+
+        Assert.Equal((Tandem.Upstream.FailureKind.Connect, 502, "upstream_interrupted"), (result.Failure!.Kind, result.Failure.Status, result.Failure.Code));
+    }
+
     /// <summary>Each recorded stream with what its decoded messages say it holds, read off the recorder's decoding by hand.</summary>
     public static TheoryData<string, string, string?, int, int> RecordedStreams() => new()
     {
