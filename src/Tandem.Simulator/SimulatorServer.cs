@@ -161,6 +161,7 @@ public sealed partial class SimulatorServer : IAsyncDisposable
         app.MapGet("/healthz", ctx => ctx.Response.WriteAsync("ok"));
         MapAnthropic(app);
         MapGemini(app);
+        MapAws(app);
     }
 
     private enum Operation

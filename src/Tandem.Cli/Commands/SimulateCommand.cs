@@ -24,13 +24,16 @@ internal static class SimulateCommand
         var fingerprint = new Option<string>("--fingerprint") { Description = "system_fingerprint to report", DefaultValueFactory = _ => "fp_tandem_sim" };
         var record = new Option<int>("--record") { Description = "Keep the last N requests for GET /_sim/requests" };
         var label = new Option<string>("--label") { Description = "A label for this simulator", DefaultValueFactory = _ => "simulator" };
-        var protocol = new Option<string>("--protocol") { Description = "Protocol to advertise (every protocol is served at once): openai | anthropic | gemini", DefaultValueFactory = _ => "openai" };
-        protocol.AcceptOnlyFromAmong("openai", "anthropic", "gemini");
+        var protocol = new Option<string>("--protocol") { Description = "Protocol to advertise (every protocol is served at once): openai | anthropic | gemini | sagemaker | bedrock", DefaultValueFactory = _ => "openai" };
+        protocol.AcceptOnlyFromAmong("openai", "anthropic", "gemini", "sagemaker", "bedrock");
         var serviceAccountKey = new Option<string?>("--service-account-key") { Description = "Write a Vertex AI service account key file (its token_uri is this simulator) to this path" };
+        var awsKey = new Option<string>("--aws-access-key-id") { Description = "Access key the SageMaker/Bedrock endpoints accept (SigV4 verified)", DefaultValueFactory = _ => AwsSimulatorOptions.ExampleAccessKeyId };
+        var awsSecretEnv = new Option<string?>("--aws-secret-env") { Description = "Environment variable holding the secret key for --aws-access-key-id (default: the simulator's example secret)" };
+        var awsRegion = new Option<string?>("--aws-region") { Description = "Region signatures must be scoped to (default: any)" };
         var command = new Command("simulate", "Run an OpenAI-compatible upstream SIMULATOR for tests, demos and load tests (generated answers, not a model).")
         {
             urls, models, latency, ttft, tps, outputTokens, chunkTokens, errors, retryAfter, seed, answers, accuracy, judgeScript, noUsage, fingerprint, record, label,
-            protocol, serviceAccountKey,
+            protocol, serviceAccountKey, awsKey, awsSecretEnv, awsRegion,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -63,15 +66,28 @@ internal static class SimulateCommand
                 return 2;
             }
 
+            var secret = parse.GetValue(awsSecretEnv) is { } secretEnv ? Environment.GetEnvironmentVariable(secretEnv) : AwsSimulatorOptions.ExampleSecretAccessKey;
+            if (string.IsNullOrEmpty(secret))
+            {
+                await Console.Error.WriteLineAsync($"tandem simulate: environment variable '{parse.GetValue(awsSecretEnv)}' is not set").ConfigureAwait(false);
+                return 2;
+            }
+
             await using var sim = await SimulatorServer.StartAsync(options, parse.GetValue(urls)!, cancellationToken: cancellationToken).ConfigureAwait(false);
-            await Console.Out.WriteLineAsync($"Tandem SIMULATOR '{options.Label}' listening on {sim.V1} (generated answers, not a model)").ConfigureAwait(false);
+            sim.Aws.Credentials = new Dictionary<string, (string, string?)> { [parse.GetValue(awsKey)!] = (secret, null) };
+            sim.Aws.Region = parse.GetValue(awsRegion);
+            var advertised = parse.GetValue(protocol)!;
+            await Console.Out.WriteLineAsync(Banner(advertised, options.Label, sim, parse.GetValue(awsKey)!)).ConfigureAwait(false);
             if (parse.GetValue(serviceAccountKey) is { } keyFile)
             {
                 var email = sim.WriteServiceAccountKey(keyFile);
                 await Console.Out.WriteLineAsync($"  Vertex AI service account {email}: key written to {keyFile}").ConfigureAwait(false);
             }
 
-            await Console.Out.WriteLineAsync(ProviderHint(parse.GetValue(protocol)!, sim, parse.GetValue(serviceAccountKey) is not null)).ConfigureAwait(false);
+            if (advertised is not ("sagemaker" or "bedrock"))
+            {
+                await Console.Out.WriteLineAsync(ProviderHint(advertised, sim, parse.GetValue(serviceAccountKey) is not null)).ConfigureAwait(false);
+            }
             try
             {
                 await sim.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
@@ -93,4 +109,18 @@ internal static class SimulateCommand
         "gemini" => $"  provider: {{ type: gemini, base_url: {sim.BaseAddress}v1beta }}   (/models/{{model}}:generateContent)",
         _ => $"  provider: {{ type: openai, base_url: {sim.V1} }}",
     };
+
+    /// <summary>What a user needs to point a provider at the simulator for the protocol they asked about.</summary>
+    internal static string Banner(string protocol, string label, SimulatorServer sim, string awsKey)
+    {
+        var baseUrl = sim.BaseAddress.ToString().TrimEnd('/');
+        return protocol switch
+        {
+            "sagemaker" => $"Tandem SIMULATOR '{label}' serving the SageMaker runtime at {baseUrl} (POST /endpoints/NAME/invocations[-response-stream]; "
+                + $"SigV4 verified for access key {awsKey}, service sagemaker) (generated answers, not a model)",
+            "bedrock" => $"Tandem SIMULATOR '{label}' serving the Bedrock runtime at {baseUrl} (POST /model/MODEL/converse[-stream]; "
+                + $"SigV4 verified for access key {awsKey}, service bedrock) (generated answers, not a model)",
+            _ => $"Tandem SIMULATOR '{label}' listening on {sim.V1} (generated answers, not a model)",
+        };
+    }
 }

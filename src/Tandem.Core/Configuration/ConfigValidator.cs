@@ -31,6 +31,7 @@ public static partial class ConfigValidator
 
         var providers = ValidateProviders(config, errors, providerTypes ?? ProviderTypes.BuiltIn);
         var deployments = ValidateDeployments(config, providers, errors);
+        ValidateAws(config, errors);
         ValidateRoutes(config, deployments, errors, serving);
         ValidateStorage(config.Storage, errors);
         ValidateTelemetry(config.Telemetry, errors);

@@ -41,6 +41,10 @@ public sealed record DeploymentConfig
 
     /// <summary>Settings of a deployment on an <c>anthropic</c> provider (its default <c>max_tokens</c>).</summary>
     public AnthropicDeploymentConfig? Anthropic { get; set; }
+
+    /// <summary>How a deployment on a <c>sagemaker</c> provider calls its endpoint (payload shape, variant, component).</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("sagemaker")]
+    public SageMakerDeploymentConfig? SageMaker { get; set; }
 }
 
 /// <summary>Usage accounting modes of a deployment.</summary>

@@ -6,7 +6,7 @@ public sealed record ProviderConfig
     /// <summary>Unique name.</summary>
     public string Name { get; set; } = "";
 
-    /// <summary><c>openai</c> (OpenAI, vLLM, TGI, Ollama, llama.cpp, LM Studio), <c>azure-openai</c>, <c>anthropic</c> or <c>gemini</c>.</summary>
+    /// <summary><c>openai</c> (OpenAI, vLLM, TGI, Ollama, llama.cpp, LM Studio), <c>azure-openai</c>, <c>anthropic</c>, <c>gemini</c>, <c>sagemaker</c> or <c>bedrock</c>.</summary>
     public string Type { get; set; } = ProviderTypes.OpenAI;
 
     /// <summary>Base URL, e.g. <c>https://api.openai.com/v1</c> or <c>http://gpu-1:8000/v1</c>; for Azure the resource URL.</summary>
@@ -44,6 +44,9 @@ public sealed record ProviderConfig
 
     /// <summary>Settings of a <c>gemini</c> provider (Vertex AI instead of the Gemini API).</summary>
     public GeminiConfig? Gemini { get; set; }
+
+    /// <summary>AWS region and credentials of a <c>sagemaker</c> or <c>bedrock</c> provider.</summary>
+    public AwsConfig? Aws { get; set; }
 }
 
 /// <summary>Active health checks: GET a path on each replica at an interval; failing replicas are skipped.</summary>
@@ -90,6 +93,12 @@ public static class ProviderTypes
     /// <summary>Google's Gemini API or Vertex AI (<c>generateContent</c>), translated to and from OpenAI's protocol.</summary>
     public const string Gemini = "gemini";
 
+    /// <summary>Amazon SageMaker runtime endpoints (InvokeEndpoint, InvokeEndpointWithResponseStream), signed with SigV4.</summary>
+    public const string SageMaker = "sagemaker";
+
+    /// <summary>Amazon Bedrock Converse / ConverseStream, signed with SigV4.</summary>
+    public const string Bedrock = "bedrock";
+
     /// <summary>The types every gateway speaks.</summary>
-    public static IReadOnlyCollection<string> BuiltIn { get; } = [OpenAI, AzureOpenAI, Anthropic, Gemini];
+    public static IReadOnlyCollection<string> BuiltIn { get; } = [OpenAI, AzureOpenAI, Anthropic, Gemini, SageMaker, Bedrock];
 }

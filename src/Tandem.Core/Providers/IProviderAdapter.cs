@@ -91,4 +91,8 @@ public delegate IProviderAdapter ProviderAdapterFactory(ProviderAdapterContext c
 /// <summary>What an adapter factory gets.</summary>
 /// <param name="Config">The provider's configuration.</param>
 /// <param name="Credential">The credential read from <c>api_key_env</c>, when set.</param>
-public sealed record ProviderAdapterContext(Configuration.ProviderConfig Config, string? Credential);
+public sealed record ProviderAdapterContext(Configuration.ProviderConfig Config, string? Credential)
+{
+    /// <summary>The clock (token and credential expiry, request signing): the snapshot's.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}

@@ -14,15 +14,17 @@ public sealed class ProviderAdapters
     private ProviderAdapters(FrozenDictionary<string, ProviderAdapterFactory> factories) => _factories = factories;
 
     /// <summary>
-    /// The built-in types: <c>openai</c> (and every OpenAI-compatible server), <c>azure-openai</c>, <c>anthropic</c>
-    /// and <c>gemini</c>.
+    /// The built-in types: <c>openai</c> (and every OpenAI-compatible server), <c>azure-openai</c>, <c>anthropic</c>,
+    /// <c>gemini</c>, <c>sagemaker</c> and <c>bedrock</c>.
     /// </summary>
     public static ProviderAdapters BuiltIn { get; } = new(new Dictionary<string, ProviderAdapterFactory>(StringComparer.Ordinal)
     {
         [ProviderTypes.OpenAI] = static c => new OpenAiAdapter(c, azure: false),
         [ProviderTypes.AzureOpenAI] = static c => new OpenAiAdapter(c, azure: true),
-        [ProviderTypes.Anthropic] = static c => new Anthropic.AnthropicAdapter(c, TimeProvider.System),
-        [ProviderTypes.Gemini] = static c => new Gemini.GeminiAdapter(c, TimeProvider.System),
+        [ProviderTypes.Anthropic] = static c => new Anthropic.AnthropicAdapter(c, c.Time),
+        [ProviderTypes.Gemini] = static c => new Gemini.GeminiAdapter(c, c.Time),
+        [ProviderTypes.SageMaker] = SageMaker.SageMakerAdapter.Create,
+        [ProviderTypes.Bedrock] = Bedrock.BedrockAdapter.Create,
     }.ToFrozenDictionary(StringComparer.Ordinal));
 
     /// <summary>The known type names.</summary>

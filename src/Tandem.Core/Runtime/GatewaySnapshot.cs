@@ -122,7 +122,7 @@ public sealed class GatewaySnapshot
         var providers = new Dictionary<string, ProviderRuntime>(StringComparer.Ordinal);
         foreach (var p in config.Providers)
         {
-            var fresh = new ProviderRuntime(p, services.Adapters, services.Random, services.HttpHandler);
+            var fresh = new ProviderRuntime(p, services.Adapters, services.Random, services.HttpHandler, services.Time);
             if (previous is not null && previous.Providers.TryGetValue(p.Name, out var old) && old.ConfigFingerprint == fresh.ConfigFingerprint)
             {
                 fresh.Dispose();

@@ -166,7 +166,22 @@ public sealed partial class DeploymentInvoker
             }
 
             call.Cancellation.CancelAfter(Min(provider.FirstByteTimeout, remaining));
-            using var message = await provider.Adapter.CreateMessageAsync(request, deployment, endpoint, body, call.Cancellation.Token).ConfigureAwait(false);
+            HttpRequestMessage message;
+            try
+            {
+                message = await provider.Adapter.CreateMessageAsync(request, deployment, endpoint, body, call.Cancellation.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Nothing was sent: the adapter could not sign or authenticate the request (no credentials, a token
+                // endpoint down). Not a broken connection, and not the upstream's fault.
+                call.Error = "credentials";
+                call.Detail = e.Message;
+                trace.Attempt(deployment.Name, 0, call.Error, sendStart);
+                return call;
+            }
+
+            using var messageScope = message;
             if (request.RequestId is { } id)
             {
                 message.Headers.TryAddWithoutValidation("x-request-id", id);

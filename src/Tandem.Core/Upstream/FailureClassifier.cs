@@ -17,6 +17,7 @@ namespace Tandem.Upstream;
 ///   5xx, overloaded                   yes    yes      yes       502 upstream_error
 ///   409                               yes    no       yes       502 upstream_error
 ///   401 / 403 / 404                   no     no       yes       502 upstream_rejected (never echoed: may quote the credential)
+///   no usable credentials (adapter)   yes    no       yes       502 upstream_credentials
 ///   context too long                  no     no       larger    upstream status and body
 ///   other 4xx                         no     no       no        upstream status and body (the request's own fault)
 ///   * only while Retry-After is within the deployment's max_retry_after
@@ -33,7 +34,7 @@ internal static class FailureClassifier
 
     /// <summary>Whether the outcome says the deployment is unhealthy.</summary>
     public static bool CountsAgainstBreaker(UpstreamCall call) =>
-        call.Error is not null
+        call.Error is not (null or "credentials")
         || call.Status is 408 or >= 500
         || call.ProviderError.Kind == ProviderErrorKind.Overloaded;
 
@@ -51,6 +52,9 @@ internal static class FailureClassifier
             case "timeout":
                 return new UpstreamFailure(deployment, FailureKind.Timeout, 504, "upstream_timeout",
                     $"Deployment '{deployment}' did not answer within its timeouts (first byte {Seconds(provider.FirstByteTimeout)} s, total {Seconds(provider.TotalTimeout)} s).");
+            case "credentials":
+                return new UpstreamFailure(deployment, FailureKind.Rejected, 502, "upstream_credentials",
+                    $"Deployment '{deployment}' could not authenticate its request: {secrets.Scrub(call.Detail ?? "no usable credentials")}");
             case "interrupted":
                 return new UpstreamFailure(deployment, FailureKind.Connect, 502, "upstream_interrupted",
                     $"Deployment '{deployment}' broke off its answer before it started.");

@@ -15,13 +15,13 @@ public sealed class ProviderRuntime : IDisposable
 {
     private readonly RandomSource _random;
 
-    internal ProviderRuntime(ProviderConfig config, ProviderAdapters adapters, RandomSource random, Func<ProviderConfig, HttpMessageHandler>? handlerFactory = null)
+    internal ProviderRuntime(ProviderConfig config, ProviderAdapters adapters, RandomSource random, Func<ProviderConfig, HttpMessageHandler>? handlerFactory = null, TimeProvider? time = null)
     {
         _random = random;
         Config = config;
         Name = config.Name;
         Credential = config.ApiKeyEnv is not null && Environment.GetEnvironmentVariable(config.ApiKeyEnv) is { Length: > 0 } secret ? secret : null;
-        Adapter = adapters.Create(new ProviderAdapterContext(config, Credential));
+        Adapter = adapters.Create(new ProviderAdapterContext(config, Credential) { Time = time ?? TimeProvider.System });
         BaseUrl = config.BaseUrl.TrimEnd('/');
         Endpoints = (config.Endpoints.Count > 0 ? config.Endpoints : [config.BaseUrl]).Select(u => new UpstreamEndpoint(u)).ToArray();
         PowerOfTwo = config.Balance == "p2c";

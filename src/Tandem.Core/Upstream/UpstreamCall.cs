@@ -31,8 +31,11 @@ internal sealed class UpstreamCall : IDisposable
     /// <summary>HTTP status, 0 when no response arrived.</summary>
     public int Status { get; set; }
 
-    /// <summary>Why no usable answer came: <c>connect</c>, <c>dns</c>, <c>tls</c>, <c>connection_reset</c>, <c>timeout</c>, <c>interrupted</c>; null otherwise.</summary>
+    /// <summary>Why no usable answer came: <c>connect</c>, <c>dns</c>, <c>tls</c>, <c>connection_reset</c>, <c>timeout</c>, <c>interrupted</c>, <c>credentials</c>; null otherwise.</summary>
     public string? Error { get; set; }
+
+    /// <summary>Why the adapter could not build the request, when <see cref="Error"/> is <c>credentials</c>.</summary>
+    public string? Detail { get; set; }
 
     /// <summary>What an error status's body said.</summary>
     public ProviderError ProviderError { get; set; }

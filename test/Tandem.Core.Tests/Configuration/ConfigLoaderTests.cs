@@ -70,7 +70,7 @@ public sealed class ConfigLoaderTests
                   routes: [nowhere]
             providers:
               - name: p
-                type: bedrock
+                type: watsonx
                 base_url: not a url
                 timeouts: { connect: soon }
               - name: p
@@ -91,7 +91,7 @@ public sealed class ConfigLoaderTests
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml));
         Assert.Contains("auth.keys[0].key_sha256: must be 64 hexadecimal characters", e.Errors);
         Assert.Contains("auth.keys[0].routes[0]: unknown route or deployment 'nowhere'", e.Errors);
-        Assert.Contains("providers[0].type: unknown provider type 'bedrock' (expected 'anthropic' or 'azure-openai' or 'gemini' or 'openai')", e.Errors);
+        Assert.Contains("providers[0].type: unknown provider type 'watsonx' (expected 'anthropic' or 'azure-openai' or 'bedrock' or 'gemini' or 'openai' or 'sagemaker')", e.Errors);
         Assert.Contains("providers[0].base_url: 'not a url' is not an absolute http(s) URL", e.Errors);
         Assert.Contains("providers[0].timeouts.connect: 'soon' is not a positive duration (e.g. 500ms, 5s, 2m)", e.Errors);
         Assert.Contains("providers[1].name: duplicate provider 'p'", e.Errors);

@@ -38,6 +38,7 @@ public abstract class ConformanceUpstream : IAsyncDisposable
         "toy" => new ToyConformance(await ToyUpstream.StartAsync()),
         "gemini" => new GeminiUpstream(await SimulatorServer.StartAsync(new SimulatorOptions { Answers = new Dictionary<string, string> { [Question] = Answer }, RetryAfterSeconds = 9 })),
         "anthropic" => new AnthropicUpstream(await SimulatorServer.StartAsync(new SimulatorOptions { Answers = new Dictionary<string, string> { [Question] = Answer }, RetryAfterSeconds = 9 })),
+        "sagemaker" or "bedrock" => await Aws.AwsConformanceUpstream.StartAwsAsync(protocol),
         _ => throw new ArgumentOutOfRangeException(nameof(protocol)),
     };
 
@@ -106,6 +107,7 @@ public abstract class ConformanceUpstream : IAsyncDisposable
 
         public override (int Prompt, int Completion) ExpectedUsage => (12, 6);
 
-        public override TimeSpan? RetryAfter => null;
+        // Google gives its wait in the body (RetryInfo.retryDelay, 9s here), not in a header: Tandem reads it there.
+        public override TimeSpan? RetryAfter => TimeSpan.FromSeconds(9);
     }
 }

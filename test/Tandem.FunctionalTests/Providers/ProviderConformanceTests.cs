@@ -31,6 +31,8 @@ public sealed class ProviderConformanceTests
     [InlineData("toy")]
     [InlineData("anthropic")]
     [InlineData("gemini")]
+    [InlineData("sagemaker")]
+    [InlineData("bedrock")]
     public async Task NonStreaming_SdkGetsTheAnswer_UsageIsRecorded(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -53,6 +55,8 @@ public sealed class ProviderConformanceTests
     [InlineData("toy")]
     [InlineData("anthropic")]
     [InlineData("gemini")]
+    [InlineData("sagemaker")]
+    [InlineData("bedrock")]
     public async Task Streaming_SdkGetsTheAnswerChunkByChunk_UsageIsRecorded(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -89,6 +93,8 @@ public sealed class ProviderConformanceTests
     [InlineData("toy")]
     [InlineData("anthropic")]
     [InlineData("gemini")]
+    [InlineData("sagemaker")]
+    [InlineData("bedrock")]
     public async Task Streaming_UsageChunkOnlyWhenTheClientAsks(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -111,6 +117,11 @@ public sealed class ProviderConformanceTests
     [InlineData("openai", "anthropic")]
     [InlineData("gemini", "anthropic")]
     [InlineData("anthropic", "gemini")]
+    [InlineData("sagemaker", "bedrock")]
+    [InlineData("bedrock", "sagemaker")]
+    [InlineData("anthropic", "sagemaker")]
+    [InlineData("sagemaker", "anthropic")]
+    [InlineData("gemini", "bedrock")]
     public async Task ServerError_FallsBackToTheOtherProvider(string primaryProtocol, string backupProtocol)
     {
         await using var primary = await ConformanceUpstream.StartAsync(primaryProtocol);
@@ -133,6 +144,8 @@ public sealed class ProviderConformanceTests
     [InlineData("toy")]
     [InlineData("anthropic")]
     [InlineData("gemini")]
+    [InlineData("sagemaker")]
+    [InlineData("bedrock")]
     public async Task RateLimited_WithoutFallback_ClientGets429WithRetryAfter(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
@@ -152,6 +165,8 @@ public sealed class ProviderConformanceTests
     [InlineData("toy")]
     [InlineData("anthropic")]
     [InlineData("gemini")]
+    [InlineData("sagemaker")]
+    [InlineData("bedrock")]
     public async Task StreamBrokenMidway_EndsWithAnErrorEvent_NeverDone(string protocol)
     {
         await using var upstream = await ConformanceUpstream.StartAsync(protocol);
