@@ -115,10 +115,19 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
     private (MigrationState, MigrationConfig)? MigrationOf(string route) =>
         _snapshot().Routes.TryGetValue(route, out var r) && _states.TryGetValue(route, out var state) ? (state, SettingsFor(r, state)) : null;
 
+    /// <summary>
+    /// Notes that a request was decided with a shadow call (<see cref="MigrationDecision.Shadow"/>): it counts as pending
+    /// for <see cref="WaitForShadowsAsync"/> from then on. Follow with <see cref="TryEnqueueShadow"/> or <see cref="AbandonShadow"/>.
+    /// </summary>
+    public void ExpectShadow() => _shadows.Expect();
+
+    /// <summary>An expected shadow call will not be made.</summary>
+    public void AbandonShadow() => _shadows.Abandon();
+
     /// <summary>Hands a served answer to the shadow workers. Never blocks: when the queue is full the call is dropped and counted.</summary>
     public bool TryEnqueueShadow(ShadowJob job) => _shadows.TryEnqueue(job);
 
-    /// <summary>Waits until every queued shadow call has finished (tests, clean shutdown).</summary>
+    /// <summary>Waits until every expected shadow call has finished or been abandoned (tests, clean shutdown).</summary>
     public Task WaitForShadowsAsync(TimeSpan timeout) => _shadows.WaitAsync(timeout);
 
     /// <summary>Evaluates the gates of every active migration (or one route) and acts under <c>auto</c>.</summary>

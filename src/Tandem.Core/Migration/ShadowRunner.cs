@@ -51,14 +51,25 @@ internal sealed partial class ShadowRunner : IAsyncDisposable
 
     public long Completed => Interlocked.Read(ref _completed);
 
+    /// <summary>A request was decided with a shadow call: count it as pending until it is queued and done, or abandoned.</summary>
+    public void Expect() => Interlocked.Increment(ref _inFlight);
+
+    /// <summary>An expected shadow call will not be made (the client left, the request failed before an answer).</summary>
+    public void Abandon()
+    {
+        Interlocked.Decrement(ref _inFlight);
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    /// <summary>Queues an expected shadow call; when the queue is full it is dropped, counted and logged (false: abandon it).</summary>
     public bool TryEnqueue(ShadowJob job)
     {
         if (_queue.Writer.TryWrite(job))
         {
-            Interlocked.Increment(ref _inFlight);
             return true;
         }
 
+        // The caller abandons the expected call.
         Interlocked.Increment(ref _dropped);
         LogShadowDropped(_logger, job.Route, job.RequestId);
         return false;

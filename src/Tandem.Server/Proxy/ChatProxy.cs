@@ -137,7 +137,29 @@ internal sealed class ChatProxy
             : Decide(x, route, body, key.Name);
         x.Record.Decision = plan.Reason;
         x.Upstream = new UpstreamRequest(x.Operation, request, body.WrittenMemory, UpstreamPurpose.Client, x.RequestId, x.Trace);
-        using (var result = await FallbackChain.ServeAsync(plan, x.Upstream, _logger, ctx.RequestAborted).ConfigureAwait(false))
+        var shadowQueued = false;
+        if (migration?.Shadow is not null)
+        {
+            _migrations.ExpectShadow();
+        }
+
+        try
+        {
+            await ServeAndRelayAsync(x, plan, route, request).ConfigureAwait(false);
+            shadowQueued = migration?.Shadow is not null && EnqueueShadow(x, body, migration);
+        }
+        finally
+        {
+            if (migration?.Shadow is not null && !shadowQueued)
+            {
+                _migrations.AbandonShadow();
+            }
+        }
+    }
+
+    private async Task ServeAndRelayAsync(Exchange x, RoutePlan plan, Tandem.Runtime.RouteRuntime? route, ApiRequest request)
+    {
+        using (var result = await FallbackChain.ServeAsync(plan, x.Upstream!, _logger, x.Http.RequestAborted).ConfigureAwait(false))
         {
             x.Deployment = result.Deployment;
             x.Record.Deployment = result.Deployment.Name;
@@ -158,11 +180,6 @@ internal sealed class ChatProxy
             {
                 await JsonRelay.RelayAsync(x, result).ConfigureAwait(false);
             }
-        }
-
-        if (migration?.Shadow is not null)
-        {
-            EnqueueShadow(x, body, migration);
         }
     }
 
@@ -187,11 +204,11 @@ internal sealed class ChatProxy
     }
 
     /// <summary>After the client's answer is complete: hand it to the migration's shadow worker (never awaited).</summary>
-    private void EnqueueShadow(Exchange x, PooledBufferWriter body, MigrationDecision migration)
+    private bool EnqueueShadow(Exchange x, PooledBufferWriter body, MigrationDecision migration)
     {
         if (!_migrations.States.TryGetValue(x.Route!.Name, out var state) || x.Http.RequestAborted.IsCancellationRequested)
         {
-            return;
+            return false;
         }
 
         var served = x.Deployment?.Name;
@@ -201,7 +218,7 @@ internal sealed class ChatProxy
         // When the planned side failed and the other side served through fallback, the other side's outcome is
         // known already: record the failure rather than calling the same deployment twice.
         var fellBack = shadow.Name == served;
-        _migrations.TryEnqueueShadow(new ShadowJob
+        return _migrations.TryEnqueueShadow(new ShadowJob
         {
             Route = x.Route.Name,
             RequestId = x.RequestId,
