@@ -23,10 +23,11 @@ internal sealed class FakeUpstream
 
     public void Script(string name, Func<int, HttpResponseMessage> script) => _scripts[name] = (_, i) => Task.FromResult(script(i));
 
-    public GatewaySnapshot Build(string yaml) => GatewaySnapshot.Build(ConfigLoader.Parse(yaml), null, new RuntimeServices
+    public GatewaySnapshot Build(string yaml, TimeProvider? time = null) => GatewaySnapshot.Build(ConfigLoader.Parse(yaml), null, new RuntimeServices
     {
         HttpHandler = config => new Handler(this, config.Name),
         Random = RandomSource.Seeded(1),
+        Time = time ?? TimeProvider.System,
     });
 
     public static HttpResponseMessage Json(int status, string body, params (string Name, string Value)[] headers)
