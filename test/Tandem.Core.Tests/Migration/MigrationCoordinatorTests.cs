@@ -164,6 +164,26 @@ public sealed class MigrationCoordinatorTests
         Assert.Equal("fail: samples", (await f.Store.EvaluationsAsync("r", 1, Ct))[0].Outcome);
     }
 
+    [Theory]
+    [InlineData("canary")]
+    [InlineData("cutover")]
+    public async Task Evaluate_EnoughGoodSamplesButTooShortAStage_NeitherAdvancesNorRollsBack(string stage)
+    {
+        // 10 compared, all agreeing: samples and agreement pass; only the hour in the stage is missing. That is no
+        // quality failure, so it is no reason to roll back, however many samples there are.
+        await using var f = new Fixture(Migration(stage, minSamples: 10, minDuration: "1h"));
+        await f.Coordinator.StartAsync(Ct);
+        await f.AddAsync(10, 0);
+        f.Clock.Advance(TimeSpan.FromMinutes(59));
+
+        var report = (await f.Coordinator.EvaluateAsync(cancellationToken: Ct))["r"];
+
+        Assert.Equal((false, false, 10), (report.AllPassed, report.QualityFailed, report.Compared));
+        Assert.Equal((Enum.Parse<MigrationStage>(stage, true), 1L), (f.State.Stage, f.State.Version));
+        Assert.Empty(Moves(f.Store));
+        Assert.Equal("fail: duration", (await f.Store.EvaluationsAsync("r", 1, Ct))[0].Outcome);
+    }
+
     [Fact]
     public async Task Evaluate_AllGatesPass_AdvancesOneStepPerEvaluation_ThroughEveryStageToFull()
     {
