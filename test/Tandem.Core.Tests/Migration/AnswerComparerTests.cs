@@ -39,6 +39,7 @@ public sealed class AnswerComparerTests
     [Theory]
     [InlineData("{\"intent\": \"Card Lost\"}", "card_lost")]
     [InlineData("Sure! ```json\n{\"intent\": \"refund\", \"confidence\": 0.9}\n``` Hope that helps.", "refund")] // the object inside prose or a fence
+    [InlineData("{\"intent\": \"caf\\u00e9 au lait\"}", "café_au_lait")] // the string's value, escapes decoded
     [InlineData("{\"intent\": 42}", "42")] // a non-string value by its JSON text
     [InlineData("{\"intent\": true}", "true")]
     [InlineData("{\"intent\": {\"a\": 1}}", "a_1")] // {"a": 1} → the colon goes, the space separates
@@ -126,6 +127,7 @@ public sealed class AnswerComparerTests
     [InlineData("", "", 1.0)] // both empty: the same
     [InlineData("!!!", "...", 1.0)] // no words on either side
     [InlineData("word", "", 0.0)]
+    [InlineData("Yes.", "yes", 1.0)] // punctuation leaves no empty word behind
     public void TokenJaccard_WordSetOverlap(string a, string b, double expected) =>
         Assert.Equal(expected, AnswerComparer.TokenJaccard(a, b), 12);
 
@@ -146,5 +148,6 @@ public sealed class AnswerComparerTests
         Assert.Equal("{\"a\":{\"b\":1}}", AnswerComparer.ExtractJson("x {\"a\":{\"b\":1}} y"));
         Assert.Equal("[1]", AnswerComparer.ExtractJson("  [1] "));
         Assert.Equal("} {", AnswerComparer.ExtractJson(" } { ")); // no closing brace after the opening one
+        Assert.Equal("{\"a\":1}", AnswerComparer.ExtractJson("{\"a\":1} and thanks")); // an object at the very start
     }
 }

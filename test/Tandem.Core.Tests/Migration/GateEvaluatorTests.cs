@@ -75,6 +75,8 @@ public sealed class GateEvaluatorTests
         Assert.Equal(new GateResult("duration", 10.0, ">= 10 min", 2, true), at);
         Assert.False(under.Passed);
         Assert.Equal(">= 1.5 min", Gate(GateEvaluator.Evaluate(Bare(minDuration: "90s"), samples, TimeSpan.Zero), "duration").Threshold);
+        // 20 s is a third of a minute: shown to two decimals.
+        Assert.Equal(">= 0.33 min", Gate(GateEvaluator.Evaluate(Bare(minDuration: "20s"), samples, TimeSpan.Zero), "duration").Threshold);
     }
 
     [Theory]
@@ -175,6 +177,32 @@ public sealed class GateEvaluatorTests
         var gate = Gate(report, "candidate_p95_ms");
         Assert.Equal((200.0, 21, passed), (gate.Value!.Value, gate.Samples, gate.Passed));
         Assert.Equal(200.0, report.CandidateP95Ms);
+        Assert.Equal("<= " + max.ToString(System.Globalization.CultureInfo.InvariantCulture), gate.Threshold);
+    }
+
+    [Fact]
+    public void P95_NoCandidateLatency_PassesUnmeasured()
+    {
+        // The candidate failed every try: no latency of its own, so nothing to hold against the bound.
+        var samples = Enumerable.Range(0, 3).Select(_ => Latency(100, 5000, candidateError: "timeout")).ToList();
+
+        var report = GateEvaluator.Evaluate(Bare() with { MaxP95Ms = 1000 }, samples, TimeSpan.Zero);
+
+        Assert.Equal(new GateResult("candidate_p95_ms", null, "<= 1000", 0, true), Gate(report, "candidate_p95_ms"));
+        Assert.Null(report.CandidateP95Ms);
+        Assert.Equal(100.0, report.IncumbentP95Ms);
+    }
+
+    [Fact]
+    public void Thresholds_ShowThreeDecimals_CostsTheirDigits()
+    {
+        // Shares and milliseconds to three decimals; a cost in dollars keeps its digits: a bound of $0.00042 a
+        // request shown as "<= 0" would say the gate allows nothing (it did before).
+        var gates = Bare() with { MinAgreement = 0.12345, MaxErrorRate = 0.0106, MaxP95Ms = 812.34567, MaxCostPerRequest = 0.00042 };
+
+        var report = GateEvaluator.Evaluate(gates, [], TimeSpan.Zero);
+
+        Assert.Equal([">= 0.123", "<= 0.011", "<= 812.346", "<= 0.00042"], report.Gates.Skip(2).Select(g => g.Threshold));
     }
 
     [Fact]
@@ -248,6 +276,7 @@ public sealed class GateEvaluatorTests
         var gate = Gate(GateEvaluator.Evaluate(Bare() with { MaxCostPerRequest = max }, samples, TimeSpan.Zero), "cost_per_request");
 
         Assert.Equal((0.002, 3, passed), (Math.Round(gate.Value!.Value, 12), gate.Samples, gate.Passed));
+        Assert.Equal("<= " + max.ToString(System.Globalization.CultureInfo.InvariantCulture), gate.Threshold);
     }
 
     [Theory]
@@ -313,16 +342,17 @@ public sealed class GateEvaluatorTests
             Compared(false, "card", "atm"), Compared(false, "card", "atm"),
             Compared(false, "balance", "atm"), Compared(false, "balance", "atm"),
             Compared(false, null, "x"),
+            Compared(false, "y", null),
             Compared(true), Compared(true),
             CandidateFailed(),
         };
 
         var report = GateEvaluator.Evaluate(Bare(), samples, TimeSpan.FromMinutes(3));
 
-        // 10 compared (the failed try has no comparison), 11 in all; 2 of 10 agree.
-        Assert.Equal((10, 11, 0.2, TimeSpan.FromMinutes(3)), (report.Compared, report.Samples, report.Agreement, report.InStage));
-        // Counts 3, 2, 2, 1; the two 2s in ordinal order of the incumbent label; a missing label reads "?".
-        Assert.Equal([("refund", "billing", 3), ("balance", "atm", 2), ("card", "atm", 2), ("?", "x", 1)], report.TopDisagreements);
+        // 11 compared (the failed try has no comparison), 12 in all; 2 of 11 agree.
+        Assert.Equal((11, 12, 2 / 11.0, TimeSpan.FromMinutes(3)), (report.Compared, report.Samples, report.Agreement, report.InStage));
+        // Counts 3, 2, 2, 1, 1; ties in ordinal order of the incumbent label; a missing label reads "?".
+        Assert.Equal([("refund", "billing", 3), ("balance", "atm", 2), ("card", "atm", 2), ("?", "x", 1), ("y", "?", 1)], report.TopDisagreements);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Tandem.Configuration;
 using Tandem.Migration;
+using Tandem.Routing;
 using Tandem.Runtime;
 using Xunit;
 
@@ -407,6 +408,79 @@ public sealed class MigrationCoordinatorTests
 
         Assert.Equal("the migration changed concurrently; retry", e.Message);
         Assert.Equal((MigrationStage.Shadow, 2L), (f.State.Stage, f.State.Version));
+    }
+
+    [Fact]
+    public async Task Apply_PlansRoutesWithAMigration_AndLeavesOthersAlone()
+    {
+        await using var f = new Fixture(Migration("cutover"));
+        await f.Coordinator.StartAsync(Ct);
+        var request = RequestView.For("""{"model":"r","messages":[{"role":"user","content":"hi"}]}""");
+        var route = f.Snapshot.Routes["r"];
+
+        var decision = f.Coordinator.Apply(route, request, route.Policy.Decide(request))!;
+
+        Assert.Equal(["new", "old"], decision.Plan.Chain.Select(d => d.Name));
+        Assert.Equal(MigrationSides.Candidate, decision.Served);
+
+        await using var none = new Fixture(null);
+        await none.Coordinator.StartAsync(Ct);
+        Assert.Null(none.Coordinator.Apply(none.Snapshot.Routes["r"], request, none.Snapshot.Routes["r"].Policy.Decide(request)));
+    }
+
+    [Fact]
+    public async Task Command_OnAMigrationAnotherInstanceStarted_IsCarriedOut()
+    {
+        // This instance started before the migration existed; another instance started it in the shared store.
+        await using var f = new Fixture(null);
+        await f.Coordinator.StartAsync(Ct);
+        f.Store.Put(new MigrationState { Route = "r", Incumbent = "old", Candidate = "new", Stage = MigrationStage.Shadow, Version = 1 });
+
+        var advanced = await f.Coordinator.CommandAsync("r", "advance", Ct);
+
+        Assert.Equal((MigrationStage.Canary, 2L), (advanced.Stage, advanced.Version));
+    }
+
+    [Fact]
+    public async Task StageChange_IsLogged()
+    {
+        var logs = new ListLogger();
+        var snapshot = GatewaySnapshot.Build(ConfigLoader.Parse(Yaml(Migration("shadow", auto: false))), null);
+        await using var coordinator = new MigrationCoordinator(new MemoryMigrationStore(), () => snapshot, logs, new FakeTimeProvider(T0), workers: 1);
+        await coordinator.StartAsync(Ct);
+
+        await coordinator.CommandAsync("r", "advance", Ct);
+
+        Assert.Contains("Route r: migration advance shadow -> canary 5% (manual)", logs.Messages);
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        private readonly List<string> _messages = [];
+
+        public IReadOnlyList<string> Messages
+        {
+            get
+            {
+                lock (_messages)
+                {
+                    return [.. _messages];
+                }
+            }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (_messages)
+            {
+                _messages.Add(formatter(state, exception));
+            }
+        }
     }
 
     [Fact]

@@ -132,6 +132,18 @@ public sealed class MigrationPlannerTests
     }
 
     [Fact]
+    public void Canary_UserField_WinsOverTheHeader()
+    {
+        var user = UserWhere(b => b < 500);
+        var header = UserWhere(b => b >= 500);
+
+        var decision = Apply(State(MigrationStage.Canary), Request(user, new Dictionary<string, string> { ["x-tandem-user"] = header }));
+
+        Assert.Equal(MigrationSides.Candidate, decision.Served);
+        Assert.Contains($"(bucket {Bucket("r", user)})", decision.Plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Canary_BucketsDependOnTheRoute()
     {
         // The same user can fall on different sides on two routes: the route is part of the hash.
@@ -193,7 +205,14 @@ public sealed class MigrationPlannerTests
     [InlineData(MigrationStage.Cutover)]
     public void ShadowRate_Sampled_ShadowsOnlyWhenTheDrawIsBelowTheRate(MigrationStage stage)
     {
-        var user = UserWhere(b => b < 500);
+        foreach (var user in new[] { UserWhere(b => b < 500), UserWhere(b => b >= 500) })
+        {
+            Sampled(stage, user);
+        }
+    }
+
+    private static void Sampled(MigrationStage stage, string user)
+    {
 
         // The first draw decides the shadow: 0.29 < 0.3 shadows, 0.3 does not.
         var shadowed = Apply(State(stage), Request(user), new Draws(0.29), Settings(shadowRate: 0.3));
