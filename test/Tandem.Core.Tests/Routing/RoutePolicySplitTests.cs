@@ -157,7 +157,8 @@ public sealed class RoutePolicySplitTests
 
         foreach (var route in new[] { "r", "m", "x" })
         {
-            var plan = snapshot.Routes[route].Policy.Decide(Request(route == "x" ? "someone" : null));
+            // Route x (sticky: none) ignores a user and metadata it could have used.
+            var plan = snapshot.Routes[route].Policy.Decide(route == "x" ? Request("someone", ",\"metadata\":{\"tenant\":\"acme\"}") : Request());
             Assert.Equal($"split arm {arm} (bucket {bucket}, unsticky)", plan.Reason);
         }
     }
