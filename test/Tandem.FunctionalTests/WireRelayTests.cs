@@ -192,6 +192,27 @@ public sealed class WireRelayTests
     }
 
     [Fact]
+    public async Task RateLimited_AbsurdRetryAfter_IsStillA429_WithTheLongestWholeSecondsHint()
+    {
+        // A Retry-After with more digits than a long used to overflow in the reader and fail the request with an
+        // internal error; it is a rate limit like any other, its hint clamped.
+        await using var upstream = await ScriptedUpstream.StartAsync(async (ctx, _) =>
+        {
+            ctx.Response.Headers["retry-after"] = "99999999999999999999";
+            ctx.Response.StatusCode = 429;
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync("""{"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}""");
+        });
+        await using var gateway = await TestGateway.StartAsync(Config, o => o, [upstream.V1]);
+
+        using var response = await PostAsync(gateway, "rl-huge");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal("2147483647", Header(response, "Retry-After")); // int.MaxValue seconds
+        Assert.Equal((429, "rate_limit_exceeded"), ((await gateway.RecordAsync("rl-huge", Ct)).Status, (await gateway.RecordAsync("rl-huge", Ct)).Error));
+    }
+
+    [Fact]
     public async Task RateLimited_RetryAfterSecondsOnly_IsRelayedAsIs()
     {
         await using var upstream = await ScriptedUpstream.StartAsync(async (ctx, _) =>
