@@ -91,6 +91,7 @@ public sealed class ResilienceRetryAfterTests
         // zero of "0", never a Retry-After.
         var wait = Assert.Single(time.Delays);
         Assert.True(wait > TimeSpan.FromMinutes(1), wait.ToString());
+        Assert.NotEqual(TimeSpan.FromHours(1), wait); // jittered, so that many callers do not retry in step
     }
 
     [Fact]
@@ -176,7 +177,8 @@ public sealed class ResilienceRetryAfterTests
     {
         var fake = new FakeUpstream();
 
-        var deployment = fake.Build(Config("{ breaker: { break_for: 100ms } }")).Deployments["d"];
+        // A 100 ms window too: Polly refuses a sampling window under half a second, so it is raised as well.
+        var deployment = fake.Build(Config("{ breaker: { break_for: 100ms, window: 100ms } }")).Deployments["d"];
 
         Assert.Equal(TimeSpan.FromMilliseconds(500), deployment.Resilience.BreakDuration);
         Assert.Equal(TimeSpan.FromSeconds(2), deployment.Resilience.MaxRetryAfter);
