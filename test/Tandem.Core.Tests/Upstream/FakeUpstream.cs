@@ -23,7 +23,7 @@ internal sealed class FakeUpstream
 
     public void Script(string name, Func<int, HttpResponseMessage> script) => _scripts[name] = (_, i) => Task.FromResult(script(i));
 
-    public GatewaySnapshot Build(string yaml, Tandem.Providers.ProviderAdapters? adapters = null)
+    public GatewaySnapshot Build(string yaml, Tandem.Providers.ProviderAdapters? adapters = null, TimeProvider? time = null)
     {
         adapters ??= Tandem.Providers.ProviderAdapters.BuiltIn;
         return GatewaySnapshot.Build(ConfigLoader.Parse(yaml, ConfigUse.Gateway, adapters.Types), null, new RuntimeServices
@@ -31,6 +31,7 @@ internal sealed class FakeUpstream
             HttpHandler = config => new Handler(this, config.Name),
             Random = RandomSource.Seeded(1),
             Adapters = adapters,
+            Time = time ?? TimeProvider.System,
         });
     }
 
