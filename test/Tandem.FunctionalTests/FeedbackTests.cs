@@ -157,4 +157,18 @@ public sealed class FeedbackTests
         using var unauthorised = await anonymous.GetAsync("admin/feedback/" + mine, Ct);
         Assert.Equal(HttpStatusCode.Unauthorized, unauthorised.StatusCode);
     }
+
+    [Fact]
+    public void IssuedRecently_OnlyTandemIdsOfTheLastMinutes_WaitForTheirRecord()
+    {
+        var now = new DateTimeOffset(2026, 12, 2, 10, 0, 0, TimeSpan.Zero);
+        string Id(DateTimeOffset t) => "req_" + Guid.CreateVersion7(t).ToString("N");
+
+        Assert.True(Tandem.Server.Feedback.FeedbackEndpoints.IssuedRecently(Id(now.AddSeconds(-3)), now));
+        Assert.True(Tandem.Server.Feedback.FeedbackEndpoints.IssuedRecently(Id(now.AddMinutes(-14)), now));
+        Assert.False(Tandem.Server.Feedback.FeedbackEndpoints.IssuedRecently(Id(now.AddMinutes(-16)), now));
+        Assert.False(Tandem.Server.Feedback.FeedbackEndpoints.IssuedRecently(Id(now.AddMinutes(1)), now));
+        Assert.False(Tandem.Server.Feedback.FeedbackEndpoints.IssuedRecently("req_" + Guid.NewGuid().ToString("N"), now));
+        Assert.False(Tandem.Server.Feedback.FeedbackEndpoints.IssuedRecently("my-own-id-123", now));
+    }
 }

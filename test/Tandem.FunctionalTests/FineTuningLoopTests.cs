@@ -192,12 +192,17 @@ public sealed class FineTuningLoopTests
 
         Assert.Equal(expectedBase / validation.Count, baseAccuracy, 9);
         Assert.Equal(expectedAdapter / validation.Count, adapterAccuracy, 9);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"feedback on {truth.Count} requests ({corrected} corrected); dataset {train.Count} train, {validation.Count} held out; accuracy on the held-out suite: base {baseAccuracy:0.000}, adapter {adapterAccuracy:0.000}");
         var comparison = Assert.Single(report.Comparisons);
         Assert.True(comparison.AccuracyDifferenceLow > 0.1, $"base {baseAccuracy}, adapter {adapterAccuracy}, difference CI low {comparison.AccuracyDifferenceLow}");
 
         // 6. Shadow → automatic promotion to full, the migration declared against the adapter's deployment.
         var reload = await gateway.RewriteConfigAsync(Config(Migration));
         Assert.True(reload.Succeeded, string.Join("; ", reload.Errors));
+        // The first evaluation picks the declared migration up: it starts in shadow.
+        var started = await AdminAsync(admin, HttpMethod.Post, "admin/migrations/intent/evaluate");
+        Assert.Equal("shadow", started.GetProperty("migrations")[0].GetProperty("stage").GetString());
         var stages = new List<string>();
         var texts = truth.Keys.ToList();
         for (var round = 0; round < 4 && (stages.Count == 0 || stages[^1] != "full"); round++)

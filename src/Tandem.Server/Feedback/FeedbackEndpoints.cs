@@ -26,7 +26,13 @@ namespace Tandem.Server.Feedback;
 internal static class FeedbackEndpoints
 {
     /// <summary>How long a rating of a just-served request waits for its record to reach the database.</summary>
-    private static readonly TimeSpan RecordWait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RecordWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a record not yet handed to the writer is looked for again.</summary>
+    private static readonly TimeSpan RecordPoll = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Requests started this recently may still be finishing (a long stream) or have their record in the writer's queue.</summary>
+    private static readonly TimeSpan RecentWindow = TimeSpan.FromMinutes(15);
 
     public static void MapClient(IEndpointRouteBuilder v1) =>
         v1.MapPost("/feedback", static (HttpContext ctx, GatewayState state, IRecordStore records, IFeedbackStore feedback, RecordWriter writer, TimeProvider time) =>
@@ -64,7 +70,7 @@ internal static class FeedbackEndpoints
 
         try
         {
-            var record = await FindAsync(records, writer, request.RequestId, ctx.RequestAborted).ConfigureAwait(false);
+            var record = await FindAsync(records, writer, time, request.RequestId, ctx.RequestAborted).ConfigureAwait(false);
             if (record is null || record.Key != key.Name)
             {
                 await JsonResponses.ErrorAsync(ctx, 404, $"No request '{request.RequestId}' of this key to rate (unknown, another key's, or past retention).",
@@ -116,29 +122,54 @@ internal static class FeedbackEndpoints
     private static string? Mask(PersonalDataDetector? detector, string? text) => text is null || detector is null ? text : detector.Mask(text);
 
     /// <summary>
-    /// The record of a request; a client may rate an answer the moment it has it, before the background writer has
-    /// stored its record, so a miss waits (bounded) for the writer to drain and looks again.
+    /// The record of a request. A client may rate an answer the moment it has it: its record is handed to the
+    /// background writer just after the last byte, and written in the next batch. So a miss on an id Tandem issued
+    /// (<c>req_</c> + a version-7 GUID, whose first 48 bits are its time) for a request of the last few minutes waits,
+    /// bounded, for the record to arrive; any other miss answers at once.
     /// </summary>
-    private static async Task<RequestRecord?> FindAsync(IRecordStore records, RecordWriter writer, string requestId, CancellationToken cancellationToken)
+    private static async Task<RequestRecord?> FindAsync(IRecordStore records, RecordWriter writer, TimeProvider time, string requestId, CancellationToken cancellationToken)
     {
-        var record = await records.GetAsync(requestId, cancellationToken).ConfigureAwait(false);
-        if (record is not null || writer.Held == 0)
+        var deadline = time.GetUtcNow() + RecordWait;
+        while (true)
         {
-            return record;
+            var record = await records.GetAsync(requestId, cancellationToken).ConfigureAwait(false);
+            var now = time.GetUtcNow();
+            if (record is not null || now > deadline || !IssuedRecently(requestId, now))
+            {
+                return record;
+            }
+
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(RecordWait);
+            try
+            {
+                if (writer.Held > 0)
+                {
+                    await writer.WaitUntilIdleAsync(wait.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    // Not yet handed over (the response's last byte is sent before the record is finished).
+                    await Task.Delay(RecordPoll, time, wait.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The deadline is checked above.
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="requestId"/> is an id Tandem made for a request started within <see cref="RecentWindow"/>.</summary>
+    internal static bool IssuedRecently(string requestId, DateTimeOffset now)
+    {
+        if (requestId.Length != 36 || !requestId.StartsWith("req_", StringComparison.Ordinal) || !Guid.TryParseExact(requestId.AsSpan(4), "N", out var guid) || guid.Version != 7)
+        {
+            return false;
         }
 
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(RecordWait);
-        try
-        {
-            await writer.WaitUntilIdleAsync(wait.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Still not written (the database may be slow): answer from what is stored now.
-        }
-
-        return await records.GetAsync(requestId, cancellationToken).ConfigureAwait(false);
+        var issued = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(requestId.AsSpan(4, 12), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture));
+        return issued <= now + TimeSpan.FromSeconds(5) && now - issued < RecentWindow;
     }
 
     private static async Task GetAsync(HttpContext ctx, IRecordStore records, IFeedbackStore feedback)
