@@ -100,7 +100,7 @@ public sealed partial class SimulatorServer : IAsyncDisposable
         app.MapGet("/v1/models/{id}", ctx =>
         {
             var id = (string)ctx.Request.RouteValues["id"]!;
-            if (Options.Models.Count > 0 && !Options.Models.Contains(id))
+            if (Options.Models.Count > 0 && !Options.Models.Contains(id) && !_adapters.ContainsKey(id))
             {
                 return WriteErrorAsync(ctx, 404, $"The model '{id}' does not exist.", "invalid_request_error", "model_not_found");
             }

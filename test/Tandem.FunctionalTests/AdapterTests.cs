@@ -90,6 +90,33 @@ public sealed class AdapterTests
         Assert.False(gateway.App.State.Current.Deployments.ContainsKey("llama-8b+v1"));
         using var unknown = await admin.DeleteAsync("admin/adapters/never", Ct);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        // A name is a version: the same registration again is accepted, new weights under the same name are not.
+        Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(admin, "v1", "llama-8b", good)).Status);
+        Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(admin, "v1", "llama-8b", good)).Status);
+        var (conflict, refusal) = await RegisterAsync(admin, "v1", "llama-8b", AdapterDir(dir, "other"));
+        Assert.Equal((HttpStatusCode.Conflict, "adapter_exists"), (conflict, refusal.GetProperty("error").GetProperty("code").GetString()));
+    }
+
+    [Fact]
+    public async Task Register_OneReplicaRefuses_NoReplicaKeepsTheAdapter()
+    {
+        Environment.SetEnvironmentVariable("TANDEM_TEST_ADAPTERS_ADMIN_KEY", AdminKey);
+        await using var a = await VllmAsync();
+        await using var b = await VllmAsync();
+        b.Options.RuntimeLoraUpdating = false;
+        await using var gateway = await TestGateway.StartAsync(Config, a, b);
+        using var admin = Admin(gateway.App.BaseAddress);
+        using var dir = new TempDir("tandem-adapters-");
+
+        var (status, body) = await RegisterAsync(admin, "v1", "llama-8b", AdapterDir(dir, "v1"));
+
+        Assert.Equal((HttpStatusCode.BadGateway, "adapter_load_failed"), (status, body.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Empty(a.LoadedAdapters);
+        Assert.Empty(b.LoadedAdapters);
+        Assert.False(gateway.App.State.Current.Deployments.ContainsKey("llama-8b+v1"));
+        using var listed = await admin.GetAsync("admin/adapters", Ct);
+        Assert.Equal("""{"adapters":[]}""", await listed.Content.ReadAsStringAsync(Ct));
     }
 
     [Fact]

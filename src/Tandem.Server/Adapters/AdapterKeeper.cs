@@ -108,22 +108,36 @@ internal sealed partial class AdapterKeeper
             throw new AdapterException(409, "name", "deployment_exists", $"A deployment named '{adapter.Deployment}' is already configured.");
         }
 
-        if (_state.Adapters.FirstOrDefault(a => a.Name == adapter.Name) is { } existing && existing.Base != adapter.Base)
+        var existing = _state.Adapters.FirstOrDefault(a => a.Name == adapter.Name);
+        if (existing is not null && (existing.Base != adapter.Base || existing.Path != adapter.Path))
         {
-            throw new AdapterException(409, "name", "adapter_exists", $"Adapter '{adapter.Name}' is registered on '{existing.Base}'; unregister it first.");
+            // A name is a version: vLLM keeps serving the weights first loaded under it, so new weights need a new name.
+            throw new AdapterException(409, "name", "adapter_exists",
+                $"Adapter '{adapter.Name}' is registered on '{existing.Base}' from '{existing.Path}'; register new weights under a new name (a version), or unregister it first.");
         }
 
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var provider = baseDeployment.Provider;
+            var done = new List<UpstreamEndpoint>();
             foreach (var endpoint in provider.Endpoints)
             {
                 var loaded = await LoadAndConfirmAsync(provider, endpoint, adapter, cancellationToken).ConfigureAwait(false);
                 if (!loaded.Succeeded)
                 {
+                    // All replicas or none: a half-registered adapter would serve from some replicas only.
+                    foreach (var e in existing is null ? done : [])
+                    {
+                        await LoraRuntimeClient.UnloadAsync(provider, e, adapter.Name, cancellationToken).ConfigureAwait(false);
+                        _placements.TryRemove((adapter.Name, e.BaseUrl), out _);
+                    }
+
+                    _placements.TryRemove((adapter.Name, endpoint.BaseUrl), out _);
                     throw new AdapterException(502, "path", "adapter_load_failed", $"{endpoint.BaseUrl} did not load '{adapter.Name}' from '{adapter.Path}': {loaded.Message}");
                 }
+
+                done.Add(endpoint);
             }
 
             var registered = adapter with { RegisteredAt = _time.GetUtcNow() };
