@@ -72,6 +72,19 @@ public abstract class FeedbackStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MaintainAsync_DeletesFeedbackPastTheRecordsRetention()
+    {
+        // Retention 90 days (the default): maintenance at noon on 20 November keeps whole days from 22 August on.
+        await Database.Feedback.AddAsync(new FeedbackEntry { RequestId = "old", Time = new DateTimeOffset(2026, 8, 21, 23, 0, 0, TimeSpan.Zero), Author = "k", Route = "intent", Comment = "old" }, Ct);
+        await Database.Feedback.AddAsync(new FeedbackEntry { RequestId = "kept", Time = new DateTimeOffset(2026, 8, 22, 0, 0, 0, TimeSpan.Zero), Author = "k", Route = "intent", Comment = "kept" }, Ct);
+
+        var result = await Database.Records.MaintainAsync(Noon, Ct);
+
+        Assert.Equal(1, result.FeedbackDeleted);
+        Assert.Equal(["kept"], (await Database.Feedback.ForRouteAsync("intent", DateTimeOffset.MinValue.AddYears(1), Ct)).Select(f => f.RequestId));
+    }
+
+    [Fact]
     public async Task Adapters_SaveListReplaceRemove()
     {
         var v1 = new AdapterRegistration { Name = "intent-v1", Base = "llama-8b", Path = "/adapters/intent-v1", Dataset = "ds-1", RegisteredAt = Noon };
