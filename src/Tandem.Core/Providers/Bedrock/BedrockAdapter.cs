@@ -71,13 +71,15 @@ internal sealed class BedrockAdapter : IProviderAdapter
     /// Bedrock's errors are <c>{"message": …}</c> with the type in a header the seam does not pass on, so the status
     /// does most of the work (429 throttling, 503 unavailable, 408 model timeout, 5xx); a <c>ValidationException</c>
     /// that says the prompt is too long is a context-length refusal, and <c>ModelErrorException</c> (424) is the
-    /// model's trouble, not the request's.
+    /// model's trouble, not the request's. Throttling named in the body is rate limiting whatever the status (never
+    /// counted against the breaker).
     /// </summary>
     public ProviderError ReadError(int status, ReadOnlySpan<byte> body)
     {
         var error = AwsError.Read(body);
         var kind = AwsError.SaysContextLength(error.Message) ? ProviderErrorKind.ContextLength
-            : status == 424 || error.IsThrottling ? ProviderErrorKind.Overloaded
+            : status == 424 ? ProviderErrorKind.Overloaded
+            : error.IsThrottling ? ProviderErrorKind.RateLimited
             : ProviderErrorKind.Unspecified;
         return new ProviderError(error.Message, kind);
     }

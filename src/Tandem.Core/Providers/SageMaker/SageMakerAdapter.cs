@@ -117,7 +117,8 @@ internal sealed class SageMakerAdapter : IProviderAdapter
     /// <summary>
     /// SageMaker's errors: <c>ModelError</c> (424) carries the container's status — a container 5xx or 429 is the
     /// model server's trouble and may fall back, a context-length refusal may go to a larger deployment;
-    /// <c>ThrottlingException</c> (HTTP 400 on this API) is overload, not the request's fault; <c>ModelNotReadyException</c>
+    /// <c>ThrottlingException</c> (HTTP 400 on this API) is rate limiting — retried within Retry-After, then the next
+    /// deployment, never counted against the breaker — not the request's fault; <c>ModelNotReadyException</c>
     /// is a 429 and <c>ServiceUnavailable</c> a 503, which the seam classifies by status.
     /// </summary>
     public ProviderError ReadError(int status, ReadOnlySpan<byte> body)
@@ -135,7 +136,7 @@ internal sealed class SageMakerAdapter : IProviderAdapter
 
         if (error.IsThrottling)
         {
-            return new ProviderError(error.Message ?? "Throttled by SageMaker.", ProviderErrorKind.Overloaded);
+            return new ProviderError(error.Message ?? "Throttled by SageMaker.", ProviderErrorKind.RateLimited);
         }
 
         return new ProviderError(error.Message, AwsError.SaysContextLength(error.Message) ? ProviderErrorKind.ContextLength : ProviderErrorKind.Unspecified);

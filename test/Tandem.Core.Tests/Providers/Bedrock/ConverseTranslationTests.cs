@@ -237,6 +237,8 @@ public sealed class ConverseTranslationTests
     [InlineData(400, """{"message":"prompt is too long: 210000 tokens > 200000 maximum"}""", ProviderErrorKind.ContextLength, "prompt is too long: 210000 tokens > 200000 maximum")]
     [InlineData(424, """{"message":"The model returned an error."}""", ProviderErrorKind.Overloaded, "The model returned an error.")]
     [InlineData(429, """{"message":"Too many requests, please wait before trying again."}""", ProviderErrorKind.Unspecified, "Too many requests, please wait before trying again.")]
+    [InlineData(400, """{"__type":"ThrottlingException","message":"Rate exceeded"}""", ProviderErrorKind.RateLimited, "Rate exceeded")]
+    [InlineData(424, """{"__type":"ThrottlingException","message":"busy"}""", ProviderErrorKind.Overloaded, "busy")]
     public void ReadError_MapsBedrockErrors(int status, string body, ProviderErrorKind kind, string message)
     {
         var adapter = new BedrockAdapter(new AwsRequestSigner("us-east-1", "bedrock", new StaticAwsCredentials(AwsTestSnapshots.Example), TimeProvider.System), TimeProvider.System);

@@ -171,7 +171,7 @@ public sealed class SageMakerAdapterTests
     [InlineData(424, """{"Message":"m","OriginalStatusCode":400,"OriginalMessage":"This model's maximum context length is 8192 tokens."}""", ProviderErrorKind.ContextLength, "The model container answered HTTP 400: This model's maximum context length is 8192 tokens.")]
     [InlineData(424, """{"Message":"m","OriginalStatusCode":422,"OriginalMessage":"Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 1024 `max_new_tokens`"}""", ProviderErrorKind.ContextLength, "The model container answered HTTP 422: Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 1024 `max_new_tokens`")]
     [InlineData(424, """{"Message":"m","OriginalStatusCode":400,"OriginalMessage":"temperature must be positive"}""", ProviderErrorKind.Unspecified, "The model container answered HTTP 400: temperature must be positive")]
-    [InlineData(400, """{"__type":"com.amazon.coral.availability#ThrottlingException","message":"Rate exceeded"}""", ProviderErrorKind.Overloaded, "Rate exceeded")]
+    [InlineData(400, """{"__type":"com.amazon.coral.availability#ThrottlingException","message":"Rate exceeded"}""", ProviderErrorKind.RateLimited, "Rate exceeded")]
     [InlineData(400, """{"message":"Endpoint llama of account 1 not found."}""", ProviderErrorKind.Unspecified, "Endpoint llama of account 1 not found.")]
     [InlineData(503, "", ProviderErrorKind.Unspecified, null)]
     public void ReadError_MapsSageMakerErrors(int status, string body, ProviderErrorKind kind, string? message)
