@@ -23,6 +23,9 @@ internal static class ChatRequestWriter
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
+    // M.E.AI's defaults indent; arguments and results travel as compact JSON strings, as OpenAI's own clients send them.
+    private static readonly JsonSerializerOptions Compact = CompactOptions();
+
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
@@ -145,7 +148,7 @@ internal static class ChatRequestWriter
                         writer.WriteString("type"u8, "function"u8);
                         writer.WriteStartObject("function"u8);
                         writer.WriteString("name"u8, call.Name);
-                        writer.WriteString("arguments"u8, call.Arguments is null ? "{}" : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>))));
+                        writer.WriteString("arguments"u8, call.Arguments is null ? "{}" : JsonSerializer.Serialize(call.Arguments, Compact.GetTypeInfo(typeof(IDictionary<string, object?>))));
                         writer.WriteEndObject();
                         writer.WriteEndObject();
                     }
@@ -234,8 +237,15 @@ internal static class ChatRequestWriter
         null => "",
         string s => s,
         JsonElement e => e.GetRawText(),
-        _ => JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions.GetTypeInfo(result.GetType())),
+        _ => JsonSerializer.Serialize(result, Compact.GetTypeInfo(result.GetType())),
     };
+
+    private static JsonSerializerOptions CompactOptions()
+    {
+        var options = new JsonSerializerOptions(AIJsonUtilities.DefaultOptions) { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        options.MakeReadOnly();
+        return options;
+    }
 
     private static void WriteOptions(Utf8JsonWriter writer, ChatOptions options, ref string? unsupported)
     {
