@@ -61,7 +61,10 @@ public abstract class CallOutcome : IDisposable
     {
         if (disposing)
         {
-            Cancellation.Dispose();
+            ReleaseCancellation();
         }
     }
+
+    /// <summary>Disposes the token source (an in-process try returns it to a pool instead).</summary>
+    private protected virtual void ReleaseCancellation() => Cancellation.Dispose();
 }

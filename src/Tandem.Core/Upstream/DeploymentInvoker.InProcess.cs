@@ -15,7 +15,7 @@ public sealed partial class DeploymentInvoker
     /// <remarks>
     /// <code>
     ///   breaker isolated? ─► limiter slot ─► Polly: retry ⊃ breaker ⊃ try
-    ///   try: token = caller ∧ min(first byte, total left) ─► tryOnce fills the call (answer, or status/error) ─► trace
+    ///   try: token = caller ∨ min(first byte, total left) ─► tryOnce fills the call (answer, or status/error) ─► trace
     ///   classify ─► InvocationResult: an answer (holds slot; total timeout now bounds the rest) or an UpstreamFailure
     /// </code>
     /// <paramref name="tryOnce"/> is called once per try with a fresh <see cref="InProcessCall{TAnswer}"/>: it calls its
@@ -103,7 +103,7 @@ public sealed partial class DeploymentInvoker
             trace.FirstSend = start;
         }
 
-        var call = new InProcessCall<TAnswer>(CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
+        var call = new InProcessCall<TAnswer>(cancellationToken);
         using var activity = StartAttemptActivity(purpose);
         try
         {

@@ -51,9 +51,20 @@ internal static class ChatRequestWriter
             writer.WriteEndObject();
         }
 
-        foreach (var message in messages)
+        if (messages is IList<ChatMessage> list)
         {
-            WriteMessage(writer, message, ref unsupported);
+            // Indexed: no boxed enumerator per request.
+            for (var i = 0; i < list.Count; i++)
+            {
+                WriteMessage(writer, list[i], ref unsupported);
+            }
+        }
+        else
+        {
+            foreach (var message in messages)
+            {
+                WriteMessage(writer, message, ref unsupported);
+            }
         }
 
         writer.WriteEndArray();
@@ -64,7 +75,6 @@ internal static class ChatRequestWriter
 
         writer.WriteEndObject();
         writer.Flush();
-        writer.Reset(Stream.Null);
         return new Written(unsupported);
     }
 
@@ -115,9 +125,9 @@ internal static class ChatRequestWriter
             if (images > 0)
             {
                 writer.WriteStartArray("content"u8);
-                foreach (var content in contents)
+                for (var i = 0; i < contents.Count; i++)
                 {
-                    WritePart(writer, content);
+                    WritePart(writer, contents[i]);
                 }
 
                 writer.WriteEndArray();
@@ -139,9 +149,9 @@ internal static class ChatRequestWriter
             if (calls > 0)
             {
                 writer.WriteStartArray("tool_calls"u8);
-                foreach (var content in contents)
+                for (var i = 0; i < contents.Count; i++)
                 {
-                    if (content is FunctionCallContent call)
+                    if (contents[i] is FunctionCallContent call)
                     {
                         writer.WriteStartObject();
                         writer.WriteString("id"u8, call.CallId);
@@ -163,9 +173,9 @@ internal static class ChatRequestWriter
         if (results > 0)
         {
             // OpenAI takes each tool result as a message of its own.
-            foreach (var content in contents)
+            for (var i = 0; i < contents.Count; i++)
             {
-                if (content is FunctionResultContent result)
+                if (contents[i] is FunctionResultContent result)
                 {
                     writer.WriteStartObject();
                     writer.WriteString("role"u8, "tool"u8);
@@ -181,9 +191,9 @@ internal static class ChatRequestWriter
     {
         if (texts == 1)
         {
-            foreach (var content in contents)
+            for (var i = 0; i < contents.Count; i++)
             {
-                if (content is TextContent text)
+                if (contents[i] is TextContent text)
                 {
                     writer.WriteStringValue(text.Text);
                     return;
@@ -192,9 +202,9 @@ internal static class ChatRequestWriter
         }
 
         var joined = new System.Text.StringBuilder();
-        foreach (var content in contents)
+        for (var i = 0; i < contents.Count; i++)
         {
-            if (content is TextContent text)
+            if (contents[i] is TextContent text)
             {
                 joined.Append(text.Text);
             }
