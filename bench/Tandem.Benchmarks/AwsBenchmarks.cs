@@ -52,8 +52,7 @@ public class AwsRequestBenchmarks
     public int Bedrock_TranslateRequest()
     {
         _output.ResetWrittenCount();
-        ChatRequestModel.TryRead(_body, out var model, out _);
-        ConverseRequestWriter.TryWrite(model, "bench", _output, out _);
+        ConverseRequestWriter.TryWrite(_body, "bench", _output, out _);
         return _output.WrittenCount;
     }
 
@@ -62,8 +61,7 @@ public class AwsRequestBenchmarks
     public int SageMakerTgi_TranslateRequest()
     {
         _output.ResetWrittenCount();
-        ChatRequestModel.TryRead(Samples.SmallChat, out var model, out _);
-        TgiPayload.TryWrite(model, _tgi, false, "bench", _output, out _);
+        TgiPayload.TryWrite(Samples.SmallChat, _tgi, false, "bench", _output, out _);
         return _output.WrittenCount;
     }
 

@@ -31,18 +31,27 @@ public sealed class ChatCompletionsTests
     [Fact]
     public async Task Responses_CarryRequestIdRouteDeploymentAndOverheadHeaders()
     {
-        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions(), cancellationToken: Ct);
+        // The upstream holds every answer for at least 300 ms.
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Latency = Distribution.Fixed(TimeSpan.FromMilliseconds(300)) }, cancellationToken: Ct);
         await using var gateway = await TestGateway.StartAsync(Configs.Single, sim);
 
         using var mine = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json("""{"model":"chat","messages":[{"role":"user","content":"hi"}]}""") };
         mine.Headers.Add("x-request-id", "client-supplied-42");
+        var roundTrip = System.Diagnostics.Stopwatch.StartNew();
         using var response = await gateway.Http.SendAsync(mine, Ct);
+        roundTrip.Stop();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("client-supplied-42", response.Headers.GetValues("x-request-id").Single());
         Assert.Equal("chat", response.Headers.GetValues("x-tandem-route").Single());
         Assert.Equal("gpt", response.Headers.GetValues("x-tandem-deployment").Single());
-        var overhead = double.Parse(response.Headers.GetValues("x-tandem-overhead-ms").Single(), System.Globalization.CultureInfo.InvariantCulture);
-        Assert.True(overhead >= 0);
+
+        // Milliseconds with three decimals. Overhead is Tandem's own time, the upstream wait excluded: it lies within
+        // the client's round trip less the 300 ms the upstream held the answer, whatever the machine's speed (the
+        // server's time is inside the client's, and the upstream wait is at least the upstream's delay).
+        var header = response.Headers.GetValues("x-tandem-overhead-ms").Single();
+        Assert.Matches(@"^\d+\.\d{3}$", header);
+        var overhead = double.Parse(header, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(overhead, 0, roundTrip.Elapsed.TotalMilliseconds - 300);
 
         // Without a client id Tandem makes one; a deployment may also be named directly.
         using var direct = await gateway.Http.PostAsync("v1/chat/completions", Json("""{"model":"gpt","messages":[{"role":"user","content":"hi"}]}"""), Ct);

@@ -11,7 +11,7 @@ internal static class ServeCommand
 
     /// <summary>
     /// How long System.CommandLine waits after SIGTERM or Ctrl+C before it ends the process with 143 or 130. Its
-    /// default, 2 s, cut in-flight streams and lost queued records (issue 18, item 1). For <c>serve</c> it is the
+    /// default, 2 s, cut in-flight streams and lost queued records. For <c>serve</c> it is the
     /// configuration's <c>server.shutdown_timeout</c> (the host's own bound for draining requests and writing their
     /// records) plus a margin, so the host's clean stop (exit 0) always ends first; for other commands the default.
     /// </summary>

@@ -110,7 +110,8 @@ public static class GateEvaluator
 
         if (gates.MaxCostPerRequest is double maxCost)
         {
-            results.Add(new("cost_per_request", cost, $"<= {F(maxCost)}", costs.Count, cost is null || cost <= maxCost));
+            // Dollars per request are small (0.00042): three decimals would show such a bound as "<= 0".
+            results.Add(new("cost_per_request", cost, $"<= {maxCost.ToString("0.##########", CultureInfo.InvariantCulture)}", costs.Count, cost is null || cost <= maxCost));
         }
 
         if (gates.MinJudgeScore is double minJudge)

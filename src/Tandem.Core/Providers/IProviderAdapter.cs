@@ -79,6 +79,12 @@ public enum ProviderErrorKind
     Overloaded,
 
     /// <summary>
+    /// The provider throttles the caller whatever its status (e.g. SageMaker's 400 ThrottlingException): treated as a
+    /// 429 — retried within the Retry-After bound, then the next deployment — and never counted against the breaker.
+    /// </summary>
+    RateLimited,
+
+    /// <summary>
     /// The provider refused Tandem's credential or configuration whatever its status (e.g. Google's 400 for an
     /// invalid API key): Tandem's problem, not the client's, so another deployment may serve and the message is not echoed.
     /// </summary>

@@ -32,13 +32,14 @@ internal static class FailureClassifier
     public static bool IsTransient(CallOutcome call) =>
         call.Error is not null
         || call.Status is 408 or 409 or 429 or >= 500
-        || call.ProviderError.Kind == ProviderErrorKind.Overloaded;
+        || call.ProviderError.Kind is ProviderErrorKind.Overloaded or ProviderErrorKind.RateLimited;
 
     /// <summary>Whether the outcome says the deployment is unhealthy.</summary>
     public static bool CountsAgainstBreaker(CallOutcome call) =>
-        call.Error is not (null or "credentials")
-        || call.Status is 408 or >= 500
-        || call.ProviderError.Kind == ProviderErrorKind.Overloaded;
+        call.ProviderError.Kind != ProviderErrorKind.RateLimited
+        && (call.Error is not (null or "credentials")
+            || call.Status is 408 or >= 500
+            || call.ProviderError.Kind == ProviderErrorKind.Overloaded);
 
     /// <summary>The failure a finished try stands for; null when it succeeded.</summary>
     public static UpstreamFailure? Classify(CallOutcome call, string deployment, ProviderRuntime provider, SecretScrubber secrets)
@@ -76,7 +77,7 @@ internal static class FailureClassifier
         // and its client gets an OpenAI error built from the message instead.
         var body = call.ErrorBody is { Length: > 0 } b && Wire.OpenAiError.MessageOf(b) is not null ? secrets.Scrub(b) : null;
         var code = status.ToString(CultureInfo.InvariantCulture);
-        if (status == 429)
+        if (status == 429 || call.ProviderError.Kind == ProviderErrorKind.RateLimited)
         {
             return new UpstreamFailure(deployment, FailureKind.RateLimited, 429, "rate_limit_exceeded", $"Deployment '{deployment}' is rate limited; retry later.")
             {

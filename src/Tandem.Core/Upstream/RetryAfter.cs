@@ -64,8 +64,10 @@ public static class RetryAfter
 
         if (double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var fractional) && double.IsFinite(fractional))
         {
-            // Not RFC-conformant but sent by some servers ("1.5"): honour it rather than ignore it.
-            return TimeSpan.FromSeconds(fractional);
+            // Not RFC-conformant but sent by some servers ("1.5"): honour it rather than ignore it. Digits beyond a
+            // long land here too ("99999999999999999999"): clamped like the whole seconds above, never an overflow.
+            var longest = (long)TimeSpan.MaxValue.TotalSeconds / 2;
+            return fractional < longest ? TimeSpan.FromSeconds(fractional) : TimeSpan.FromSeconds(longest);
         }
 
         if (DateTimeOffset.TryParseExact(value, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date)

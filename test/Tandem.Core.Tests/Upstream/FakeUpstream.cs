@@ -23,11 +23,17 @@ internal sealed class FakeUpstream
 
     public void Script(string name, Func<int, HttpResponseMessage> script) => _scripts[name] = (_, i) => Task.FromResult(script(i));
 
-    public GatewaySnapshot Build(string yaml) => GatewaySnapshot.Build(ConfigLoader.Parse(yaml), null, new RuntimeServices
+    public GatewaySnapshot Build(string yaml, Tandem.Providers.ProviderAdapters? adapters = null, TimeProvider? time = null)
     {
-        HttpHandler = config => new Handler(this, config.Name),
-        Random = RandomSource.Seeded(1),
-    });
+        adapters ??= Tandem.Providers.ProviderAdapters.BuiltIn;
+        return GatewaySnapshot.Build(ConfigLoader.Parse(yaml, ConfigUse.Gateway, adapters.Types), null, new RuntimeServices
+        {
+            HttpHandler = config => new Handler(this, config.Name),
+            Random = RandomSource.Seeded(1),
+            Adapters = adapters,
+            Time = time ?? TimeProvider.System,
+        });
+    }
 
     public static HttpResponseMessage Json(int status, string body, params (string Name, string Value)[] headers)
     {

@@ -130,14 +130,60 @@ public sealed class EvalCommandTests
         await File.WriteAllTextAsync(bad, "providers: [{ name: x, base_url: not-a-url }]\n", Ct);
         var (suite, _) = await ImportAsync(dir, "clinc150", 5);
 
+        // A valid configuration for the suite cases, so that only the suite can be what fails.
+        var good = dir.File("good.yaml");
+        await File.WriteAllTextAsync(good, GatewayConfigs.Expand(GatewayConfigs.PerUpstream(("a", "m", null)), [new Uri("http://127.0.0.1:9/v1")]), Ct);
+
         var (code1, out1) = await RunAsync("eval", "--suite", suite, "--deployments", "a", "--config", bad, "--no-progress");
-        var (code2, out2) = await RunAsync("eval", "--suite", dir.File("missing.jsonl"), "--deployments", "a", "--config", bad, "--no-progress");
+        var (code2, out2) = await RunAsync("eval", "--suite", dir.File("missing.jsonl"), "--deployments", "a", "--config", good, "--no-progress");
         var (code3, out3) = await RunAsync("eval", "--deployments", "a", "--no-progress");
 
         Assert.True(code1 == 2, out1);
         Assert.Contains("base_url", out1, StringComparison.Ordinal);
         Assert.True(code2 == 2, out2);
+        Assert.Contains(dir.File("missing.jsonl") + ": cannot read", Flat(out2), StringComparison.Ordinal);
         Assert.True(code3 == 2, out3);
         Assert.Contains("--suite", out3, StringComparison.Ordinal);
+    }
+
+    /// <summary>The output on one line (a long message may wrap).</summary>
+    private static string Flat(string output) => string.Join(' ', output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
+    [Theory]
+    [InlineData("dir", ": cannot read")] // a directory, not a file
+    [InlineData("bad.jsonl", "bad.jsonl:2: not valid JSON")]
+    [InlineData("array.jsonl", "array.jsonl:1: expected a JSON object")]
+    [InlineData("empty.jsonl", "empty.jsonl: no cases")]
+    [InlineData("nocols.csv", "nocols.csv: the header needs a 'text' (or 'input', 'prompt') column")]
+    public async Task Eval_UnreadableSuite_ExitTwo_NamingTheFile(string name, string message)
+    {
+        using var dir = new TempDir();
+        var config = dir.File("tandem.yaml");
+        await File.WriteAllTextAsync(config, GatewayConfigs.Expand(GatewayConfigs.PerUpstream(("a", "m", null)), [new Uri("http://127.0.0.1:9/v1")]), Ct);
+        var path = dir.File(name);
+        switch (name)
+        {
+            case "dir":
+                Directory.CreateDirectory(path);
+                break;
+            case "bad.jsonl":
+                await File.WriteAllTextAsync(path, "{\"id\":\"1\",\"text\":\"hi\",\"label\":\"a\"}\n{\"id\": 2,\n", Ct);
+                break;
+            case "array.jsonl":
+                await File.WriteAllTextAsync(path, "[1, 2]\n", Ct);
+                break;
+            case "empty.jsonl":
+                await File.WriteAllTextAsync(path, "\n\n", Ct);
+                break;
+            default:
+                await File.WriteAllTextAsync(path, "id,label\n1,a\n", Ct);
+                break;
+        }
+
+        var (code, output) = await RunAsync("eval", "--suite", path, "--deployments", "a", "--config", config, "--out", dir.File("out"), "--no-progress");
+
+        Assert.True(code == 2, output);
+        Assert.Contains((name == "dir" ? path : dir.Path + "/") + message, Flat(output), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir.File("out")));
     }
 }

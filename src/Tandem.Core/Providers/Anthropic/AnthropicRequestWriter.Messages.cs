@@ -1,373 +1,201 @@
 using System.Text.Json;
 using Tandem.Providers.Translation;
-using Tandem.Wire;
 
 namespace Tandem.Providers.Anthropic;
 
 /// <summary>System prompt, turns and content blocks of an Anthropic request.</summary>
 internal static partial class AnthropicRequestWriter
 {
-    private enum Turn
-    {
-        System,
-        User,
-        Assistant,
-        Tool,
-    }
-
     /// <summary>Writes <c>system</c> from the system and developer messages (wherever they stand), if there are any.</summary>
-    private static bool TryWriteSystem(Utf8JsonWriter w, JsonElement messages, AnthropicRequestOptions options, out RequestProblem problem)
+    private static void WriteSystem(Utf8JsonWriter w, ReadOnlySpan<ChatMessage> messages)
     {
-        problem = default;
         var count = 0;
-        JsonElement only = default;
         var allStrings = true;
-        foreach (var m in messages.EnumerateArray())
+        ChatMessage only = default;
+        foreach (var m in messages)
         {
-            if (m.ValueKind == JsonValueKind.Object && RoleOf(m) is Turn.System)
+            if (m.Role == ChatRole.System)
             {
                 count++;
                 only = m;
-                allStrings &= m.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String;
+                allStrings &= m.HasStringContent;
             }
         }
 
         if (count == 0)
         {
-            return true;
+            return;
         }
 
         if (count == 1 && allStrings)
         {
             w.WritePropertyName("system");
-            only.GetProperty("content").WriteTo(w);
-            return true;
+            only.Content.WriteTo(w);
+            return;
         }
 
         w.WriteStartArray("system");
-        var i = 0;
-        foreach (var m in messages.EnumerateArray())
+        foreach (var m in messages)
         {
-            if (m.ValueKind == JsonValueKind.Object && RoleOf(m) is Turn.System)
+            if (m.Role == ChatRole.System)
             {
-                var content = m.TryGetProperty("content", out var c) ? c : default;
-                if (content.ValueKind == JsonValueKind.String)
+                foreach (var part in m.Parts.Span)
                 {
-                    WriteText(w, content, default);
-                }
-                else if (content.ValueKind == JsonValueKind.Array)
-                {
-                    var k = 0;
-                    foreach (var part in content.EnumerateArray())
-                    {
-                        if (!IsPart(part, "text", out var text))
-                        {
-                            problem = TranslationProblems.UnsupportedValue($"messages[{i}].content[{k}]", options.Deployment, Api, "a system message holds text only");
-                            return false;
-                        }
-
-                        WriteText(w, text, part.TryGetProperty("cache_control", out var cache) ? cache : default);
-                        k++;
-                    }
-                }
-                else
-                {
-                    problem = TranslationProblems.Invalid($"messages[{i}].content", "expected a string or an array of content parts.");
-                    return false;
+                    WriteText(w, part);
                 }
             }
-
-            i++;
         }
 
         w.WriteEndArray();
-        return true;
     }
 
     /// <summary>
     /// Writes <c>messages</c>: consecutive messages of one Anthropic role share a turn (tool results and the user text
     /// after them, for instance), as Anthropic requires turns to alternate.
     /// </summary>
-    private static bool TryWriteMessages(Utf8JsonWriter w, JsonElement messages, AnthropicRequestOptions options, out RequestProblem problem)
+    private static void WriteMessages(Utf8JsonWriter w, ReadOnlySpan<ChatMessage> messages)
     {
-        problem = default;
-        var turns = new List<(int Index, JsonElement Message, Turn Kind)>(messages.GetArrayLength());
-        var i = 0;
-        foreach (var m in messages.EnumerateArray())
-        {
-            if (m.ValueKind != JsonValueKind.Object || !m.TryGetProperty("role", out var r) || r.ValueKind != JsonValueKind.String)
-            {
-                problem = TranslationProblems.Invalid($"messages[{i}]", "expected an object with a 'role'.");
-                return false;
-            }
-
-            var kind = RoleOf(m);
-            if (kind is null)
-            {
-                problem = TranslationProblems.UnsupportedValue($"messages[{i}].role", options.Deployment, Api, $"role '{r.GetString()}' cannot be translated");
-                return false;
-            }
-
-            if (kind != Turn.System)
-            {
-                turns.Add((i, m, kind.Value));
-            }
-
-            i++;
-        }
-
         w.WriteStartArray("messages");
-        for (var start = 0; start < turns.Count;)
+        for (var start = NextTurn(messages, 0); start < messages.Length;)
         {
-            var role = AnthropicRole(turns[start].Kind);
-            var end = start + 1;
-            while (end < turns.Count && AnthropicRole(turns[end].Kind) == role)
-            {
-                end++;
-            }
-
+            var role = AnthropicRole(messages[start].Role);
+            var end = NextTurn(messages, start + 1);
+            var single = end >= messages.Length || AnthropicRole(messages[end].Role) != role;
             w.WriteStartObject();
             w.WriteString("role", role);
-            if (end == start + 1 && PlainText(turns[start].Message, turns[start].Kind) is { } text)
+            if (single && IsPlainText(messages[start]))
             {
                 w.WritePropertyName("content");
-                text.WriteTo(w);
+                messages[start].Content.WriteTo(w);
+                w.WriteEndObject();
+                start = end;
+                continue;
             }
-            else
+
+            w.WriteStartArray("content");
+            for (; start < messages.Length && AnthropicRole(messages[start].Role) == role; start = NextTurn(messages, start + 1))
             {
-                w.WriteStartArray("content");
-                for (var t = start; t < end; t++)
+                var m = messages[start];
+                switch (m.Role)
                 {
-                    var (index, message, kind) = turns[t];
-                    var ok = kind switch
-                    {
-                        Turn.Tool => TryWriteToolResult(w, message, index, options, out problem),
-                        Turn.Assistant => TryWriteAssistant(w, message, index, options, out problem),
-                        _ => TryWriteContent(w, message, index, options, out problem),
-                    };
-                    if (!ok)
-                    {
-                        return false;
-                    }
+                    case ChatRole.Tool:
+                        WriteToolResult(w, m);
+                        break;
+                    case ChatRole.Assistant:
+                        WriteAssistant(w, m);
+                        break;
+                    default:
+                        WriteUserContent(w, m);
+                        break;
                 }
-
-                w.WriteEndArray();
             }
 
+            w.WriteEndArray();
             w.WriteEndObject();
-            start = end;
         }
 
         w.WriteEndArray();
-        return true;
     }
 
-    private static Turn? RoleOf(JsonElement message) => message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String
-        ? r.GetString() switch
+    /// <summary>The first message at or after <paramref name="from"/> that is a turn (not a system message).</summary>
+    private static int NextTurn(ReadOnlySpan<ChatMessage> messages, int from)
+    {
+        while (from < messages.Length && messages[from].Role == ChatRole.System)
         {
-            "system" or "developer" => Turn.System,
-            "user" => Turn.User,
-            "assistant" => Turn.Assistant,
-            "tool" => Turn.Tool,
-            _ => null,
+            from++;
         }
-        : null;
 
-    private static string AnthropicRole(Turn kind) => kind == Turn.Assistant ? "assistant" : "user";
+        return from;
+    }
 
-    /// <summary>A message that is nothing but a string, which Anthropic takes as is; null otherwise.</summary>
-    private static JsonElement? PlainText(JsonElement message, Turn kind) =>
-        kind is Turn.User or Turn.Assistant
-        && message.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String && c.GetString()!.Length > 0
-        && !(message.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array && calls.GetArrayLength() > 0)
-            ? c
-            : null;
+    private static string AnthropicRole(ChatRole role) => role == ChatRole.Assistant ? "assistant" : "user";
+
+    /// <summary>A user or assistant message that is nothing but a non-empty string, which Anthropic takes as is.</summary>
+    private static bool IsPlainText(in ChatMessage m) =>
+        m.Role is ChatRole.User or ChatRole.Assistant && m.HasStringContent && !m.Content.ValueEquals(""u8) && m.ToolCalls.IsEmpty;
 
     /// <summary>Writes a user message's content as blocks (text, images, documents).</summary>
-    private static bool TryWriteContent(Utf8JsonWriter w, JsonElement message, int i, AnthropicRequestOptions options, out RequestProblem problem)
+    private static void WriteUserContent(Utf8JsonWriter w, in ChatMessage m)
     {
-        problem = default;
-        if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
+        if (m.HasStringContent)
         {
-            problem = TranslationProblems.Invalid($"messages[{i}].content", "a user message needs content.");
-            return false;
-        }
-
-        if (content.ValueKind == JsonValueKind.String)
-        {
-            if (content.GetString()!.Length > 0)
+            if (!m.Content.ValueEquals(""u8))
             {
-                WriteText(w, content, default);
+                WriteText(w, m.Parts.Span[0]);
             }
 
-            return true;
+            return;
         }
 
-        if (content.ValueKind != JsonValueKind.Array)
+        foreach (var part in m.Parts.Span)
         {
-            problem = TranslationProblems.Invalid($"messages[{i}].content", "expected a string or an array of content parts.");
-            return false;
+            WritePart(w, part);
         }
-
-        var k = 0;
-        foreach (var part in content.EnumerateArray())
-        {
-            if (!TryWritePart(w, part, $"messages[{i}].content[{k}]", options, out problem))
-            {
-                return false;
-            }
-
-            k++;
-        }
-
-        return true;
     }
 
     /// <summary>Writes an assistant message: its text, then its tool calls as <c>tool_use</c> blocks.</summary>
-    private static bool TryWriteAssistant(Utf8JsonWriter w, JsonElement message, int i, AnthropicRequestOptions options, out RequestProblem problem)
+    private static void WriteAssistant(Utf8JsonWriter w, in ChatMessage m)
     {
-        problem = default;
-        if (message.TryGetProperty("function_call", out var legacy) && legacy.ValueKind != JsonValueKind.Null)
+        foreach (var part in m.Parts.Span)
         {
-            problem = TranslationProblems.Unsupported($"messages[{i}].function_call", options.Deployment, Api);
-            return false;
-        }
-
-        if (message.TryGetProperty("content", out var content))
-        {
-            if (content.ValueKind == JsonValueKind.String)
+            // A refusal the assistant gave is part of the conversation's text; empty text is not a block Anthropic takes.
+            if (!part.Text.ValueEquals(""u8))
             {
-                if (content.GetString()!.Length > 0)
-                {
-                    WriteText(w, content, default);
-                }
-            }
-            else if (content.ValueKind == JsonValueKind.Array)
-            {
-                var k = 0;
-                foreach (var part in content.EnumerateArray())
-                {
-                    // A refusal the assistant gave is part of the conversation's text.
-                    if (!IsPart(part, "text", out var text) && !IsPart(part, "refusal", out text, "refusal"))
-                    {
-                        problem = TranslationProblems.UnsupportedValue($"messages[{i}].content[{k}]", options.Deployment, Api, "an assistant message holds text only");
-                        return false;
-                    }
-
-                    if (text.GetString()!.Length > 0)
-                    {
-                        WriteText(w, text, part.TryGetProperty("cache_control", out var cache) ? cache : default);
-                    }
-
-                    k++;
-                }
+                WriteText(w, part);
             }
         }
 
-        if (!message.TryGetProperty("tool_calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
+        foreach (var call in m.ToolCalls.Span)
         {
-            return true;
-        }
-
-        var j = 0;
-        foreach (var call in calls.EnumerateArray())
-        {
-            var path = $"messages[{i}].tool_calls[{j}]";
-            if (call.ValueKind != JsonValueKind.Object
-                || !call.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String
-                || !call.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
-                || !function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
-            {
-                problem = TranslationProblems.Invalid(path, "a tool call needs an id and a function name.");
-                return false;
-            }
-
-            var arguments = function.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : "";
             w.WriteStartObject();
             w.WriteString("type", "tool_use");
             w.WritePropertyName("id");
-            id.WriteTo(w);
+            call.Id.WriteTo(w);
             w.WritePropertyName("name");
-            name.WriteTo(w);
+            call.Name.WriteTo(w);
             w.WritePropertyName("input");
-            if (!TryWriteArguments(w, arguments))
-            {
-                problem = TranslationProblems.Invalid(path + ".function.arguments", "Anthropic needs the arguments of a tool call as a JSON object.");
-                return false;
-            }
-
+            WriteArguments(w, call);
             w.WriteEndObject();
-            j++;
         }
-
-        return true;
     }
 
-    /// <summary>OpenAI carries tool arguments as JSON text; Anthropic as the object itself.</summary>
-    private static bool TryWriteArguments(Utf8JsonWriter w, string arguments)
+    /// <summary>OpenAI carries tool arguments as JSON text; Anthropic as the object itself (none is an empty object).</summary>
+    private static void WriteArguments(Utf8JsonWriter w, in ToolCall call)
     {
-        if (string.IsNullOrWhiteSpace(arguments))
+        if (call.Arguments.ValueKind == JsonValueKind.Object)
+        {
+            call.Arguments.WriteTo(w);
+        }
+        else
         {
             w.WriteStartObject();
             w.WriteEndObject();
-            return true;
-        }
-
-        try
-        {
-            using var args = JsonDocument.Parse(arguments);
-            if (args.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return false;
-            }
-
-            args.RootElement.WriteTo(w);
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
         }
     }
 
     /// <summary>Writes a tool message as a <c>tool_result</c> block.</summary>
-    private static bool TryWriteToolResult(Utf8JsonWriter w, JsonElement message, int i, AnthropicRequestOptions options, out RequestProblem problem)
+    private static void WriteToolResult(Utf8JsonWriter w, in ChatMessage m)
     {
-        problem = default;
-        if (!message.TryGetProperty("tool_call_id", out var id) || id.ValueKind != JsonValueKind.String)
-        {
-            problem = new($"Missing required parameter: 'messages[{i}].tool_call_id'.", $"messages[{i}].tool_call_id", "missing_required_parameter");
-            return false;
-        }
-
         w.WriteStartObject();
         w.WriteString("type", "tool_result");
         w.WritePropertyName("tool_use_id");
-        id.WriteTo(w);
-        var content = message.TryGetProperty("content", out var c) ? c : default;
-        if (content.ValueKind == JsonValueKind.String)
+        m.ToolCallId.WriteTo(w);
+        if (m.HasStringContent)
         {
             w.WritePropertyName("content");
-            content.WriteTo(w);
+            m.Content.WriteTo(w);
         }
-        else if (content.ValueKind == JsonValueKind.Array)
+        else if (m.Content.ValueKind == JsonValueKind.Array)
         {
             w.WriteStartArray("content");
-            var k = 0;
-            foreach (var part in content.EnumerateArray())
+            foreach (var part in m.Parts.Span)
             {
-                if (!TryWritePart(w, part, $"messages[{i}].content[{k}]", options, out problem))
-                {
-                    return false;
-                }
-
-                k++;
+                WritePart(w, part);
             }
 
             w.WriteEndArray();
         }
 
         w.WriteEndObject();
-        return true;
     }
 }

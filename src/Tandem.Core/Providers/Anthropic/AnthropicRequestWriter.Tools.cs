@@ -7,40 +7,60 @@ namespace Tandem.Providers.Anthropic;
 /// <summary>Tools, tool choice and JSON mode of an Anthropic request.</summary>
 internal static partial class AnthropicRequestWriter
 {
-    /// <summary>Writes tools, tool choice and JSON mode (a forced tool, or structured output).</summary>
-    private static bool TryWriteTools(Utf8JsonWriter w, in Fields f, AnthropicRequestOptions options, out RequestProblem problem)
+    /// <summary>
+    /// How JSON mode is sent, decided (and refused) before anything is written: a forced tool whose input is the answer
+    /// (<c>json_object</c>, or <c>json_schema</c> unless the deployment sends it natively), or structured output.
+    /// </summary>
+    private static bool TryReadJsonFormat(ChatRequest request, AnthropicRequestOptions options, out JsonFormat format, out RequestProblem problem)
     {
+        format = default;
         problem = default;
-        if (!TryReadResponseFormat(f.ResponseFormat, options, out var format, out problem))
+        var rf = request.ResponseFormat;
+        switch (rf.Kind)
         {
-            return false;
+            case ResponseFormatKind.JsonObject:
+                format = new JsonFormat(JsonTool: true, Native: false, JsonToolName, null, default);
+                break;
+            case ResponseFormatKind.JsonSchema when options.NativeJsonSchema:
+                format = new JsonFormat(JsonTool: false, Native: true, "", null, rf.Schema);
+                return true;
+            case ResponseFormatKind.JsonSchema:
+                if (!rf.Schema.TryGetProperty("type", out var root) || root.ValueKind != JsonValueKind.String || !root.ValueEquals("object"u8))
+                {
+                    problem = TranslationProblems.UnsupportedValue("response_format.json_schema.schema", options.Deployment, Api,
+                        "the schema's root must be an object when JSON mode is a forced tool");
+                    return false;
+                }
+
+                format = new JsonFormat(JsonTool: true, Native: false, rf.Name is { Length: > 0 } name ? name : JsonToolName, rf.Description, rf.Schema);
+                break;
+            default:
+                return true;
         }
 
-        var clientTools = f.Tools.ValueKind == JsonValueKind.Array && f.Tools.GetArrayLength() > 0;
-        if (format.JsonTool && clientTools)
+        if (request.Tools.Length > 0)
         {
             problem = TranslationProblems.UnsupportedValue("response_format", options.Deployment, Api,
                 "JSON mode is a forced tool on this deployment and cannot be combined with 'tools'");
             return false;
         }
 
-        if (clientTools)
+        return true;
+    }
+
+    /// <summary>Writes tools, tool choice and JSON mode (a forced tool, or structured output).</summary>
+    private static void WriteTools(Utf8JsonWriter w, ChatRequest request, in JsonFormat format)
+    {
+        if (request.Tools.Length > 0)
         {
             w.WriteStartArray("tools");
-            var i = 0;
-            foreach (var tool in f.Tools.EnumerateArray())
+            foreach (var tool in request.Tools)
             {
-                if (!TryWriteTool(w, tool, i++, options, out problem))
-                {
-                    return false;
-                }
+                WriteTool(w, tool);
             }
 
             w.WriteEndArray();
-            if (!TryWriteToolChoice(w, f.ToolChoice, f.NoParallelToolCalls, options, out problem))
-            {
-                return false;
-            }
+            WriteToolChoice(w, request.ToolChoice, request.ParallelToolCalls);
         }
         else if (format.JsonTool)
         {
@@ -78,45 +98,23 @@ internal static partial class AnthropicRequestWriter
             w.WriteEndObject();
             w.WriteEndObject();
         }
-
-        return true;
     }
 
-    private static bool TryWriteTool(Utf8JsonWriter w, JsonElement tool, int i, AnthropicRequestOptions options, out RequestProblem problem)
+    private static void WriteTool(Utf8JsonWriter w, in ChatTool tool)
     {
-        problem = default;
-        if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-        {
-            problem = TranslationProblems.Invalid($"tools[{i}]", "expected an object with a 'type'.");
-            return false;
-        }
-
-        if (type.GetString() != "function")
-        {
-            problem = TranslationProblems.UnsupportedValue($"tools[{i}].type", options.Deployment, Api, $"only function tools can be translated, not '{type.GetString()}'");
-            return false;
-        }
-
-        if (!tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
-            || !function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
-        {
-            problem = TranslationProblems.Invalid($"tools[{i}].function.name", "every function needs a name.");
-            return false;
-        }
-
         w.WriteStartObject();
         w.WritePropertyName("name");
-        name.WriteTo(w);
-        if (function.TryGetProperty("description", out var description) && description.ValueKind == JsonValueKind.String)
+        tool.Name.WriteTo(w);
+        if (tool.Description.ValueKind == JsonValueKind.String)
         {
             w.WritePropertyName("description");
-            description.WriteTo(w);
+            tool.Description.WriteTo(w);
         }
 
         w.WritePropertyName("input_schema");
-        if (function.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object)
+        if (tool.Parameters.ValueKind == JsonValueKind.Object)
         {
-            parameters.WriteTo(w);
+            tool.Parameters.WriteTo(w);
         }
         else
         {
@@ -128,133 +126,43 @@ internal static partial class AnthropicRequestWriter
             w.WriteEndObject();
         }
 
-        if (function.TryGetProperty("strict", out var strict) && strict.ValueKind == JsonValueKind.True)
+        if (tool.Strict)
         {
             w.WriteBoolean("strict", true);
         }
 
-        if (tool.TryGetProperty("cache_control", out var cache) && cache.ValueKind == JsonValueKind.Object)
-        {
-            // Anthropic's prompt caching marker, accepted on tools as an extension (as LiteLLM and others do).
-            w.WritePropertyName("cache_control");
-            cache.WriteTo(w);
-        }
-
+        WriteCacheControl(w, tool.CacheControl);
         w.WriteEndObject();
-        return true;
     }
 
-    private static bool TryWriteToolChoice(Utf8JsonWriter w, JsonElement choice, bool noParallel, AnthropicRequestOptions options, out RequestProblem problem)
+    private static void WriteToolChoice(Utf8JsonWriter w, ToolChoice choice, bool parallel)
     {
-        problem = default;
-        string type;
-        string? name = null;
-        if (choice.ValueKind == JsonValueKind.Undefined)
+        if (choice.Kind == ToolChoiceKind.Unset && parallel)
         {
-            type = "auto";
-        }
-        else if (choice.ValueKind == JsonValueKind.String)
-        {
-            switch (choice.GetString())
-            {
-                case "auto":
-                    type = "auto";
-                    break;
-                case "none":
-                    type = "none";
-                    break;
-                case "required":
-                    type = "any";
-                    break;
-                default:
-                    problem = TranslationProblems.Invalid("tool_choice", "expected 'none', 'auto', 'required' or a function.");
-                    return false;
-            }
-        }
-        else if (choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
-            && t.GetString() == "function" && choice.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object
-            && f.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
-        {
-            type = "tool";
-            name = n.GetString();
-        }
-        else
-        {
-            problem = TranslationProblems.UnsupportedValue("tool_choice", options.Deployment, Api, "only 'none', 'auto', 'required' and a named function can be translated");
-            return false;
+            return; // Anthropic's default is auto, as OpenAI's is.
         }
 
-        if (choice.ValueKind == JsonValueKind.Undefined && !noParallel)
+        var type = choice.Kind switch
         {
-            return true; // Anthropic's default is auto, as OpenAI's is.
-        }
-
+            ToolChoiceKind.None => "none",
+            ToolChoiceKind.Required => "any",
+            ToolChoiceKind.Function => "tool",
+            _ => "auto",
+        };
         w.WriteStartObject("tool_choice");
         w.WriteString("type", type);
-        if (name is not null)
+        if (choice.Name is { } name)
         {
             w.WriteString("name", name);
         }
 
-        if (noParallel && type != "none")
+        if (!parallel && choice.Kind != ToolChoiceKind.None)
         {
             w.WriteBoolean("disable_parallel_tool_use", true);
         }
 
         w.WriteEndObject();
-        return true;
     }
 
-    private static bool TryReadResponseFormat(JsonElement rf, AnthropicRequestOptions options, out JsonFormat format, out RequestProblem problem)
-    {
-        format = default;
-        problem = default;
-        if (rf.ValueKind == JsonValueKind.Undefined)
-        {
-            return true;
-        }
-
-        if (rf.ValueKind != JsonValueKind.Object || !rf.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-        {
-            problem = TranslationProblems.Invalid("response_format", "expected an object with a 'type'.");
-            return false;
-        }
-
-        switch (type.GetString())
-        {
-            case "text":
-                return true;
-            case "json_object":
-                format = new JsonFormat(JsonTool: true, Native: false, JsonToolName, null, default);
-                return true;
-            case "json_schema":
-                if (!rf.TryGetProperty("json_schema", out var js) || js.ValueKind != JsonValueKind.Object
-                    || !js.TryGetProperty("schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
-                {
-                    problem = TranslationProblems.Invalid("response_format.json_schema.schema", "a json_schema response format needs a schema object.");
-                    return false;
-                }
-
-                if (options.NativeJsonSchema)
-                {
-                    format = new JsonFormat(JsonTool: false, Native: true, "", null, schema);
-                    return true;
-                }
-
-                if (!schema.TryGetProperty("type", out var root) || root.ValueKind != JsonValueKind.String || root.GetString() != "object")
-                {
-                    problem = TranslationProblems.UnsupportedValue("response_format.json_schema.schema", options.Deployment, Api,
-                        "the schema's root must be an object when JSON mode is a forced tool");
-                    return false;
-                }
-
-                var toolName = js.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String && n.GetString() is { Length: > 0 } s ? s : JsonToolName;
-                var description = js.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-                format = new JsonFormat(JsonTool: true, Native: false, toolName, description, schema);
-                return true;
-            default:
-                problem = TranslationProblems.UnsupportedValue("response_format.type", options.Deployment, Api, $"'{type.GetString()}' cannot be translated");
-                return false;
-        }
-    }
+    private readonly record struct JsonFormat(bool JsonTool, bool Native, string ToolName, string? Description, JsonElement Schema);
 }

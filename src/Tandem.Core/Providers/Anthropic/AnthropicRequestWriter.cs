@@ -13,8 +13,9 @@ namespace Tandem.Providers.Anthropic;
 internal readonly record struct AnthropicRequestOptions(string Model, string Deployment, int DefaultMaxTokens, bool NativeJsonSchema);
 
 /// <summary>
-/// Writes an Anthropic Messages API request from an OpenAI chat completion request. Everything with an equivalent is
-/// translated; what has none is refused with a 400 naming the parameter, never dropped unseen.
+/// Writes an Anthropic Messages API request from an OpenAI chat completion request read by
+/// <see cref="ChatRequestReader"/> (which refuses, naming the parameter, what <see cref="Capabilities"/> says Anthropic
+/// cannot express).
 /// </summary>
 /// <remarks>
 /// <code>
@@ -25,16 +26,16 @@ internal readonly record struct AnthropicRequestOptions(string Model, string Dep
 ///   messages[role=tool]                  →   user turn, tool_result blocks (consecutive ones share the turn)
 ///   max_tokens | max_completion_tokens   →   max_tokens (else the deployment's default: it is required)
 ///   stop                                 →   stop_sequences
+///   temperature (0 to 1), top_p, top_k   →   temperature, top_p, top_k
 ///   tools / tool_choice                  →   tools (input_schema) / tool_choice auto|any|none|tool
 ///   parallel_tool_calls: false           →   tool_choice.disable_parallel_tool_use
 ///   response_format json_schema          →   output_config.format (or a forced tool, per configuration)
 ///   response_format json_object          →   a forced tool whose input is the answer
 ///   user                                 →   metadata.user_id
-///   n &gt; 1, logprobs, penalties, logit_bias, audio… → 400 unsupported_parameter
+///   penalties, audio and what no protocol expresses → 400 unsupported_parameter
 /// </code>
-/// Ignored, because they ask nothing of the model: <c>stream_options</c> (Anthropic always reports usage),
-/// <c>seed</c> (best effort by OpenAI's own definition), <c>store</c>, <c>metadata</c> (Tandem's tags), and
-/// <c>service_tier</c> <c>auto</c>/<c>default</c>.
+/// Ignored, because they ask nothing of the model: <c>seed</c> (best effort by OpenAI's own definition) and what the
+/// reader ignores for every protocol.
 /// </remarks>
 internal static partial class AnthropicRequestWriter
 {
@@ -44,30 +45,39 @@ internal static partial class AnthropicRequestWriter
     /// <summary>The forced tool carrying a JSON mode answer when the schema gives no name.</summary>
     public const string JsonToolName = "json_response";
 
+    /// <summary>What Anthropic's Messages API can express.</summary>
+    public static readonly TranslationCapabilities Capabilities = new(Api, "Anthropic")
+    {
+        MaxTemperature = 1,
+        TopK = true,
+        Tools = true,
+        DisableParallelToolCalls = true,
+        JsonObject = true,
+        JsonSchema = true,
+        Images = new MediaCapability("images") { InlineTypes = ["image/jpeg", "image/png", "image/gif", "image/webp"], InlineTypesText = "JPEG, PNG, GIF or WebP", WebUrls = true },
+        Files = new MediaCapability("documents") { InlineTypes = ["application/pdf"], InlineTypesText = "PDF" },
+        MediaInToolResults = true,
+    };
+
     /// <summary>Writes the request body. False, with the problem naming the parameter, when it cannot be expressed.</summary>
     public static bool TryWrite(ReadOnlyMemory<byte> openAiBody, AnthropicRequestOptions options, IBufferWriter<byte> output, out RequestProblem problem)
     {
         ArgumentNullException.ThrowIfNull(output);
-        JsonDocument doc;
-        try
+        if (!ChatRequestReader.TryRead(openAiBody, Capabilities, options.Deployment, out var request, out problem))
         {
-            doc = JsonDocument.Parse(openAiBody);
-        }
-        catch (JsonException)
-        {
-            problem = ApiRequest.MalformedBody;
             return false;
         }
 
-        using (doc)
+        using (request)
         {
-            if (!TryRead(doc.RootElement, options, out var fields, out problem))
+            if (!TryReadJsonFormat(request, options, out var format, out problem))
             {
                 return false;
             }
 
             using var w = new Utf8JsonWriter(output, TranslationJson.WriterOptions);
-            return TryWrite(w, fields, options, out problem);
+            Write(w, request, format, options);
+            return true;
         }
     }
 
@@ -75,201 +85,43 @@ internal static partial class AnthropicRequestWriter
     public static bool UsesJsonTool(string? responseFormat, bool nativeJsonSchema) =>
         responseFormat == "json_object" || (responseFormat == "json_schema" && !nativeJsonSchema);
 
-    private static bool TryRead(JsonElement root, AnthropicRequestOptions options, out Fields f, out RequestProblem problem)
-    {
-        f = default;
-        problem = default;
-        foreach (var property in root.EnumerateObject())
-        {
-            var v = property.Value;
-            if (v.ValueKind == JsonValueKind.Null)
-            {
-                continue; // OpenAI reads null as "not set".
-            }
-
-            var name = property.Name;
-            switch (name)
-            {
-                case "model":
-                    break;
-                case "messages":
-                    f.Messages = v;
-                    break;
-                case "stream":
-                    f.Stream = v.ValueKind == JsonValueKind.True;
-                    f.StreamSet = true;
-                    break;
-                case "max_tokens" or "max_completion_tokens":
-                    if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var max) || max < 1)
-                    {
-                        problem = TranslationProblems.Invalid(name, "expected a positive integer.");
-                        return false;
-                    }
-
-                    f.MaxTokens = max;
-                    break;
-                case "temperature":
-                    if (v.ValueKind != JsonValueKind.Number || v.GetDouble() is < 0 or > 2)
-                    {
-                        problem = TranslationProblems.Invalid(name, "expected a number between 0 and 2.");
-                        return false;
-                    }
-
-                    if (v.GetDouble() > 1)
-                    {
-                        problem = TranslationProblems.UnsupportedValue(name, options.Deployment, Api, "temperature ranges from 0 to 1 on Anthropic");
-                        return false;
-                    }
-
-                    f.Temperature = v;
-                    break;
-                case "top_p":
-                    if (v.ValueKind != JsonValueKind.Number || v.GetDouble() is < 0 or > 1)
-                    {
-                        problem = TranslationProblems.Invalid(name, "expected a number between 0 and 1.");
-                        return false;
-                    }
-
-                    f.TopP = v;
-                    break;
-                case "top_k":
-                    if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var k) || k < 1)
-                    {
-                        problem = TranslationProblems.Invalid(name, "expected a positive integer.");
-                        return false;
-                    }
-
-                    f.TopK = v;
-                    break;
-                case "stop":
-                    if (!(v.ValueKind == JsonValueKind.String || (v.ValueKind == JsonValueKind.Array && v.EnumerateArray().All(static s => s.ValueKind == JsonValueKind.String))))
-                    {
-                        problem = TranslationProblems.Invalid(name, "expected a string or an array of strings.");
-                        return false;
-                    }
-
-                    f.Stop = v;
-                    break;
-                case "tools":
-                    if (v.ValueKind != JsonValueKind.Array)
-                    {
-                        problem = TranslationProblems.Invalid(name, "expected an array of tools.");
-                        return false;
-                    }
-
-                    f.Tools = v;
-                    break;
-                case "tool_choice":
-                    f.ToolChoice = v;
-                    break;
-                case "parallel_tool_calls":
-                    f.NoParallelToolCalls = v.ValueKind == JsonValueKind.False;
-                    break;
-                case "response_format":
-                    f.ResponseFormat = v;
-                    break;
-                case "user":
-                    f.User = v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-                    break;
-                case "n" when v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n == 1:
-                case "logprobs" when v.ValueKind == JsonValueKind.False:
-                case "presence_penalty" or "frequency_penalty" when v.ValueKind == JsonValueKind.Number && v.GetDouble() == 0:
-                case "logit_bias" when v.ValueKind == JsonValueKind.Object && !v.EnumerateObject().Any():
-                case "service_tier" when v.ValueKind == JsonValueKind.String && v.GetString() is "auto" or "default":
-                case "stream_options" or "seed" or "store" or "metadata":
-                    break;
-                default:
-                    problem = TranslationProblems.Unsupported(name, options.Deployment, Api);
-                    return false;
-            }
-        }
-
-        if (f.Messages.ValueKind != JsonValueKind.Array)
-        {
-            problem = new("Missing required parameter: 'messages'.", "messages", "missing_required_parameter");
-            return false;
-        }
-
-        return true;
-    }
-
-    private static bool TryWrite(Utf8JsonWriter w, in Fields f, AnthropicRequestOptions options, out RequestProblem problem)
+    private static void Write(Utf8JsonWriter w, ChatRequest request, in JsonFormat format, AnthropicRequestOptions options)
     {
         w.WriteStartObject();
         w.WriteString("model", options.Model);
-        w.WriteNumber("max_tokens", f.MaxTokens ?? options.DefaultMaxTokens);
-        if (!TryWriteSystem(w, f.Messages, options, out problem) || !TryWriteMessages(w, f.Messages, options, out problem))
+        w.WriteNumber("max_tokens", request.MaxTokens ?? options.DefaultMaxTokens);
+        WriteSystem(w, request.Messages);
+        WriteMessages(w, request.Messages);
+        if (request.Stop.IsSet)
         {
-            return false;
+            request.Stop.WriteArray(w, "stop_sequences");
         }
 
-        if (f.Stop.ValueKind != JsonValueKind.Undefined)
-        {
-            w.WriteStartArray("stop_sequences");
-            if (f.Stop.ValueKind == JsonValueKind.String)
-            {
-                f.Stop.WriteTo(w);
-            }
-            else
-            {
-                foreach (var s in f.Stop.EnumerateArray())
-                {
-                    s.WriteTo(w);
-                }
-            }
-
-            w.WriteEndArray();
-        }
-
-        WriteIfSet(w, "temperature", f.Temperature);
-        WriteIfSet(w, "top_p", f.TopP);
-        WriteIfSet(w, "top_k", f.TopK);
-        if (!TryWriteTools(w, f, options, out problem))
-        {
-            return false;
-        }
-
-        if (f.User is { } user)
+        WriteIfSet(w, "temperature", request.Temperature);
+        WriteIfSet(w, "top_p", request.TopP);
+        WriteIfSet(w, "top_k", request.TopK);
+        WriteTools(w, request, format);
+        if (request.User.ValueKind == JsonValueKind.String)
         {
             w.WriteStartObject("metadata");
-            w.WriteString("user_id", user);
+            w.WritePropertyName("user_id");
+            request.User.WriteTo(w);
             w.WriteEndObject();
         }
 
-        if (f.StreamSet)
+        if (request.Stream is { } stream)
         {
-            w.WriteBoolean("stream", f.Stream);
+            w.WriteBoolean("stream", stream);
         }
 
         w.WriteEndObject();
-        return true;
     }
 
-    private static void WriteIfSet(Utf8JsonWriter w, string name, JsonElement value)
+    private static void WriteIfSet(Utf8JsonWriter w, string name, OptionalNumber value)
     {
-        if (value.ValueKind != JsonValueKind.Undefined)
+        if (value.IsSet)
         {
-            w.WritePropertyName(name);
-            value.WriteTo(w);
+            value.Write(w, name);
         }
-    }
-
-    private readonly record struct JsonFormat(bool JsonTool, bool Native, string ToolName, string? Description, JsonElement Schema);
-
-    private struct Fields
-    {
-        public JsonElement Messages;
-        public bool Stream;
-        public bool StreamSet;
-        public int? MaxTokens;
-        public JsonElement Temperature;
-        public JsonElement TopP;
-        public JsonElement TopK;
-        public JsonElement Stop;
-        public JsonElement Tools;
-        public JsonElement ToolChoice;
-        public bool NoParallelToolCalls;
-        public JsonElement ResponseFormat;
-        public string? User;
     }
 }

@@ -33,8 +33,7 @@ internal sealed class BedrockAdapter : IProviderAdapter
     public bool Supports(ApiOperation operation) => operation == ApiOperation.ChatCompletions;
 
     public bool TryWriteBody(UpstreamRequest request, DeploymentRuntime deployment, IBufferWriter<byte> output, out RequestProblem problem) =>
-        ChatRequestModel.TryRead(request.Body, out var model, out problem)
-        && ConverseRequestWriter.TryWrite(model, deployment.Name, output, out problem);
+        ConverseRequestWriter.TryWrite(request.Body, deployment.Name, output, out problem);
 
     public async ValueTask<HttpRequestMessage> CreateMessageAsync(UpstreamRequest request, DeploymentRuntime deployment, UpstreamEndpoint endpoint, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {

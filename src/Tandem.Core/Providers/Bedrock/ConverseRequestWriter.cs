@@ -1,129 +1,103 @@
 using System.Buffers;
 using System.Text.Json;
-using Tandem.Providers.Aws;
+using Tandem.Providers.Translation;
 using Tandem.Wire;
 
 namespace Tandem.Providers.Bedrock;
 
 /// <summary>
-/// Writes a Bedrock <c>Converse</c> request from an OpenAI chat request: system messages to <c>system</c>; user,
-/// assistant and tool turns to alternating <c>messages</c> of content blocks (<c>text</c>, <c>image</c> bytes,
-/// <c>toolUse</c>, <c>toolResult</c>); limits and sampling to <c>inferenceConfig</c>; functions and the tool choice
-/// to <c>toolConfig</c>; a JSON schema to <c>outputConfig</c>.
+/// Writes a Bedrock <c>Converse</c> request from an OpenAI chat request read by <see cref="ChatRequestReader"/>: system
+/// messages to <c>system</c>; user, assistant and tool turns to alternating <c>messages</c> of content blocks
+/// (<c>text</c>, <c>image</c> bytes, <c>toolUse</c>, <c>toolResult</c>); limits and sampling to
+/// <c>inferenceConfig</c>; functions and the tool choice to <c>toolConfig</c>; a JSON schema to <c>outputConfig</c>.
 /// </summary>
 /// <remarks>
 /// Bedrock wants roles to alternate, so consecutive turns of one role (several tool results, a user turn after
 /// them) are merged into one message, and system messages anywhere in the conversation go to <c>system</c>.
-/// What Converse cannot express is refused by name: more than one choice, log probabilities, logit bias,
-/// presence and frequency penalties, <c>json_object</c> without a schema, image URLs (Bedrock takes bytes: send a
-/// <c>data:</c> URL), and <c>tool_choice: none</c> in a conversation that already holds tool calls. <c>seed</c> is
-/// left out: Converse has none, and OpenAI does not promise determinism either.
+/// What Converse cannot express is refused by name (<see cref="Capabilities"/>): presence and frequency penalties,
+/// <c>top_k</c>, <c>parallel_tool_calls: false</c>, <c>json_object</c> without a schema, image URLs (Bedrock takes
+/// bytes: send a <c>data:</c> URL), files and audio; and, here, <c>tool_choice: none</c> in a conversation that already
+/// holds tool calls. <c>seed</c> is left out: Converse has none, and OpenAI does not promise determinism either.
 /// </remarks>
 internal static class ConverseRequestWriter
 {
-    private const string Protocol = "Bedrock Converse";
+    /// <summary>How error messages name the protocol.</summary>
+    public const string Api = "Amazon Bedrock's Converse API";
 
-    public static bool TryWrite(ChatRequestModel model, string deployment, IBufferWriter<byte> output, out RequestProblem problem)
+    /// <summary>What the Converse API can express.</summary>
+    public static readonly TranslationCapabilities Capabilities = new(Api, "Converse")
     {
-        problem = default;
-        var refused = model.Untranslatable
-            ?? (model.PresencePenalty is { } p && p != 0 ? "presence_penalty" : null)
-            ?? (model.FrequencyPenalty is { } f && f != 0 ? "frequency_penalty" : null);
-        if (refused is not null)
+        Tools = true,
+        JsonSchema = true,
+        Images = new MediaCapability("images")
         {
-            problem = ChatRequestModel.Refuse(deployment, Protocol, refused);
-            return false;
-        }
+            InlineTypes = ["image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp"],
+            InlineTypesText = "PNG, JPEG, GIF or WebP",
+        },
+    };
 
-        if (model.ResponseFormat == "json_object" || (model.ResponseFormat == "json_schema" && model.SchemaJson is null))
-        {
-            problem = ChatRequestModel.Refuse(deployment, Protocol, "response_format", "Converse takes structured output as a JSON schema (type json_schema)");
-            return false;
-        }
-
-        var historyHasTools = model.Messages.Any(m => m.ToolCalls.Count > 0 || m.Role == "tool");
-        var sendTools = model.Tools.Count > 0 && model.ToolChoice != "none";
-        if (model.Tools.Count > 0 && model.ToolChoice == "none" && historyHasTools)
-        {
-            problem = ChatRequestModel.Refuse(deployment, Protocol, "tool_choice", "Converse has no 'none' choice once the conversation holds tool calls");
-            return false;
-        }
-
-        using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        w.WriteStartObject();
-        if (!WriteMessages(w, model, deployment, out problem))
-        {
-            return false;
-        }
-
-        w.WriteStartArray("system");
-        foreach (var text in model.Messages.Where(m => m.Role == "system").Select(m => m.Text).Where(t => t.Length > 0))
-        {
-            w.WriteStartObject();
-            w.WriteString("text", text);
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-
-        WriteInferenceConfig(w, model);
-        if (sendTools)
-        {
-            WriteToolConfig(w, model);
-        }
-
-        if (model.ResponseFormat == "json_schema")
-        {
-            w.WriteStartObject("outputConfig");
-            w.WriteStartObject("textFormat");
-            w.WriteString("type", "json_schema");
-            w.WriteStartObject("structure");
-            w.WriteStartObject("jsonSchema");
-            w.WriteString("name", model.SchemaName ?? "response");
-            if (model.SchemaDescription is { } description)
-            {
-                w.WriteString("description", description);
-            }
-
-            // Converse takes the schema as a string (as the recorded structured-output request shows).
-            w.WriteString("schema", model.SchemaJson);
-            w.WriteEndObject();
-            w.WriteEndObject();
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-
-        w.WriteEndObject();
-        return true;
-    }
-
-    private static bool WriteMessages(Utf8JsonWriter w, ChatRequestModel model, string deployment, out RequestProblem problem)
+    /// <summary>Writes the request body. False, with the problem naming the parameter, when it cannot be expressed.</summary>
+    public static bool TryWrite(ReadOnlyMemory<byte> openAiBody, string deployment, IBufferWriter<byte> output, out RequestProblem problem)
     {
-        problem = default;
-        w.WriteStartArray("messages");
-        string? open = null;
-        for (var i = 0; i < model.Messages.Count; i++)
+        ArgumentNullException.ThrowIfNull(output);
+        if (!ChatRequestReader.TryRead(openAiBody, Capabilities, deployment, out var request, out problem))
         {
-            var m = model.Messages[i];
-            if (m.Role == "system")
-            {
-                continue;
-            }
+            return false;
+        }
 
-            var role = m.Role is "assistant" ? "assistant" : "user";
-            if (m.Role is not ("user" or "assistant" or "tool"))
+        using (request)
+        {
+            var sendTools = request.Tools.Length > 0 && request.ToolChoice.Kind != ToolChoiceKind.None;
+            if (request.Tools.Length > 0 && request.ToolChoice.Kind == ToolChoiceKind.None && request.HasToolHistory)
             {
-                problem = ChatRequestModel.Refuse(deployment, Protocol, $"messages[{i}].role", $"unknown role '{m.Role}'");
+                problem = TranslationProblems.UnsupportedValue("tool_choice", deployment, Api, "Converse has no 'none' choice once the conversation holds tool calls");
                 return false;
             }
 
-            var hasContent = m.Role == "tool" || m.ToolCalls.Count > 0 || m.Parts.Any(part => part.ImageUrl is not null || !string.IsNullOrEmpty(part.Text));
-            if (!hasContent)
+            using var w = new Utf8JsonWriter(output, TranslationJson.WriterOptions);
+            w.WriteStartObject();
+            WriteMessages(w, request.Messages);
+            w.WriteStartArray("system");
+            foreach (var m in request.Messages)
+            {
+                if (m.Role == ChatRole.System && m.Text() is { Length: > 0 } text)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("text", text);
+                    w.WriteEndObject();
+                }
+            }
+
+            w.WriteEndArray();
+            WriteInferenceConfig(w, request);
+            if (sendTools)
+            {
+                WriteToolConfig(w, request);
+            }
+
+            if (request.ResponseFormat.Kind == ResponseFormatKind.JsonSchema)
+            {
+                WriteOutputConfig(w, request.ResponseFormat);
+            }
+
+            w.WriteEndObject();
+            return true;
+        }
+    }
+
+    private static void WriteMessages(Utf8JsonWriter w, ReadOnlySpan<ChatMessage> messages)
+    {
+        w.WriteStartArray("messages");
+        string? open = null;
+        foreach (var m in messages)
+        {
+            if (m.Role == ChatRole.System || !HasContent(m))
             {
                 // Converse refuses empty content; an empty turn says nothing.
                 continue;
             }
 
+            var role = m.Role == ChatRole.Assistant ? "assistant" : "user";
             if (open != role)
             {
                 if (open is not null)
@@ -138,10 +112,7 @@ internal static class ConverseRequestWriter
                 open = role;
             }
 
-            if (!WriteBlocks(w, m, $"messages[{i}]", deployment, out problem))
-            {
-                return false;
-            }
+            WriteBlocks(w, m);
         }
 
         if (open is not null)
@@ -151,195 +122,197 @@ internal static class ConverseRequestWriter
         }
 
         w.WriteEndArray();
-        return true;
     }
 
-    private static bool WriteBlocks(Utf8JsonWriter w, ChatMessage m, string path, string deployment, out RequestProblem problem)
+    private static bool HasContent(in ChatMessage m)
     {
-        problem = default;
-        if (m.Role == "tool")
+        if (m.Role == ChatRole.Tool || !m.ToolCalls.IsEmpty)
+        {
+            return true;
+        }
+
+        foreach (var part in m.Parts.Span)
+        {
+            if (!part.IsText || !part.Text.ValueEquals(""u8))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void WriteBlocks(Utf8JsonWriter w, in ChatMessage m)
+    {
+        if (m.Role == ChatRole.Tool)
         {
             w.WriteStartObject();
             w.WriteStartObject("toolResult");
-            w.WriteString("toolUseId", m.ToolCallId ?? "");
+            w.WritePropertyName("toolUseId");
+            m.ToolCallId.WriteTo(w);
             w.WriteStartArray("content");
             w.WriteStartObject();
-            w.WriteString("text", m.Text);
+            w.WriteString("text", m.Text());
             w.WriteEndObject();
             w.WriteEndArray();
             // OpenAI tool messages carry no outcome: a result is a result.
             w.WriteString("status", "success");
             w.WriteEndObject();
             w.WriteEndObject();
-            return true;
+            return;
         }
 
-        for (var j = 0; j < m.Parts.Count; j++)
+        foreach (var part in m.Parts.Span)
         {
-            var part = m.Parts[j];
-            if (part.Text is { Length: > 0 } text)
+            if (part.IsText)
             {
-                w.WriteStartObject();
-                w.WriteString("text", text);
-                w.WriteEndObject();
-            }
-            else if (part.ImageUrl is { } url)
-            {
-                if (!TryImage(url, out var format, out var data))
+                if (!part.Text.ValueEquals(""u8))
                 {
-                    problem = ChatRequestModel.Refuse(deployment, Protocol, $"{path}.content[{j}].image_url",
-                        "Converse takes images as bytes: send a data: URL of a png, jpeg, gif or webp image");
-                    return false;
+                    w.WriteStartObject();
+                    w.WritePropertyName("text");
+                    part.Text.WriteTo(w);
+                    w.WriteEndObject();
                 }
 
-                w.WriteStartObject();
-                w.WriteStartObject("image");
-                w.WriteString("format", format);
-                w.WriteStartObject("source");
-                w.WriteString("bytes", data);
-                w.WriteEndObject();
-                w.WriteEndObject();
-                w.WriteEndObject();
+                continue;
             }
+
+            w.WriteStartObject();
+            w.WriteStartObject("image");
+            w.WriteString("format", part.Media.MediaType is "image/jpg" ? "jpeg" : part.Media.MediaType!["image/".Length..]);
+            w.WriteStartObject("source");
+            w.WriteString("bytes", part.Media.Data);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
         }
 
-        for (var k = 0; k < m.ToolCalls.Count; k++)
+        foreach (var call in m.ToolCalls.Span)
         {
-            var call = m.ToolCalls[k];
-            JsonDocument input;
-            try
+            w.WriteStartObject();
+            w.WriteStartObject("toolUse");
+            w.WritePropertyName("toolUseId");
+            call.Id.WriteTo(w);
+            w.WritePropertyName("name");
+            call.Name.WriteTo(w);
+            w.WritePropertyName("input");
+            if (call.Arguments.ValueKind == JsonValueKind.Object)
             {
-                input = JsonDocument.Parse(string.IsNullOrWhiteSpace(call.Arguments) ? "{}" : call.Arguments);
+                call.Arguments.WriteTo(w);
             }
-            catch (JsonException)
-            {
-                problem = new RequestProblem($"'{path}.tool_calls[{k}].function.arguments' is not JSON; Converse needs the arguments as a JSON object.", $"{path}.tool_calls[{k}].function.arguments", "invalid_value");
-                return false;
-            }
-
-            using (input)
+            else
             {
                 w.WriteStartObject();
-                w.WriteStartObject("toolUse");
-                w.WriteString("toolUseId", call.Id);
-                w.WriteString("name", call.Name);
-                w.WritePropertyName("input");
-                input.RootElement.WriteTo(w);
-                w.WriteEndObject();
                 w.WriteEndObject();
             }
-        }
 
-        return true;
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
     }
 
-    /// <summary>Reads a <c>data:image/…;base64,…</c> URL into Converse's image format and its base64 bytes.</summary>
-    private static bool TryImage(string url, out string format, out string data)
-    {
-        format = data = "";
-        const string prefix = "data:image/";
-        var comma = url.IndexOf(',', StringComparison.Ordinal);
-        if (!url.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || comma < 0)
-        {
-            return false;
-        }
-
-        var meta = url[prefix.Length..comma];
-        if (!meta.EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        format = meta[..^";base64".Length].ToLowerInvariant() switch
-        {
-            "png" => "png",
-            "jpeg" or "jpg" => "jpeg",
-            "gif" => "gif",
-            "webp" => "webp",
-            _ => "",
-        };
-        data = url[(comma + 1)..];
-        return format.Length > 0;
-    }
-
-    private static void WriteInferenceConfig(Utf8JsonWriter w, ChatRequestModel model)
+    private static void WriteInferenceConfig(Utf8JsonWriter w, ChatRequest request)
     {
         w.WriteStartObject("inferenceConfig");
-        if (model.MaxTokens is { } max)
+        if (request.MaxTokens is { } max)
         {
             w.WriteNumber("maxTokens", max);
         }
 
-        if (model.Temperature is { } temperature)
+        if (request.Temperature.IsSet)
         {
-            w.WriteNumber("temperature", temperature);
+            w.WriteNumber("temperature", request.Temperature.Value);
         }
 
-        if (model.TopP is { } topP)
+        if (request.TopP.IsSet)
         {
-            w.WriteNumber("topP", topP);
+            w.WriteNumber("topP", request.TopP.Value);
         }
 
-        if (model.Stop.Count > 0)
+        if (request.Stop.Count > 0)
         {
-            w.WriteStartArray("stopSequences");
-            foreach (var s in model.Stop)
-            {
-                w.WriteStringValue(s);
-            }
-
-            w.WriteEndArray();
+            request.Stop.WriteArray(w, "stopSequences");
         }
 
         w.WriteEndObject();
     }
 
-    private static void WriteToolConfig(Utf8JsonWriter w, ChatRequestModel model)
+    private static void WriteToolConfig(Utf8JsonWriter w, ChatRequest request)
     {
         w.WriteStartObject("toolConfig");
         w.WriteStartArray("tools");
-        foreach (var tool in model.Tools)
+        foreach (var tool in request.Tools)
         {
             w.WriteStartObject();
             w.WriteStartObject("toolSpec");
-            w.WriteString("name", tool.Name);
-            if (tool.Description is { } description)
+            w.WritePropertyName("name");
+            tool.Name.WriteTo(w);
+            if (tool.Description.ValueKind == JsonValueKind.String)
             {
-                w.WriteString("description", description);
+                w.WritePropertyName("description");
+                tool.Description.WriteTo(w);
             }
 
             w.WriteStartObject("inputSchema");
             w.WritePropertyName("json");
-            w.WriteRawValue(tool.ParametersJson);
+            if (tool.Parameters.ValueKind == JsonValueKind.Object)
+            {
+                // The schema as the client wrote it, byte for byte.
+                w.WriteRawValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(tool.Parameters), skipInputValidation: true);
+            }
+            else
+            {
+                w.WriteRawValue("""{"type":"object","properties":{}}"""u8, skipInputValidation: true);
+            }
+
             w.WriteEndObject();
             w.WriteEndObject();
             w.WriteEndObject();
         }
 
         w.WriteEndArray();
-        switch (model.ToolChoice)
+        var choice = request.ToolChoice;
+        var kind = choice.Kind switch
         {
-            case "required":
-                w.WriteStartObject("toolChoice");
-                w.WriteStartObject("any");
-                w.WriteEndObject();
-                w.WriteEndObject();
-                break;
-            case "function":
-                w.WriteStartObject("toolChoice");
-                w.WriteStartObject("tool");
-                w.WriteString("name", model.ToolChoiceName);
-                w.WriteEndObject();
-                w.WriteEndObject();
-                break;
-            case "auto":
-                w.WriteStartObject("toolChoice");
-                w.WriteStartObject("auto");
-                w.WriteEndObject();
-                w.WriteEndObject();
-                break;
+            ToolChoiceKind.Required => "any",
+            ToolChoiceKind.Function => "tool",
+            ToolChoiceKind.Auto => "auto",
+            _ => null,
+        };
+        if (kind is not null)
+        {
+            w.WriteStartObject("toolChoice");
+            w.WriteStartObject(kind);
+            if (choice.Name is { } name)
+            {
+                w.WriteString("name", name);
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
         }
 
+        w.WriteEndObject();
+    }
+
+    private static void WriteOutputConfig(Utf8JsonWriter w, in ResponseFormat format)
+    {
+        w.WriteStartObject("outputConfig");
+        w.WriteStartObject("textFormat");
+        w.WriteString("type", "json_schema");
+        w.WriteStartObject("structure");
+        w.WriteStartObject("jsonSchema");
+        w.WriteString("name", format.Name ?? "response");
+        if (format.Description is { } description)
+        {
+            w.WriteString("description", description);
+        }
+
+        // Converse takes the schema as a string (as the recorded structured-output request shows).
+        w.WriteString("schema", format.Schema.GetRawText());
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
         w.WriteEndObject();
     }
 }

@@ -7,10 +7,10 @@ namespace Tandem.Providers.Gemini;
 /// <summary>Function declarations and the function calling mode of a Gemini request.</summary>
 internal static partial class GeminiRequestWriter
 {
-    private static bool TryWriteTools(Utf8JsonWriter w, in Fields f, GeminiRequestOptions options, out RequestProblem problem)
+    private static bool TryWriteTools(Utf8JsonWriter w, ChatRequest request, GeminiRequestOptions options, out RequestProblem problem)
     {
         problem = default;
-        if (f.Tools.ValueKind != JsonValueKind.Array || f.Tools.GetArrayLength() == 0)
+        if (request.Tools.Length == 0)
         {
             return true;
         }
@@ -18,107 +18,51 @@ internal static partial class GeminiRequestWriter
         w.WriteStartArray("tools");
         w.WriteStartObject();
         w.WriteStartArray("functionDeclarations");
-        var i = 0;
-        foreach (var tool in f.Tools.EnumerateArray())
+        foreach (var tool in request.Tools)
         {
-            if (!TryWriteFunction(w, tool, i++, options, out problem))
+            w.WriteStartObject();
+            w.WritePropertyName("name");
+            tool.Name.WriteTo(w);
+            if (tool.Description.ValueKind == JsonValueKind.String)
+            {
+                w.WritePropertyName("description");
+                tool.Description.WriteTo(w);
+            }
+
+            if (tool.Parameters.ValueKind == JsonValueKind.Object
+                && !TryWriteSchema(w, options.JsonSchemas ? "parametersJsonSchema" : "parameters", tool.Parameters, $"tools[{tool.Index}].function.parameters", options, out problem))
             {
                 return false;
             }
+
+            w.WriteEndObject();
         }
 
         w.WriteEndArray();
         w.WriteEndObject();
         w.WriteEndArray();
-        return TryWriteToolConfig(w, f.ToolChoice, options, out problem);
-    }
-
-    private static bool TryWriteFunction(Utf8JsonWriter w, JsonElement tool, int i, GeminiRequestOptions options, out RequestProblem problem)
-    {
-        problem = default;
-        if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-        {
-            problem = TranslationProblems.Invalid($"tools[{i}]", "expected an object with a 'type'.");
-            return false;
-        }
-
-        if (!type.ValueEquals("function"))
-        {
-            problem = TranslationProblems.UnsupportedValue($"tools[{i}].type", options.Deployment, Api, $"only function tools can be translated, not '{type.GetString()}'");
-            return false;
-        }
-
-        if (!tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
-            || !function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
-        {
-            problem = TranslationProblems.Invalid($"tools[{i}].function.name", "every function needs a name.");
-            return false;
-        }
-
-        w.WriteStartObject();
-        w.WritePropertyName("name");
-        name.WriteTo(w);
-        if (function.TryGetProperty("description", out var description) && description.ValueKind == JsonValueKind.String)
-        {
-            w.WritePropertyName("description");
-            description.WriteTo(w);
-        }
-
-        if (function.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object
-            && !TryWriteSchema(w, options.JsonSchemas ? "parametersJsonSchema" : "parameters", parameters, $"tools[{i}].function.parameters", options, out problem))
-        {
-            return false;
-        }
-
-        w.WriteEndObject();
+        WriteToolConfig(w, request.ToolChoice);
         return true;
     }
 
-    private static bool TryWriteToolConfig(Utf8JsonWriter w, JsonElement choice, GeminiRequestOptions options, out RequestProblem problem)
+    private static void WriteToolConfig(Utf8JsonWriter w, ToolChoice choice)
     {
-        problem = default;
-        string mode;
-        string? name = null;
-        if (choice.ValueKind == JsonValueKind.Undefined)
+        var mode = choice.Kind switch
         {
-            return true; // Gemini's default is AUTO, as OpenAI's is.
-        }
-
-        if (choice.ValueKind == JsonValueKind.String)
+            ToolChoiceKind.Unset => null, // Gemini's default is AUTO, as OpenAI's is.
+            ToolChoiceKind.None => "NONE",
+            ToolChoiceKind.Auto => "AUTO",
+            _ => "ANY",
+        };
+        if (mode is null)
         {
-            switch (choice.GetString())
-            {
-                case "auto":
-                    mode = "AUTO";
-                    break;
-                case "none":
-                    mode = "NONE";
-                    break;
-                case "required":
-                    mode = "ANY";
-                    break;
-                default:
-                    problem = TranslationProblems.Invalid("tool_choice", "expected 'none', 'auto', 'required' or a function.");
-                    return false;
-            }
-        }
-        else if (choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.ValueEquals("function")
-            && choice.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object
-            && f.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
-        {
-            mode = "ANY";
-            name = n.GetString();
-        }
-        else
-        {
-            problem = TranslationProblems.UnsupportedValue("tool_choice", options.Deployment, Api, "only 'none', 'auto', 'required' and a named function can be translated");
-            return false;
+            return;
         }
 
         w.WriteStartObject("toolConfig");
         w.WriteStartObject("functionCallingConfig");
         w.WriteString("mode", mode);
-        if (name is not null)
+        if (choice.Name is { } name)
         {
             w.WriteStartArray("allowedFunctionNames");
             w.WriteStringValue(name);
@@ -127,6 +71,5 @@ internal static partial class GeminiRequestWriter
 
         w.WriteEndObject();
         w.WriteEndObject();
-        return true;
     }
 }

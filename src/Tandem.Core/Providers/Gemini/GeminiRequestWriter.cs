@@ -11,8 +11,8 @@ namespace Tandem.Providers.Gemini;
 internal readonly record struct GeminiRequestOptions(string Deployment, bool JsonSchemas);
 
 /// <summary>
-/// Writes a Gemini <c>generateContent</c> request from an OpenAI chat completion request (the model and whether to
-/// stream are in the URL, not the body).
+/// Writes a Gemini <c>generateContent</c> request from an OpenAI chat completion request read by
+/// <see cref="ChatRequestReader"/> (the model and whether to stream are in the URL, not the body).
 /// </summary>
 /// <remarks>
 /// <code>
@@ -22,48 +22,53 @@ internal readonly record struct GeminiRequestOptions(string Deployment, bool Jso
 ///   messages[role=assistant]             →   contents[role=model]: text, functionCall (id, name, args, thoughtSignature)
 ///   messages[role=tool]                  →   contents[role=user]: functionResponse (name found from the call's id)
 ///   tools / tool_choice                  →   tools[].functionDeclarations / toolConfig.functionCallingConfig
-///   max_tokens, temperature, top_p, stop, seed, penalties → generationConfig
+///   max_tokens, temperature, top_p, top_k, penalties, seed, stop → generationConfig
 ///   response_format json_object          →   generationConfig.responseMimeType application/json
 ///   response_format json_schema          →   … and responseSchema (converted) or responseJsonSchema
-///   n &gt; 1, logprobs, logit_bias, audio, parallel_tool_calls: false… → 400 naming the parameter
+///   parallel_tool_calls: false and what no protocol expresses → 400 naming the parameter
 /// </code>
-/// Ignored, because they ask nothing of the model: <c>stream_options</c> (Gemini always reports usage), <c>user</c>,
-/// <c>store</c>, <c>metadata</c> (Tandem's tags), <c>service_tier</c> <c>auto</c>/<c>default</c>.
+/// Ignored, because they ask nothing of the model: <c>user</c> and what the reader ignores for every protocol.
 /// </remarks>
 internal static partial class GeminiRequestWriter
 {
     /// <summary>How error messages name the protocol.</summary>
     public const string Api = "Google's Gemini API";
 
+    /// <summary>Gemini takes any media inline, and by URL when it knows the type (images, audio and documents alike).</summary>
+    private static readonly MediaCapability Media = new("media") { WebUrls = true, CloudStorageUrls = true, UrlsNeedMediaType = true };
+
+    /// <summary>What Gemini's API can express.</summary>
+    public static readonly TranslationCapabilities Capabilities = new(Api, "Gemini")
+    {
+        TopK = true,
+        PresencePenalty = true,
+        FrequencyPenalty = true,
+        Tools = true,
+        JsonObject = true,
+        JsonSchema = true,
+        Images = Media,
+        Files = Media,
+        Audio = true,
+    };
+
     public static bool TryWrite(ReadOnlyMemory<byte> openAiBody, GeminiRequestOptions options, IBufferWriter<byte> output, out RequestProblem problem)
     {
         ArgumentNullException.ThrowIfNull(output);
-        JsonDocument doc;
-        try
+        if (!ChatRequestReader.TryRead(openAiBody, Capabilities, options.Deployment, out var request, out problem))
         {
-            doc = JsonDocument.Parse(openAiBody);
-        }
-        catch (JsonException)
-        {
-            problem = ApiRequest.MalformedBody;
             return false;
         }
 
-        using (doc)
+        using (request)
         {
-            if (!TryRead(doc.RootElement, options, out var f, out problem))
-            {
-                return false;
-            }
-
             using var w = new Utf8JsonWriter(output, TranslationJson.WriterOptions);
             w.WriteStartObject();
-            if (!TryWriteContents(w, f.Messages, options, out problem) || !TryWriteTools(w, f, options, out problem))
+            if (!TryWriteContents(w, request.Messages, options, out problem) || !TryWriteTools(w, request, options, out problem))
             {
                 return false;
             }
 
-            if (!TryWriteGenerationConfig(w, f, options, out problem))
+            if (!TryWriteGenerationConfig(w, request, options, out problem))
             {
                 return false;
             }
@@ -73,134 +78,34 @@ internal static partial class GeminiRequestWriter
         }
     }
 
-    private static bool TryRead(JsonElement root, GeminiRequestOptions options, out Fields f, out RequestProblem problem)
-    {
-        f = default;
-        problem = default;
-        foreach (var property in root.EnumerateObject())
-        {
-            var v = property.Value;
-            if (v.ValueKind == JsonValueKind.Null)
-            {
-                continue;
-            }
-
-            var name = property.Name;
-            switch (name)
-            {
-                case "model" or "stream" or "stream_options" or "user" or "store" or "metadata":
-                    break;
-                case "messages":
-                    f.Messages = v;
-                    break;
-                case "max_tokens" or "max_completion_tokens":
-                    if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var max) || max < 1)
-                    {
-                        problem = TranslationProblems.Invalid(name, "expected a positive integer.");
-                        return false;
-                    }
-
-                    f.MaxTokens = v;
-                    break;
-                case "temperature" or "top_p" or "top_k" or "presence_penalty" or "frequency_penalty" or "seed":
-                    if (v.ValueKind != JsonValueKind.Number)
-                    {
-                        problem = TranslationProblems.Invalid(name, "expected a number.");
-                        return false;
-                    }
-
-                    (f.Sampling ??= []).Add((name, v));
-                    break;
-                case "stop":
-                    if (!(v.ValueKind == JsonValueKind.String || (v.ValueKind == JsonValueKind.Array && v.EnumerateArray().All(static s => s.ValueKind == JsonValueKind.String))))
-                    {
-                        problem = TranslationProblems.Invalid(name, "expected a string or an array of strings.");
-                        return false;
-                    }
-
-                    f.Stop = v;
-                    break;
-                case "tools":
-                    if (v.ValueKind != JsonValueKind.Array)
-                    {
-                        problem = TranslationProblems.Invalid(name, "expected an array of tools.");
-                        return false;
-                    }
-
-                    f.Tools = v;
-                    break;
-                case "tool_choice":
-                    f.ToolChoice = v;
-                    break;
-                case "response_format":
-                    f.ResponseFormat = v;
-                    break;
-                case "parallel_tool_calls" when v.ValueKind == JsonValueKind.True:
-                case "n" when v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n == 1:
-                case "logprobs" when v.ValueKind == JsonValueKind.False:
-                case "logit_bias" when v.ValueKind == JsonValueKind.Object && !v.EnumerateObject().Any():
-                case "service_tier" when v.ValueKind == JsonValueKind.String && v.GetString() is "auto" or "default":
-                    break;
-                case "parallel_tool_calls":
-                    problem = TranslationProblems.UnsupportedValue(name, options.Deployment, Api, "Gemini cannot be kept from calling tools in parallel");
-                    return false;
-                default:
-                    problem = TranslationProblems.Unsupported(name, options.Deployment, Api);
-                    return false;
-            }
-        }
-
-        if (f.Messages.ValueKind != JsonValueKind.Array)
-        {
-            problem = new("Missing required parameter: 'messages'.", "messages", "missing_required_parameter");
-            return false;
-        }
-
-        return true;
-    }
-
-    private static bool TryWriteGenerationConfig(Utf8JsonWriter w, in Fields f, GeminiRequestOptions options, out RequestProblem problem)
+    private static bool TryWriteGenerationConfig(Utf8JsonWriter w, ChatRequest request, GeminiRequestOptions options, out RequestProblem problem)
     {
         problem = default;
         w.WriteStartObject("generationConfig");
-        if (f.MaxTokens.ValueKind != JsonValueKind.Undefined)
+        if (request.MaxTokens is { } max)
         {
-            w.WritePropertyName("maxOutputTokens");
-            f.MaxTokens.WriteTo(w);
+            w.WriteNumber("maxOutputTokens", max);
         }
 
-        foreach (var (name, value) in f.Sampling ?? [])
+        WriteIfSet(w, "temperature", request.Temperature);
+        WriteIfSet(w, "topP", request.TopP);
+        WriteIfSet(w, "topK", request.TopK);
+        WriteIfSet(w, "presencePenalty", request.PresencePenalty);
+        WriteIfSet(w, "frequencyPenalty", request.FrequencyPenalty);
+        WriteIfSet(w, "seed", request.Seed);
+        if (request.Stop.IsSet)
         {
-            w.WritePropertyName(name switch
-            {
-                "top_p" => "topP",
-                "top_k" => "topK",
-                "presence_penalty" => "presencePenalty",
-                "frequency_penalty" => "frequencyPenalty",
-                _ => name, // temperature, seed
-            });
-            value.WriteTo(w);
+            request.Stop.WriteArray(w, "stopSequences");
         }
 
-        if (f.Stop.ValueKind != JsonValueKind.Undefined)
+        var format = request.ResponseFormat;
+        if (format.Kind != ResponseFormatKind.Text)
         {
-            w.WriteStartArray("stopSequences");
-            if (f.Stop.ValueKind == JsonValueKind.String)
-            {
-                f.Stop.WriteTo(w);
-            }
-            else
-            {
-                foreach (var s in f.Stop.EnumerateArray())
-                {
-                    s.WriteTo(w);
-                }
-            }
-
-            w.WriteEndArray();
+            w.WriteString("responseMimeType", "application/json");
         }
 
-        if (!TryWriteResponseFormat(w, f.ResponseFormat, options, out problem))
+        if (format.Kind == ResponseFormatKind.JsonSchema
+            && !TryWriteSchema(w, options.JsonSchemas ? "responseJsonSchema" : "responseSchema", format.Schema, "response_format.json_schema.schema", options, out problem))
         {
             return false;
         }
@@ -209,40 +114,11 @@ internal static partial class GeminiRequestWriter
         return true;
     }
 
-    private static bool TryWriteResponseFormat(Utf8JsonWriter w, JsonElement rf, GeminiRequestOptions options, out RequestProblem problem)
+    private static void WriteIfSet(Utf8JsonWriter w, string name, OptionalNumber value)
     {
-        problem = default;
-        if (rf.ValueKind == JsonValueKind.Undefined)
+        if (value.IsSet)
         {
-            return true;
-        }
-
-        if (rf.ValueKind != JsonValueKind.Object || !rf.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-        {
-            problem = TranslationProblems.Invalid("response_format", "expected an object with a 'type'.");
-            return false;
-        }
-
-        switch (type.GetString())
-        {
-            case "text":
-                return true;
-            case "json_object":
-                w.WriteString("responseMimeType", "application/json");
-                return true;
-            case "json_schema":
-                if (!rf.TryGetProperty("json_schema", out var js) || js.ValueKind != JsonValueKind.Object
-                    || !js.TryGetProperty("schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
-                {
-                    problem = TranslationProblems.Invalid("response_format.json_schema.schema", "a json_schema response format needs a schema object.");
-                    return false;
-                }
-
-                w.WriteString("responseMimeType", "application/json");
-                return TryWriteSchema(w, options.JsonSchemas ? "responseJsonSchema" : "responseSchema", schema, "response_format.json_schema.schema", options, out problem);
-            default:
-                problem = TranslationProblems.UnsupportedValue("response_format.type", options.Deployment, Api, $"'{type.GetString()}' cannot be translated");
-                return false;
+            value.Write(w, name);
         }
     }
 
@@ -264,16 +140,5 @@ internal static partial class GeminiRequestWriter
         }
 
         return true;
-    }
-
-    private struct Fields
-    {
-        public JsonElement Messages;
-        public JsonElement MaxTokens;
-        public List<(string Name, JsonElement Value)>? Sampling;
-        public JsonElement Stop;
-        public JsonElement Tools;
-        public JsonElement ToolChoice;
-        public JsonElement ResponseFormat;
     }
 }

@@ -39,12 +39,7 @@ internal sealed class SageMakerAdapter : IProviderAdapter
         var settings = deployment.Config.SageMaker ?? Defaults;
         if (settings.Payload == SageMakerPayloads.Tgi)
         {
-            if (!ChatRequestModel.TryRead(request.Body, out var model, out problem))
-            {
-                return false;
-            }
-
-            return TgiPayload.TryWrite(model, settings, request.Stream, deployment.Name, output, out problem);
+            return TgiPayload.TryWrite(request.Body, settings, request.Stream, deployment.Name, output, out problem);
         }
 
         // OpenAI-style containers take the client's body as it is, with the container's model name.

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Tandem.Configuration;
-using Tandem.Providers.Aws;
+using Tandem.Providers.Translation;
 using Tandem.Wire;
 
 namespace Tandem.Providers.SageMaker;
@@ -15,89 +15,69 @@ namespace Tandem.Providers.SageMaker;
 /// </summary>
 internal static class TgiPayload
 {
-    private const string Protocol = "SageMaker TGI payload";
+    /// <summary>How error messages name the protocol.</summary>
+    public const string Api = "SageMaker's TGI payload (a prompt rendered from a chat template)";
+
+    /// <summary>What a prompt and TGI's parameters can carry: text of system, user and assistant turns, sampling, stops and a seed.</summary>
+    public static readonly TranslationCapabilities Capabilities = new(Api, "TGI")
+    {
+        FrequencyPenalty = true,
+    };
 
     /// <summary>Writes the request; false with the problem when the request uses what a raw prompt cannot carry.</summary>
-    public static bool TryWrite(ChatRequestModel model, SageMakerDeploymentConfig settings, bool stream, string deployment, IBufferWriter<byte> output, out RequestProblem problem)
+    public static bool TryWrite(ReadOnlyMemory<byte> openAiBody, SageMakerDeploymentConfig settings, bool stream, string deployment, IBufferWriter<byte> output, out RequestProblem problem)
     {
-        problem = default;
-        string? refused = model.Untranslatable
-            ?? (model.Tools.Count > 0 ? "tools" : null)
-            ?? (model.ToolChoice is not null and not "none" and not "auto" ? "tool_choice" : null)
-            ?? (model.ResponseFormat is not null and not "text" ? "response_format" : null)
-            ?? (model.PresencePenalty is { } p && p != 0 ? "presence_penalty" : null);
-        if (refused is not null)
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!ChatRequestReader.TryRead(openAiBody, Capabilities, deployment, out var request, out problem))
         {
-            problem = ChatRequestModel.Refuse(deployment, Protocol, refused);
             return false;
         }
 
-        for (var i = 0; i < model.Messages.Count; i++)
+        using (request)
         {
-            var m = model.Messages[i];
-            if (m.Role is not ("system" or "user" or "assistant") || m.ToolCalls.Count > 0)
+            // Relaxed escaping: the prompt's template markers (<|eot_id|>) stay readable in captures and logs.
+            using var w = new Utf8JsonWriter(output, TranslationJson.WriterOptions);
+            w.WriteStartObject();
+            w.WriteString("inputs", ChatTemplate.Render(settings.ChatTemplate ?? ChatTemplates.Llama3, request.Messages));
+            w.WriteStartObject("parameters");
+            w.WriteNumber("max_new_tokens", request.MaxTokens ?? settings.DefaultMaxTokens);
+            var sample = false;
+            if (request.Temperature.IsSet && request.Temperature.Value > 0)
             {
-                problem = ChatRequestModel.Refuse(deployment, Protocol, $"messages[{i}]", "a prompt template carries only system, user and assistant text");
-                return false;
+                w.WriteNumber("temperature", request.Temperature.Value);
+                sample = true;
             }
 
-            var image = m.Parts.ToList().FindIndex(part => part.ImageUrl is not null);
-            if (image >= 0)
+            // TGI takes top_p only strictly between 0 and 1 (1 is "no nucleus sampling").
+            if (request.TopP.IsSet && request.TopP.Value is > 0 and < 1)
             {
-                problem = ChatRequestModel.Refuse(deployment, Protocol, $"messages[{i}].content[{image}]", "a prompt template carries only text");
-                return false;
-            }
-        }
-
-        // Relaxed escaping: the prompt's template markers (<|eot_id|>) stay readable in captures and logs; a request
-        // body is never embedded in HTML.
-        using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        w.WriteStartObject();
-        w.WriteString("inputs", ChatTemplate.Render(settings.ChatTemplate ?? ChatTemplates.Llama3, model.Messages));
-        w.WriteStartObject("parameters");
-        w.WriteNumber("max_new_tokens", model.MaxTokens ?? settings.DefaultMaxTokens);
-        var sample = false;
-        if (model.Temperature is > 0 and var t)
-        {
-            w.WriteNumber("temperature", t);
-            sample = true;
-        }
-
-        // TGI takes top_p only strictly between 0 and 1 (1 is "no nucleus sampling").
-        if (model.TopP is > 0 and < 1 and var topP)
-        {
-            w.WriteNumber("top_p", topP);
-            sample = true;
-        }
-
-        w.WriteBoolean("do_sample", sample);
-        if (model.Stop.Count > 0)
-        {
-            w.WriteStartArray("stop");
-            foreach (var s in model.Stop)
-            {
-                w.WriteStringValue(s);
+                w.WriteNumber("top_p", request.TopP.Value);
+                sample = true;
             }
 
-            w.WriteEndArray();
-        }
+            w.WriteBoolean("do_sample", sample);
+            if (request.Stop.Count > 0)
+            {
+                request.Stop.WriteArray(w, "stop");
+            }
 
-        if (model.Seed is { } seed)
-        {
-            w.WriteNumber("seed", seed);
-        }
+            if (request.Seed.IsSet)
+            {
+                w.WriteNumber("seed", request.Seed.Int64);
+            }
 
-        if (model.FrequencyPenalty is { } f && f != 0)
-        {
-            w.WriteNumber("frequency_penalty", f);
-        }
+            if (request.FrequencyPenalty.IsSet && request.FrequencyPenalty.Value != 0)
+            {
+                w.WriteNumber("frequency_penalty", request.FrequencyPenalty.Value);
+            }
 
-        w.WriteBoolean("details", true);
-        w.WriteBoolean("return_full_text", false);
-        w.WriteEndObject();
-        w.WriteBoolean("stream", stream);
-        w.WriteEndObject();
-        return true;
+            w.WriteBoolean("details", true);
+            w.WriteBoolean("return_full_text", false);
+            w.WriteEndObject();
+            w.WriteBoolean("stream", stream);
+            w.WriteEndObject();
+            return true;
+        }
     }
 
     /// <summary>A whole TGI answer as an OpenAI <c>chat.completion</c>.</summary>

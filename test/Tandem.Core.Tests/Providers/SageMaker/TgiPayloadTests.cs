@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using Tandem.Configuration;
 using Tandem.Providers;
-using Tandem.Providers.Aws;
+using Tandem.Providers.Translation;
 using Tandem.Providers.SageMaker;
 using Xunit;
 
@@ -30,9 +30,11 @@ public sealed class TgiPayloadTests
     [InlineData(ChatTemplates.Mistral, "<s>[INST] Be brief.\n\nHi [/INST] Hello!</s>[INST] Capital of France? [/INST]")]
     public void Render_WritesTheModelsChatFormat(string template, string expected)
     {
-        Assert.True(ChatRequestModel.TryRead(Encoding.UTF8.GetBytes(Conversation), out var model, out _));
-
-        Assert.Equal(expected, ChatTemplate.Render(template, model.Messages));
+        Assert.True(ChatRequestReader.TryRead(Encoding.UTF8.GetBytes(Conversation), TgiPayload.Capabilities, "llama", out var request, out _));
+        using (request)
+        {
+            Assert.Equal(expected, ChatTemplate.Render(template, request.Messages));
+        }
     }
 
     [Fact]
@@ -56,21 +58,20 @@ public sealed class TgiPayloadTests
     }
 
     [Theory]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":"Hi"}],"tools":[{"type":"function","function":{"name":"f"}}]}""", "tools")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":"Hi"}],"n":2}""", "n")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":"Hi"}],"logprobs":true}""", "logprobs")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_object"}}""", "response_format")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]}""", "messages[0].content[1]")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":"Hi"},{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]}]}""", "messages[1]")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]}""", "messages[0].content[0]")]
-    public void TryWrite_WhatAPromptCannotCarry_IsRefusedByName(string body, string param)
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"Hi"}],"tools":[{"type":"function","function":{"name":"f"}}]}""", "tools", "unsupported_parameter")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"Hi"}],"n":2}""", "n", "unsupported_parameter")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"Hi"}],"logprobs":true}""", "logprobs", "unsupported_parameter")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_object"}}""", "response_format.type", "unsupported_value")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]}""", "messages[0].content[1]", "unsupported_value")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"Hi"},{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]}]}""", "messages[1].tool_calls", "unsupported_parameter")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]}""", "messages[0].content[0]", "unsupported_value")]
+    public void TryWrite_WhatAPromptCannotCarry_IsRefusedByName(string body, string param, string code)
     {
         var output = new ArrayBufferWriter<byte>();
-        var ok = ChatRequestModel.TryRead(Encoding.UTF8.GetBytes(body), out var model, out var problem)
-            && TgiPayload.TryWrite(model, new SageMakerDeploymentConfig { Payload = "tgi", ChatTemplate = "chatml" }, false, "llama", output, out problem);
+        var ok = TgiPayload.TryWrite(Encoding.UTF8.GetBytes(body), new SageMakerDeploymentConfig { Payload = "tgi", ChatTemplate = "chatml" }, false, "llama", output, out var problem);
 
         Assert.False(ok);
-        Assert.Equal((param, "unsupported_field"), (problem.Param, problem.Code));
+        Assert.Equal((param, code), (problem.Param, problem.Code));
         Assert.Equal(0, output.WrittenCount);
     }
 
@@ -91,9 +92,8 @@ public sealed class TgiPayloadTests
 
     private static string Write(string body, bool stream)
     {
-        Assert.True(ChatRequestModel.TryRead(Encoding.UTF8.GetBytes(body), out var model, out _));
         var output = new ArrayBufferWriter<byte>();
-        Assert.True(TgiPayload.TryWrite(model, new SageMakerDeploymentConfig { Payload = "tgi", ChatTemplate = "chatml" }, stream, "llama", output, out _));
+        Assert.True(TgiPayload.TryWrite(Encoding.UTF8.GetBytes(body), new SageMakerDeploymentConfig { Payload = "tgi", ChatTemplate = "chatml" }, stream, "llama", output, out _));
         return Encoding.UTF8.GetString(output.WrittenSpan);
     }
 }

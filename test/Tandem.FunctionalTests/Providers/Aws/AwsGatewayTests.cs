@@ -91,8 +91,8 @@ public sealed class AwsGatewayTests
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["error"]!;
-        Assert.Equal(("n", "unsupported_field"), ((string?)error["param"], (string?)error["code"]));
-        Assert.Equal("Deployment 'aws' (Bedrock Converse) cannot translate 'n'.", (string?)error["message"]);
+        Assert.Equal(("n", "unsupported_parameter"), ((string?)error["param"], (string?)error["code"]));
+        Assert.Equal("Unsupported parameter: 'n' cannot be expressed for deployment 'aws', which speaks Amazon Bedrock's Converse API.", (string?)error["message"]);
         Assert.Equal(0, sim.Stats.Received);
     }
 
@@ -106,7 +106,7 @@ public sealed class AwsGatewayTests
         var e = await Assert.ThrowsAsync<ClientResultException>(() => gateway.Chat("chat").CompleteChatAsync([new UserChatMessage("hi")], new ChatCompletionOptions { Tools = { WeatherTool } }, Ct));
 
         Assert.Equal(400, e.Status);
-        Assert.Contains("cannot translate 'tools'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Unsupported parameter: 'tools' cannot be expressed for deployment 'aws'", e.Message, StringComparison.Ordinal);
         Assert.Equal(0, sim.Stats.Received);
     }
 
