@@ -17,7 +17,7 @@ public sealed class InProcessCall<TAnswer> : CallOutcome
 
     /// <summary>A try bounded by a pooled token source that the caller's token cancels too.</summary>
     internal InProcessCall(CancellationToken caller)
-        : base(TimeoutSources.Rent())
+        : base(TokenSourcePool.Shared.Rent())
     {
         // Not a linked source: a pooled one, registered on the caller's token (no allocation when it cannot cancel).
         _caller = caller.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), Cancellation);
@@ -52,47 +52,7 @@ public sealed class InProcessCall<TAnswer> : CallOutcome
     private protected override void ReleaseCancellation()
     {
         _caller.Dispose();
-        TimeoutSources.Return(Cancellation);
-    }
-}
-
-/// <summary>
-/// Token sources for the timeouts of in-process tries, reused: a try's source and its timer cost about 150 bytes, more
-/// than anything else an in-process call allocates (issue 17's budget is 1 KB). A source goes back only when
-/// <see cref="CancellationTokenSource.TryReset"/> succeeds (never cancelled; its timer stopped and every registration
-/// left on it removed), so a reused one cannot fire for an earlier call.
-/// </summary>
-internal static class TimeoutSources
-{
-    private const int MaxPooled = 256;
-    private static readonly System.Collections.Concurrent.ConcurrentQueue<CancellationTokenSource> Pool = new();
-    private static int _count;
-
-    public static CancellationTokenSource Rent()
-    {
-        if (Pool.TryDequeue(out var source))
-        {
-            Interlocked.Decrement(ref _count);
-            return source;
-        }
-
-        return new CancellationTokenSource();
-    }
-
-    public static void Return(CancellationTokenSource source)
-    {
-        if (source.TryReset())
-        {
-            if (Interlocked.Increment(ref _count) <= MaxPooled)
-            {
-                Pool.Enqueue(source);
-                return;
-            }
-
-            Interlocked.Decrement(ref _count);
-        }
-
-        source.Dispose();
+        TokenSourcePool.Shared.Return(Cancellation);
     }
 }
 
