@@ -7,9 +7,11 @@ namespace Tandem.Extensions.AI.Internal;
 /// <summary>
 /// Reads an OpenAI chat request that Tandem itself wrote (a judge's prompt: text messages, temperature, max_tokens, JSON
 /// mode) back into <see cref="ChatMessage"/>s and <see cref="ChatOptions"/>, so that an <see cref="IChatClient"/>
-/// deployment can judge. Text content only: Tandem's own prompts hold nothing else.
+/// deployment can judge. Text content only: Tandem's own prompts hold nothing else. (A client's request is never read
+/// back: its IChatClient deployments get the caller's own messages; translating adapters read bodies with Core's
+/// <c>Providers/Translation/ChatRequestReader</c>.)
 /// </summary>
-internal static class ChatRequestReader
+internal static class OwnPromptReader
 {
     public static (IReadOnlyList<ChatMessage> Messages, ChatOptions Options) Read(ReadOnlySpan<byte> body)
     {

@@ -27,7 +27,7 @@ internal sealed class ShadowBackend(InProcessRuntime runtime, byte[] body, IRead
 
         // The shadow call is this call's own request; anything else (the judge's prompt) is read from its body.
         var own = MemoryMarshal.TryGetArray(request.Body, out var segment) && ReferenceEquals(segment.Array, body);
-        var (callMessages, callOptions) = own ? (messages, options) : ChatRequestReader.Read(request.Body.Span);
+        var (callMessages, callOptions) = own ? (messages, options) : OwnPromptReader.Read(request.Body.Span);
         var start = Stopwatch.GetTimestamp();
         using var result = await deployment.Invoker.InvokeAsync<ChatResponse, (IChatClient Client, DeploymentRuntime Deployment, IEnumerable<ChatMessage> Messages, ChatOptions? Options, InProcessRuntime Runtime)>(
             request.Trace, request.RequestId, request.Purpose, (client, deployment, callMessages, callOptions, runtime),
