@@ -170,7 +170,7 @@ public sealed partial class DeploymentInvoker
         try
         {
             var remaining = provider.TotalTimeout - Stopwatch.GetElapsedTime(trace.FirstSend);
-            if (remaining <= TimeSpan.Zero)
+            if (remaining < MinimumTryBudget)
             {
                 call.Error = "timeout";
                 return call;
@@ -350,6 +350,13 @@ public sealed partial class DeploymentInvoker
 
     // CancellationTokenSource.CancelAfter accepts at most int.MaxValue milliseconds.
     private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(int.MaxValue - 1);
+
+    /// <summary>
+    /// A try is not started with less than this left of the total timeout: it could not get an answer back, only add
+    /// load upstream. It also absorbs the timers' millisecond granularity: the previous try's timeout can fire a
+    /// fraction of a millisecond before the stopwatch says the total is spent.
+    /// </summary>
+    private static readonly TimeSpan MinimumTryBudget = TimeSpan.FromMilliseconds(10);
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b)
     {
