@@ -18,7 +18,10 @@ public abstract class CallOutcome : IDisposable
         Cancellation = cancellation;
     }
 
-    /// <summary>Bounds the rest of the exchange (timeouts; linked to the caller's token).</summary>
+    /// <summary>
+    /// Bounds the rest of the exchange (timeouts; cancelled by the caller's token too). Hand out its token while the try
+    /// is in use; its timeouts are the invoker's (an in-process try's source is reused once the try is disposed).
+    /// </summary>
     public CancellationTokenSource Cancellation { get; }
 
     /// <summary>The upstream's HTTP status (an in-process client's when its error carried one); 0 when none came.</summary>
@@ -65,6 +68,6 @@ public abstract class CallOutcome : IDisposable
         }
     }
 
-    /// <summary>Disposes the token source (an in-process try returns it to a pool instead).</summary>
+    /// <summary>Disposes the token source (an in-process try hands it back for reuse instead: <see cref="TryDeadline"/>).</summary>
     private protected virtual void ReleaseCancellation() => Cancellation.Dispose();
 }

@@ -81,7 +81,7 @@ public sealed partial class DeploymentInvoker
             }
 
             // From here the total timeout bounds the rest of the answer (a stream's later updates).
-            call.Cancellation.CancelAfter(Min(provider.TotalTimeout - Stopwatch.GetElapsedTime(trace.FirstSend), MaxTimer));
+            call.CancelAfter(Min(provider.TotalTimeout - Stopwatch.GetElapsedTime(trace.FirstSend), MaxTimer));
             return new InvocationResult<TAnswer>(deployment, call, lease.Lease!);
         }
         catch
@@ -108,13 +108,13 @@ public sealed partial class DeploymentInvoker
         try
         {
             var remaining = provider.TotalTimeout - Stopwatch.GetElapsedTime(trace.FirstSend);
-            if (remaining <= TimeSpan.Zero)
+            if (remaining < MinimumTryBudget)
             {
                 call.Error = "timeout";
             }
             else
             {
-                call.Cancellation.CancelAfter(Min(provider.FirstByteTimeout, remaining));
+                call.CancelAfter(Min(provider.FirstByteTimeout, remaining));
                 await tryOnce(state, call).ConfigureAwait(false);
             }
         }

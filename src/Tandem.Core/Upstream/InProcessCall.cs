@@ -13,14 +13,19 @@ namespace Tandem.Upstream;
 public sealed class InProcessCall<TAnswer> : CallOutcome
     where TAnswer : class
 {
-    private CancellationTokenRegistration _caller;
+    private readonly TryDeadline _deadline;
+    private int _released;
 
-    /// <summary>A try bounded by a pooled token source that the caller's token cancels too.</summary>
+    /// <summary>A try bounded by the caller's token and a deadline (<see cref="CancelAfter"/>), reused from try to try.</summary>
     internal InProcessCall(CancellationToken caller)
-        : base(TokenSourcePool.Shared.Rent())
+        : this(TryDeadline.Rent(caller))
     {
-        // Not a linked source: a pooled one, registered on the caller's token (no allocation when it cannot cancel).
-        _caller = caller.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), Cancellation);
+    }
+
+    private InProcessCall(TryDeadline deadline)
+        : base(deadline.Source)
+    {
+        _deadline = deadline;
     }
 
     /// <summary>The answer, once <see cref="Succeed"/> was called.</summary>
@@ -49,10 +54,16 @@ public sealed class InProcessCall<TAnswer> : CallOutcome
         base.Dispose(disposing);
     }
 
+    /// <summary>Sets the try's deadline (the invoker's timeouts), replacing the one before.</summary>
+    internal void CancelAfter(TimeSpan delay) => _deadline.CancelAfter(delay);
+
     private protected override void ReleaseCancellation()
     {
-        _caller.Dispose();
-        TokenSourcePool.Shared.Return(Cancellation);
+        // Once: a deadline released twice could end a later try that reuses it.
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            _deadline.Release();
+        }
     }
 }
 
