@@ -11,7 +11,9 @@ namespace Tandem.Extensions.AI.Tests;
 /// <summary>
 /// The packages <c>dotnet pack</c> makes, and the examples (examples/InProcessConsole, examples/InProcessWeb) built from
 /// them through a local folder feed, each alone in a temporary folder, and run against simulators as a user runs them.
+/// Builds take the machine's cores: the class runs after this assembly's other tests, not beside them.
 /// </summary>
+[Collection(nameof(ExampleAppTests))]
 public sealed class ExampleAppTests(LocalFeed feed) : IClassFixture<LocalFeed>
 {
     private const string Nuspec = "{http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd}";
@@ -147,3 +149,7 @@ public sealed class ExampleAppTests(LocalFeed feed) : IClassFixture<LocalFeed>
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 }
+
+/// <summary>The example builds, run alone (after the parallel tests of this assembly).</summary>
+[CollectionDefinition(nameof(ExampleAppTests), DisableParallelization = true)]
+public sealed class ExampleAppCollection;

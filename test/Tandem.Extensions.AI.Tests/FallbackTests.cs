@@ -21,16 +21,22 @@ public sealed class FallbackTests
         { FaultKind.Stall, 0, "timeout", "upstream_timeout" },
     };
 
-    private static ProviderConfig Quick => new() { Timeouts = new TimeoutsConfig { FirstByte = "1s", Total = "10s", Idle = "1s" } };
+    /// <summary>
+    /// A stall is noticed by a 1 s first-byte timeout; every other fault is noticed without one, so those tests keep
+    /// generous timeouts and a loaded machine cannot turn their fault into a timeout.
+    /// </summary>
+    private static ProviderConfig Timeouts(FaultKind? kind) => kind == FaultKind.Stall
+        ? new() { Timeouts = new TimeoutsConfig { FirstByte = "1s", Total = "10s", Idle = "1s" } }
+        : new() { Timeouts = new TimeoutsConfig { FirstByte = "30s", Total = "60s", Idle = "30s" } };
 
-    private static TandemChatClientOptions InProcess(SimulatorServer primary, SimulatorServer backup, MemorySink sink) =>
+    private static TandemChatClientOptions InProcess(SimulatorServer primary, SimulatorServer backup, MemorySink sink, FaultKind? kind = null) =>
         new TandemChatClientOptions { UseStorage = false, Records = sink, Route = "chat" }
-            .AddDeployment(new DeploymentConfig { Name = "primary", Model = "model-p", Resilience = new ResilienceConfig { Retries = 0 } }, Sims.Client(primary, "model-p"), Quick)
-            .AddDeployment(new DeploymentConfig { Name = "backup", Model = "model-b", Resilience = new ResilienceConfig { Retries = 0 } }, Sims.Client(backup, "model-b"), Quick)
+            .AddDeployment(new DeploymentConfig { Name = "primary", Model = "model-p", Resilience = new ResilienceConfig { Retries = 0 } }, Sims.Client(primary, "model-p"), Timeouts(kind))
+            .AddDeployment(new DeploymentConfig { Name = "backup", Model = "model-b", Resilience = new ResilienceConfig { Retries = 0 } }, Sims.Client(backup, "model-b"), Timeouts(kind))
             .AddRoute(new RouteConfig { Name = "chat", Deployment = "primary", Fallbacks = ["backup"] });
 
     /// <summary>The same route with both deployments over HTTP (a configuration file's providers, no IChatClient given).</summary>
-    private static TandemChatClientOptions OverHttp(SimulatorServer primary, SimulatorServer backup, MemorySink sink) =>
+    private static TandemChatClientOptions OverHttp(SimulatorServer primary, SimulatorServer backup, MemorySink sink, FaultKind? kind = null) =>
         new()
         {
             UseStorage = false,
@@ -40,8 +46,8 @@ public sealed class FallbackTests
             {
                 Providers =
                 [
-                    Quick with { Name = "p", BaseUrl = primary.V1.ToString() },
-                    Quick with { Name = "q", BaseUrl = backup.V1.ToString() },
+                    Timeouts(kind) with { Name = "p", BaseUrl = primary.V1.ToString() },
+                    Timeouts(kind) with { Name = "q", BaseUrl = backup.V1.ToString() },
                 ],
                 Deployments =
                 [
@@ -69,7 +75,7 @@ public sealed class FallbackTests
         await using var primary = await FaultyAsync(kind);
         await using var backup = await Sims.StartAsync("backup");
         var sink = new MemorySink();
-        using var client = new ChatClientBuilder(Sims.Unused).UseTandem(InProcess(primary, backup, sink)).Build();
+        using var client = new ChatClientBuilder(Sims.Unused).UseTandem(InProcess(primary, backup, sink, kind)).Build();
 
         var response = await client.GetResponseAsync("hello", cancellationToken: Ct);
 
@@ -86,7 +92,7 @@ public sealed class FallbackTests
         await using var primary = await FaultyAsync(kind);
         await using var backup = await Sims.StartAsync("backup");
         var sink = new MemorySink();
-        await using var client = (TandemChatClient)new ChatClientBuilder(Sims.Unused).UseTandem(InProcess(primary, backup, sink)).Build();
+        await using var client = (TandemChatClient)new ChatClientBuilder(Sims.Unused).UseTandem(InProcess(primary, backup, sink, kind)).Build();
 
         var updates = await client.GetStreamingResponseAsync("hello", cancellationToken: Ct).ToListAsync(Ct);
 
@@ -132,7 +138,7 @@ public sealed class FallbackTests
         await using var primary = await FaultyAsync(kind);
         await using var backup = await Sims.StartAsync("backup");
         var sink = new MemorySink();
-        using var client = new ChatClientBuilder(Sims.Unused).UseTandem(OverHttp(primary, backup, sink)).Build();
+        using var client = new ChatClientBuilder(Sims.Unused).UseTandem(OverHttp(primary, backup, sink, kind)).Build();
 
         var response = await client.GetResponseAsync("hello", cancellationToken: Ct);
 
