@@ -43,6 +43,9 @@ public sealed class TandemChatClient : DelegatingChatClient, IAsyncDisposable
         _runtime = InProcessRuntime.Create(options, innerClient, loggers, meters);
     }
 
+    /// <summary>What the client runs on (tests).</summary>
+    internal InProcessRuntime Runtime => _runtime;
+
     /// <summary>The compiled configuration: routes, deployments (their breakers), providers (their replicas and limiters).</summary>
     public GatewaySnapshot Snapshot => _runtime.Snapshot;
 
@@ -80,7 +83,7 @@ public sealed class TandemChatClient : DelegatingChatClient, IAsyncDisposable
             await _runtime.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var x = new ChatExchange(_runtime, messages, options, stream: false);
+        var x = ChatExchange.Begin(_runtime, messages, options, stream: false);
         using var activity = TandemTelemetry.Source.StartActivity("tandem chat", ActivityKind.Internal);
         x.Activity = activity;
         activity?.SetTag("tandem.request_id", x.RequestId);
@@ -135,7 +138,7 @@ public sealed class TandemChatClient : DelegatingChatClient, IAsyncDisposable
             await _runtime.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var x = new ChatExchange(_runtime, messages, options, stream: true);
+        var x = ChatExchange.Begin(_runtime, messages, options, stream: true);
         using var activity = TandemTelemetry.Source.StartActivity("tandem chat", ActivityKind.Internal);
         x.Activity = activity;
         activity?.SetTag("tandem.request_id", x.RequestId);

@@ -25,45 +25,56 @@ namespace Tandem.Extensions.AI.Internal;
 /// </remarks>
 internal sealed partial class ChatExchange : IDisposable
 {
+    // A body writer that grew beyond this is not kept with an idle exchange.
+    private const int MaxKeptBodyBytes = 64 * 1024;
     private readonly PooledBufferWriter _body = new(2048);
     private bool _shadowExpected;
 
-    public ChatExchange(InProcessRuntime runtime, IEnumerable<ChatMessage> messages, ChatOptions? options, bool stream)
+    private ChatExchange(InProcessRuntime runtime) => Runtime = runtime;
+
+    /// <summary>
+    /// The exchange of a new call: an idle one of the runtime's (<see cref="Dispose"/> hands it back when the call has
+    /// ended: the per-call scaffolding of every call is reused, not allocated; issue 17's budget is 1 KB), or a new one.
+    /// Everything that outlives the call — the record, the shadow job — is made fresh for each call.
+    /// </summary>
+    public static ChatExchange Begin(InProcessRuntime runtime, IEnumerable<ChatMessage> messages, ChatOptions? options, bool stream)
     {
-        Runtime = runtime;
-        Messages = messages;
-        Options = options;
-        Stream = stream;
-        Start = Stopwatch.GetTimestamp();
-        RequestId = NewRequestId();
-        Record = new RequestRecord
+        var x = runtime.IdleExchanges.TryTake() ?? new ChatExchange(runtime);
+        x.Messages = messages;
+        x.Options = options;
+        x.Stream = stream;
+        x.Start = Stopwatch.GetTimestamp();
+        x.RequestId = NewRequestId();
+        x.Record = new RequestRecord
         {
-            Id = RequestId,
+            Id = x.RequestId,
             Time = runtime.Time.GetUtcNow(),
             Operation = "chat",
             Key = runtime.Options.KeyName,
             Stream = stream,
         };
-        Trace = new UpstreamTrace(Record.Attempts);
+        x.Trace = new UpstreamTrace(x.Record.Attempts);
+        return x;
     }
 
     public InProcessRuntime Runtime { get; }
 
-    public IEnumerable<ChatMessage> Messages { get; }
+    public IEnumerable<ChatMessage> Messages { get; private set; } = [];
 
-    public ChatOptions? Options { get; }
+    public ChatOptions? Options { get; private set; }
 
-    public bool Stream { get; }
+    public bool Stream { get; private set; }
 
     /// <summary>Stopwatch timestamp of the call.</summary>
-    public long Start { get; }
+    public long Start { get; private set; }
 
-    public string RequestId { get; }
+    public string RequestId { get; private set; } = "";
 
-    public RequestRecord Record { get; }
+    public RequestRecord Record { get; private set; } = null!;
 
-    public UpstreamTrace Trace { get; }
+    public UpstreamTrace Trace { get; private set; } = null!;
 
+    /// <summary>What the answer said (reset when the call ends: read by the record and the shadow job before that).</summary>
     public ResponseFacts Facts { get; } = new();
 
     public ApiRequest? Api { get; private set; }
@@ -117,16 +128,25 @@ internal sealed partial class ChatExchange : IDisposable
         {
             Route = route;
             Record.Route = route.Name;
-            var view = new RequestView(Api, Body, Runtime.Options.KeyName, Runtime.Options.Headers);
-            Plan = route.Policy.Decide(view);
-            if (Runtime.Migrations is { HasMigrations: true } migrations && migrations.Apply(route, view, Plan) is { } migration)
+            var migrations = Runtime.Migrations is { HasMigrations: true } coordinator && coordinator.States.ContainsKey(route.Name) ? coordinator : null;
+            if (route.Policy.FixedPlan is { } plan && migrations is null)
             {
-                Migration = migration;
-                Plan = migration.Plan;
-                if (migration.Shadow is not null)
+                // No rule, split or tier reads the request, and no migration: no view to build.
+                Plan = plan;
+            }
+            else
+            {
+                var view = new RequestView(Api, Body, Runtime.Options.KeyName, Runtime.Options.Headers);
+                Plan = route.Policy.Decide(view);
+                if (migrations?.Apply(route, view, Plan) is { } migration)
                 {
-                    migrations.ExpectShadow();
-                    _shadowExpected = true;
+                    Migration = migration;
+                    Plan = migration.Plan;
+                    if (migration.Shadow is not null)
+                    {
+                        migrations.ExpectShadow();
+                        _shadowExpected = true;
+                    }
                 }
             }
         }
@@ -311,10 +331,30 @@ internal sealed partial class ChatExchange : IDisposable
         });
     }
 
+    /// <summary>Ends the call: the exchange goes back to the runtime's idle ones, holding nothing of the call.</summary>
     public void Dispose()
     {
         Api?.ReleasePromptJson();
-        _body.Dispose();
+        Messages = [];
+        Options = null;
+        Record = null!;
+        Trace = null!;
+        Facts.Reset();
+        Api = null;
+        Route = null;
+        Plan = null;
+        Migration = null;
+        Deployment = null;
+        Unsupported = null;
+        ClientWaitTicks = 0;
+        Activity = null;
+        _upstream = null;
+        _shadowExpected = false;
+        _body.Clear();
+        if (_body.GetSpan().Length > MaxKeptBodyBytes || !Runtime.IdleExchanges.TryKeep(this))
+        {
+            _body.Dispose();
+        }
     }
 
     private static string NewRequestId() =>

@@ -73,6 +73,9 @@ internal sealed partial class InProcessRuntime : IAsyncDisposable
 
     public RecordFinisher Finisher { get; } = new();
 
+    /// <summary>Exchanges of calls that have ended, reused by the next calls (<see cref="ChatExchange.Begin"/>).</summary>
+    public IdlePool<ChatExchange> IdleExchanges { get; } = new(64);
+
     public IRecordSink Records { get; }
 
     public StorageDatabase? Database { get; }
