@@ -7,12 +7,14 @@ using Tandem.Records;
 namespace Tandem.Benchmarks;
 
 /// <summary>
-/// What <see cref="TandemChatClient"/> adds to a non-streaming call (issue 17; target ≤ 5 µs and ≤ 1 KB), over a fake inner
-/// <see cref="IChatClient"/> that returns one canned <see cref="ChatResponse"/> (so the inner client costs nothing):
-/// <c>Direct</c> calls the fake alone; <c>Tandem</c> goes through the middleware with a one-deployment route (write the
-/// OpenAI body, parse it, decide, the seam's limiter, Polly pipeline and timeouts, classification, record, metrics) and
-/// hands records to a sink that keeps nothing; <c>TandemSplit</c> decides a sticky 50/50 split instead. Subtract
-/// <c>Direct</c> to read the overhead. The storage writer's enqueue (RecordBenchmarks: ~90 ns, 0 B) comes on top.
+/// What <see cref="TandemChatClient"/> adds to a non-streaming call (issue 17's targets: at most 5 µs and 1 KB per call),
+/// over a fake inner <see cref="IChatClient"/> that returns one canned <see cref="ChatResponse"/> (so the inner client
+/// costs nothing): <c>Direct</c> calls the fake alone; <c>Tandem</c> goes through the middleware with a one-deployment
+/// route (write the OpenAI body, parse it, decide, the seam's limiter, Polly pipeline and deadline, classification,
+/// record with cost, metrics) and hands records to a sink that keeps nothing; <c>TandemSplit</c> names a sticky 50/50
+/// split route in <see cref="ChatOptions.ModelId"/> instead (Core's split decision, and the caller's options cloned to
+/// give the deployment its own model). Subtract <c>Direct</c> to read the overhead. The storage writer's enqueue
+/// (RecordBenchmarks) comes on top.
 /// </summary>
 [MemoryDiagnoser]
 public class InProcessBenchmarks
