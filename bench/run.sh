@@ -4,13 +4,15 @@
 #   bench/run.sh            full run (~10–15 min; takes both cores: do not run it while others measure)
 #   bench/run.sh --smoke    seconds-long run of every phase, no timing assertions (CI)
 #   bench/run.sh --soak     Tandem at 1,000 req/s for 10 minutes (BENCH_SOAK_MINUTES), RSS every 30 s
-# Options: --targets direct,tandem,yarp,nginx,portkey   --out DIR   --no-install
+# Options: --targets direct,tandem,yarp,nginx,portkey,baseline   --out DIR   --no-install
+#          --baseline REV   also runs `tandem serve` built from git revision REV (target "baseline", in a temporary
+#                           worktree), interleaved with this tree's: a regression check in one run.
 # Results: bench/results/e2e/{results.md,results.json,chart.svg} (smoke: bench/results/tmp/smoke/, soak: bench/results/soak/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-mode=full; out=""; install=1; pass=()
+mode=full; out=""; install=1; pass=(); baseline=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) mode=smoke; pass+=(--smoke) ;;
@@ -18,7 +20,8 @@ while [ $# -gt 0 ]; do
     --targets) pass+=(--targets "$2"); shift ;;
     --out) out="$2"; shift ;;
     --no-install) install=0 ;;
-    *) echo "usage: bench/run.sh [--smoke|--soak] [--targets LIST] [--out DIR] [--no-install]" >&2; exit 2 ;;
+    --baseline) baseline="$2"; shift ;;
+    *) echo "usage: bench/run.sh [--smoke|--soak] [--targets LIST] [--out DIR] [--no-install] [--baseline REV]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -55,5 +58,17 @@ dotnet build bench/Bench.slnx -c Release -warnaserror -nologo -v:q >"$log" 2>&1 
   || { grep -E "error|warn" "$log" >&2; rm -f "$log"; echo "bench: build of bench/Bench.slnx failed" >&2; exit 1; }
 rm -f "$log"
 
+if [ -n "$baseline" ]; then
+  rev=$(git rev-parse --verify "$baseline^{commit}") || { echo "bench: --baseline $baseline is not a git revision" >&2; exit 2; }
+  base_dir=$(mktemp -d /tmp/tandem-baseline.XXXXXX)
+  trap 'git worktree remove --force "$base_dir" >/dev/null 2>&1 || rm -rf "$base_dir"' EXIT
+  git worktree add --detach -q "$base_dir" "$rev"
+  echo "bench: building the baseline ${rev:0:12} (Release)..."
+  dotnet build "$base_dir/src/Tandem.Cli" -c Release -nologo -v:q >"$log" 2>&1 \
+    || { grep -E "error" "$log" >&2; echo "bench: build of the baseline failed" >&2; exit 1; }
+  pass+=(--baseline "$base_dir" --baseline-name "${rev:0:7}")
+fi
+
 cmd="bench/run.sh"; [ "$mode" != full ] && cmd="bench/run.sh --$mode"
-exec dotnet bench/LoadRunner/bin/Release/net10.0/LoadRunner.dll --repo . --out "$out" --command "$cmd" "${pass[@]}"
+[ -n "$baseline" ] && cmd="$cmd --baseline $baseline"
+dotnet bench/LoadRunner/bin/Release/net10.0/LoadRunner.dll --repo . --out "$out" --command "$cmd" "${pass[@]}"

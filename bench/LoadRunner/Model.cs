@@ -12,7 +12,7 @@ internal enum RunMode
     Soak,
 }
 
-internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashSet<string>? Targets, double SoakMinutes, string Command, bool ReportOnly = false)
+internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashSet<string>? Targets, double SoakMinutes, string Command, bool ReportOnly = false, string? Baseline = null, string? BaselineName = null)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -22,6 +22,7 @@ internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashS
         var soakMinutes = 10.0;
         var command = "bench/run.sh";
         var reportOnly = false;
+        string? baseline = null, baselineName = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -34,11 +35,14 @@ internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashS
                 case "--soak-minutes": soakMinutes = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--command": command = args[++i]; break;
                 case "--report": reportOnly = true; output = args[++i]; break;
+                case "--baseline": baseline = args[++i]; break;
+                case "--baseline-name": baselineName = args[++i]; break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
         }
 
-        return new BenchOptions(Path.GetFullPath(repo), Path.GetFullPath(output), mode, targets, soakMinutes, command, reportOnly);
+        return new BenchOptions(Path.GetFullPath(repo), Path.GetFullPath(output), mode, targets, soakMinutes, command, reportOnly,
+            baseline is null ? null : Path.GetFullPath(baseline), baselineName);
     }
 }
 

@@ -189,7 +189,7 @@ internal static class Report
 
     private static string Svg(Machine m, List<PhaseResult> results)
     {
-        var order = new[] { "direct", "tandem", "yarp", "nginx", "portkey" };
+        var order = new[] { "direct", "tandem", "baseline", "yarp", "nginx", "portkey" };
         var closed = order.Select(t => (t, Find(results, t, "json-0ms", "closed", null)?.Sample?.Throughput)).Where(x => x.Item2 is not null).ToList();
         var rate = results.Any(r => r.Rate == 1000) ? 1000 : results.Where(r => r.Rate is not null).Select(r => r.Rate).FirstOrDefault() ?? 0;
         var direct = Find(results, "direct", "json-0ms", "rate", rate)?.Sample?.Latency?.P50;
@@ -202,7 +202,7 @@ internal static class Report
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"13\">");
         sb.AppendLine(CultureInfo.InvariantCulture, $"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>");
-        string Color(string t) => t switch { "tandem" => "#2563eb", "direct" => "#6b7280", "portkey" => "#dc2626", _ => "#9ca3af" };
+        string Color(string t) => t switch { "tandem" => "#2563eb", "baseline" => "#93c5fd", "direct" => "#6b7280", "portkey" => "#dc2626", _ => "#9ca3af" };
 
         var y = 24;
         sb.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"10\" y=\"{y}\" font-weight=\"bold\">Closed-loop throughput, json-0ms (req/s, higher is better)</text>");

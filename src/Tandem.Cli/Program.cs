@@ -11,6 +11,8 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
 root.Subcommands.Add(CostsCommand.Create());
 root.Subcommands.Add(StorageCommand.Create());
+root.Subcommands.Add(FeedbackCommand.Create());
+root.Subcommands.Add(AdaptersCommand.Create());
 var parse = root.Parse(args);
 var invocation = new InvocationConfiguration();
 invocation.ProcessTerminationTimeout = ServeCommand.TerminationTimeout(parse, invocation.ProcessTerminationTimeout);

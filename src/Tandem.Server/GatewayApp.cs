@@ -94,7 +94,11 @@ public sealed class GatewayApp : IAsyncDisposable
             Adapters = options.Adapters ?? Providers.ProviderAdapters.BuiltIn,
             Random = options.Random ?? Runtime.RandomSource.Shared,
         };
-        var state = new GatewayState(options.ConfigPath, loggerFactory.CreateLogger("Tandem.Configuration"), TimeProvider.System, options.WatchConfig, services);
+        // Registered adapters are deployments that routes may name: read them before the configuration is validated.
+        // Start-up only, before the host runs; an unreadable database yields none, and AdapterService adds them later.
+        using var adapterRead = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var adapters = Adapters.RegisteredAdapters.ReadAsync(options.ConfigPath, adapterRead.Token).GetAwaiter().GetResult();
+        var state = new GatewayState(options.ConfigPath, loggerFactory.CreateLogger("Tandem.Configuration"), TimeProvider.System, options.WatchConfig, services, adapters);
         builder.Services.AddSingleton(loggerFactory);
         var urls = options.Urls ?? state.Current.Config.Server.Urls ?? "http://127.0.0.1:8080";
         builder.WebHost.UseUrls(urls);
@@ -124,6 +128,8 @@ public sealed class GatewayApp : IAsyncDisposable
             sp.GetRequiredService<IMigrationStore>(), () => state.Current,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Migration"), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService<Hosting.MigrationService>();
+        builder.Services.AddSingleton<Adapters.AdapterKeeper>();
+        builder.Services.AddHostedService<Adapters.AdapterService>();
         builder.Services.AddSingleton(sp => new LifecycleWatch(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Lifecycle")));
         builder.Services.AddHostedService<Hosting.LifecycleService>();
         builder.Services.AddTandemTelemetry(state.Current.Config.Telemetry);

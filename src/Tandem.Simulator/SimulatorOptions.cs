@@ -136,6 +136,22 @@ public sealed class SimulatorOptions
     /// <summary>A label shown at <c>/_sim</c> and in logs, e.g. "proprietary (simulated)".</summary>
     public string Label { get; set; } = "simulator";
 
+    /// <summary>
+    /// Serve vLLM's runtime LoRA API (<c>POST /v1/load_lora_adapter</c>, <c>/v1/unload_lora_adapter</c>), as vLLM does
+    /// with <c>VLLM_ALLOW_RUNTIME_LORA_UPDATING=True</c>; otherwise those endpoints answer 404.
+    /// </summary>
+    public bool RuntimeLoraUpdating { get; set; }
+
+    /// <summary>These options with another answer key, accuracy and seed: how a loaded adapter answers.</summary>
+    internal SimulatorOptions ForAdapter(IReadOnlyDictionary<string, string>? answers, double accuracy, int? seed)
+    {
+        var copy = (SimulatorOptions)MemberwiseClone();
+        copy.Answers = answers;
+        copy.Accuracy = accuracy;
+        copy.Seed = seed;
+        return copy;
+    }
+
     /// <summary>Reads a judge script: JSONL with <c>contains</c>/<c>reply</c> strings per line, in order of precedence.</summary>
     public static IReadOnlyList<ScriptedReply> LoadJudgeScript(string path)
     {

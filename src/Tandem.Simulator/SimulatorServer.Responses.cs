@@ -194,6 +194,19 @@ public sealed partial class SimulatorServer
                 w.WriteEndObject();
             }
 
+            // Loaded LoRA adapters, as vLLM lists them: the adapter's name, its path as root, the base model as parent.
+            foreach (var a in _adapters.Values.OrderBy(a => a.Name, StringComparer.Ordinal))
+            {
+                w.WriteStartObject();
+                w.WriteString("id", a.Name);
+                w.WriteString("object", "model");
+                w.WriteNumber("created", 1_700_000_000);
+                w.WriteString("owned_by", "vllm");
+                w.WriteString("root", a.Path);
+                w.WriteString("parent", models[0]);
+                w.WriteEndObject();
+            }
+
             w.WriteEndArray();
             w.WriteEndObject();
         });

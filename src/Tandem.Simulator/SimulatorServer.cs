@@ -100,7 +100,7 @@ public sealed partial class SimulatorServer : IAsyncDisposable
         app.MapGet("/v1/models/{id}", ctx =>
         {
             var id = (string)ctx.Request.RouteValues["id"]!;
-            if (Options.Models.Count > 0 && !Options.Models.Contains(id))
+            if (Options.Models.Count > 0 && !Options.Models.Contains(id) && !_adapters.ContainsKey(id))
             {
                 return WriteErrorAsync(ctx, 404, $"The model '{id}' does not exist.", "invalid_request_error", "model_not_found");
             }
@@ -159,6 +159,7 @@ public sealed partial class SimulatorServer : IAsyncDisposable
             }
         });
         app.MapGet("/healthz", ctx => ctx.Response.WriteAsync("ok"));
+        MapLora(app);
         MapAnthropic(app);
         MapGemini(app);
         MapAws(app);
@@ -236,7 +237,8 @@ public sealed partial class SimulatorServer : IAsyncDisposable
             }
 
             var model = azureDeployment ?? (root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "");
-            if (options.Models.Count > 0 && !options.Models.Contains(model))
+            options = OptionsFor(model, options, out var isAdapter);
+            if (!isAdapter && options.Models.Count > 0 && !options.Models.Contains(model))
             {
                 await WriteErrorAsync(ctx, 404, $"The model '{model}' does not exist or you do not have access to it.", "invalid_request_error", "model_not_found").ConfigureAwait(false);
                 return;

@@ -88,7 +88,8 @@ public sealed record RollupRow
 /// <param name="RollupsDeleted">Roll-up rows removed by their retention.</param>
 /// <param name="SamplesDeleted">Shadow samples removed by the records' retention.</param>
 /// <param name="EvaluationsDeleted">Gate evaluation runs removed by the records' retention.</param>
-public sealed record MaintenanceResult(int DaysRolledUp, long RecordsDeleted, long RollupsDeleted, long SamplesDeleted = 0, long EvaluationsDeleted = 0);
+/// <param name="FeedbackDeleted">Feedback removed by the records' retention.</param>
+public sealed record MaintenanceResult(int DaysRolledUp, long RecordsDeleted, long RollupsDeleted, long SamplesDeleted = 0, long EvaluationsDeleted = 0, long FeedbackDeleted = 0);
 
 /// <summary>Space used by Tandem's tables.</summary>
 /// <param name="RecordBytes">The records table with its indexes, plus the dictionary.</param>

@@ -56,7 +56,7 @@ internal sealed partial class SqlRecordStore
 
         // Whole days only, and only days already rolled up (all before today).
         var cutoff = (today - _db.Options.RetentionDays) * RecordColumns.DayMs;
-        long deleted = 0, samplesDeleted = 0, evaluationsDeleted = 0;
+        long deleted = 0, samplesDeleted = 0, evaluationsDeleted = 0, feedbackDeleted = 0;
         var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (tx.ConfigureAwait(false))
         {
@@ -67,12 +67,15 @@ internal sealed partial class SqlRecordStore
             // Shadow samples hold both answers of a request and evaluations their evidence: they follow the records'
             // retention (they live in the same database, so the same maintenance pass and lock cover them).
             (samplesDeleted, evaluationsDeleted) = await SqlMigrationStore.DeleteBeforeAsync(connection, tx, cutoff, cancellationToken).ConfigureAwait(false);
+            // Feedback may hold a conversation the client sent and corrections: it follows the records' retention too
+            // (export it into a dataset before then).
+            feedbackDeleted = await Sql.ExecuteAsync(connection, tx, "DELETE FROM tandem_feedback WHERE time < @c", cancellationToken, ("@c", cutoff * 1000)).ConfigureAwait(false);
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await SetMetaAsync(connection, "raw_since_day", (today - _db.Options.RetentionDays).ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
         var rollupsDeleted = await Sql.ExecuteAsync(connection, null, "DELETE FROM rollups WHERE day < @d", cancellationToken, ("@d", today - _db.Options.RollupRetentionDays)).ConfigureAwait(false);
-        return new MaintenanceResult(rolled, deleted, rollupsDeleted, samplesDeleted, evaluationsDeleted);
+        return new MaintenanceResult(rolled, deleted, rollupsDeleted, samplesDeleted, evaluationsDeleted, feedbackDeleted);
     }
 
     private static async Task SetMetaAsync(DbConnection connection, string name, string value, CancellationToken cancellationToken)

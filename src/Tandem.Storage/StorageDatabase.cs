@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using Tandem.Adapters;
 using Tandem.Configuration;
+using Tandem.Feedback;
 using Tandem.Migration;
 using Tandem.Records;
 
@@ -26,6 +28,9 @@ public abstract class StorageDatabase : IAsyncDisposable
         Time = time ?? TimeProvider.System;
         Records = new SqlRecordStore(this);
         Migrations = new SqlMigrationStore(this);
+        var feedback = new SqlFeedbackStore(this);
+        Feedback = feedback;
+        Adapters = feedback;
     }
 
     /// <summary><c>sqlite</c> or <c>postgres</c> (<see cref="StorageEngines"/>).</summary>
@@ -39,6 +44,12 @@ public abstract class StorageDatabase : IAsyncDisposable
 
     /// <summary>Migration state, stage changes, gate evaluations and shadow samples.</summary>
     public IMigrationStore Migrations { get; }
+
+    /// <summary>Feedback on requests (ratings, corrections), kept apart from the records it refers to.</summary>
+    public IFeedbackStore Feedback { get; }
+
+    /// <summary>LoRA adapters registered as deployments.</summary>
+    public IAdapterStore Adapters { get; }
 
     internal StorageConfig Options { get; }
 
@@ -149,7 +160,7 @@ public abstract class StorageDatabase : IAsyncDisposable
     internal async Task<long> CountRowsAsync(string table, CancellationToken cancellationToken = default)
     {
         if (table is not ("records" or "attempts" or "contents" or "dictionary" or "rollups" or "batches" or "schema_migrations"
-            or "tandem_migration_state" or "tandem_migration_event" or "tandem_migration_evaluation" or "tandem_shadow_sample"))
+            or "tandem_migration_state" or "tandem_migration_event" or "tandem_migration_evaluation" or "tandem_shadow_sample" or "tandem_feedback" or "tandem_adapter"))
         {
             throw new ArgumentException("unknown table", nameof(table));
         }

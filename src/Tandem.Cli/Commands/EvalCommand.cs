@@ -118,7 +118,10 @@ internal static class EvalCommand
             TandemConfig gatewayConfig;
             try
             {
-                gatewayConfig = ConfigLoader.LoadFile(parse.GetValue(config) ?? "tandem.yaml", ConfigUse.Tool);
+                // Registered LoRA adapters are deployments too (BASE+ADAPTER): read them from the gateway's database.
+                var configPath = parse.GetValue(config) ?? "tandem.yaml";
+                var adapters = await Tandem.Server.Adapters.RegisteredAdapters.ReadAsync(configPath, cancellationToken).ConfigureAwait(false);
+                gatewayConfig = ConfigLoader.LoadFile(configPath, ConfigUse.Tool, null, c => Tandem.Adapters.AdapterDeployments.Extend(c, adapters));
             }
             catch (ConfigException e)
             {

@@ -23,6 +23,7 @@ internal static class SimulateCommand
         var noUsage = new Option<bool>("--no-usage") { Description = "Omit usage from responses, like some self-hosted servers" };
         var fingerprint = new Option<string>("--fingerprint") { Description = "system_fingerprint to report", DefaultValueFactory = _ => "fp_tandem_sim" };
         var record = new Option<int>("--record") { Description = "Keep the last N requests for GET /_sim/requests" };
+        var runtimeLora = new Option<bool>("--allow-runtime-lora") { Description = "Serve vLLM's runtime LoRA API (load_lora_adapter, unload_lora_adapter), as VLLM_ALLOW_RUNTIME_LORA_UPDATING=True does" };
         var label = new Option<string>("--label") { Description = "A label for this simulator", DefaultValueFactory = _ => "simulator" };
         var protocol = new Option<string>("--protocol") { Description = "Protocol to advertise (every protocol is served at once): openai | anthropic | gemini | sagemaker | bedrock", DefaultValueFactory = _ => "openai" };
         protocol.AcceptOnlyFromAmong("openai", "anthropic", "gemini", "sagemaker", "bedrock");
@@ -32,7 +33,7 @@ internal static class SimulateCommand
         var awsRegion = new Option<string?>("--aws-region") { Description = "Region signatures must be scoped to (default: any)" };
         var command = new Command("simulate", "Run an OpenAI-compatible upstream SIMULATOR for tests, demos and load tests (generated answers, not a model).")
         {
-            urls, models, latency, ttft, tps, outputTokens, chunkTokens, errors, retryAfter, seed, answers, accuracy, judgeScript, noUsage, fingerprint, record, label,
+            urls, models, latency, ttft, tps, outputTokens, chunkTokens, errors, retryAfter, seed, answers, accuracy, judgeScript, noUsage, fingerprint, record, label, runtimeLora,
             protocol, serviceAccountKey, awsKey, awsSecretEnv, awsRegion,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -58,6 +59,7 @@ internal static class SimulateCommand
                     SystemFingerprint = parse.GetValue(fingerprint)!,
                     RecordRequests = parse.GetValue(record),
                     Label = parse.GetValue(label)!,
+                    RuntimeLoraUpdating = parse.GetValue(runtimeLora),
                 };
             }
             catch (Exception e) when (e is FormatException or IOException or System.Text.Json.JsonException)

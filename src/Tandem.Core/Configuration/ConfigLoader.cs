@@ -43,7 +43,24 @@ public static class ConfigLoader
     /// <param name="path">The file.</param>
     /// <param name="use">What the configuration is loaded for.</param>
     /// <param name="providerTypes">The provider types the host can speak; null: the built-in ones.</param>
-    public static TandemConfig LoadFile(string path, ConfigUse use, IReadOnlyCollection<string>? providerTypes = null)
+    public static TandemConfig LoadFile(string path, ConfigUse use, IReadOnlyCollection<string>? providerTypes = null) => LoadFile(path, use, providerTypes, null);
+
+    /// <summary>
+    /// Loads a file, lets <paramref name="extend"/> add to it (registered adapters' deployments) and validates the
+    /// result, so that routes may name what the extension adds. Throws <see cref="ConfigException"/> listing every error.
+    /// </summary>
+    public static TandemConfig LoadFile(string path, ConfigUse use, IReadOnlyCollection<string>? providerTypes, Func<TandemConfig, TandemConfig>? extend)
+    {
+        return Parse(ReadText(path), use, providerTypes, extend);
+    }
+
+    /// <summary>
+    /// Reads a file without validating it, for the settings needed before it can be validated (the storage that
+    /// holds registered adapters). Throws <see cref="ConfigException"/> when it cannot be read or parsed.
+    /// </summary>
+    public static TandemConfig ReadUnchecked(string path) => Deserialize(ReadText(path));
+
+    private static string ReadText(string path)
     {
         string text;
         try
@@ -55,14 +72,40 @@ public static class ConfigLoader
             throw new ConfigException([$"{path}: cannot read: {e.Message}"]);
         }
 
-        return Parse(text, use, providerTypes);
+        return text;
     }
 
     /// <summary>Parses and validates configuration text.</summary>
     public static TandemConfig Parse(string text) => Parse(text, ConfigUse.Gateway);
 
     /// <summary>Parses and validates configuration text for <paramref name="use"/>.</summary>
-    public static TandemConfig Parse(string text, ConfigUse use, IReadOnlyCollection<string>? providerTypes = null)
+    public static TandemConfig Parse(string text, ConfigUse use, IReadOnlyCollection<string>? providerTypes = null) => Parse(text, use, providerTypes, null);
+
+    /// <summary>Parses configuration text, lets <paramref name="extend"/> add to it, and validates the result for <paramref name="use"/>.</summary>
+    public static TandemConfig Parse(string text, ConfigUse use, IReadOnlyCollection<string>? providerTypes, Func<TandemConfig, TandemConfig>? extend)
+    {
+        var config = Deserialize(text);
+        if (use == ConfigUse.Tool)
+        {
+            // A tool serves no client: its copy holds no keys, so that nothing can authenticate against it by mistake.
+            config = config with { Auth = new AuthConfig { Disabled = true } };
+        }
+
+        if (extend is not null)
+        {
+            config = extend(config);
+        }
+
+        var errors = ConfigValidator.Validate(config, use, providerTypes);
+        if (errors.Count > 0)
+        {
+            throw new ConfigException(errors);
+        }
+
+        return config;
+    }
+
+    private static TandemConfig Deserialize(string text)
     {
         JsonNode? tree;
         try
@@ -91,20 +134,7 @@ public static class ConfigLoader
             throw new ConfigException([$"{DisplayPath(e.Path)}: {Describe(e)}"]);
         }
 
-        config ??= new TandemConfig();
-        if (use == ConfigUse.Tool)
-        {
-            // A tool serves no client: its copy holds no keys, so that nothing can authenticate against it by mistake.
-            config = config with { Auth = new AuthConfig { Disabled = true } };
-        }
-
-        var errors = ConfigValidator.Validate(config, use, providerTypes);
-        if (errors.Count > 0)
-        {
-            throw new ConfigException(errors);
-        }
-
-        return config;
+        return config ?? new TandemConfig();
     }
 
     private static string DisplayPath(string? jsonPath)

@@ -45,5 +45,8 @@ public static class EventIds
     public const int MigrationStateRead = 53;
     public const int DriftNotStored = 54;
     public const int LifecycleUpdated = 55;
+    public const int AdapterReloaded = 56;
+    public const int AdapterLoadFailed = 57;
+    public const int AdaptersUnreadable = 58;
 #pragma warning restore CS1591
 }

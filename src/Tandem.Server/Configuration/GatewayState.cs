@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Tandem.Adapters;
 using Tandem.Configuration;
 using Tandem.Runtime;
 using Tandem.Upstream;
@@ -20,6 +21,7 @@ public sealed class GatewayState : IDisposable
     private readonly object _debounceLock = new();
     private ITimer? _debounce;
     private volatile GatewaySnapshot _current;
+    private IReadOnlyList<AdapterRegistration> _adapters;
     private TaskCompletionSource<ReloadOutcome> _nextReload = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The result of one reload attempt.</summary>
@@ -28,16 +30,20 @@ public sealed class GatewayState : IDisposable
     /// <param name="Errors">Why the edit was refused, when it was.</param>
     public sealed record ReloadOutcome(bool Succeeded, long Version, IReadOnlyList<string> Errors);
 
-    /// <summary>Loads <paramref name="path"/> (throws <see cref="ConfigException"/> when invalid) and, when <paramref name="watch"/>, watches it.</summary>
-    public GatewayState(string path, ILogger logger, TimeProvider? time = null, bool watch = true, RuntimeServices? services = null)
+    /// <summary>
+    /// Loads <paramref name="path"/> (throws <see cref="ConfigException"/> when invalid) with the deployments of
+    /// <paramref name="adapters"/> added, and, when <paramref name="watch"/>, watches it.
+    /// </summary>
+    public GatewayState(string path, ILogger logger, TimeProvider? time = null, bool watch = true, RuntimeServices? services = null, IReadOnlyList<AdapterRegistration>? adapters = null)
     {
+        _adapters = adapters ?? [];
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(logger);
         Path = System.IO.Path.GetFullPath(path);
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _services = (services ?? RuntimeServices.Default) with { Time = _time };
-        var config = ConfigLoader.LoadFile(Path, ConfigUse.Gateway, _services.Adapters.Types);
+        var config = Load(_adapters);
         if (config.Server.RandomSeed is { } seed && ReferenceEquals(_services.Random, RandomSource.Shared))
         {
             // A source given in code wins; otherwise the configured seed makes sampled decisions reproducible.
@@ -79,11 +85,30 @@ public sealed class GatewayState : IDisposable
     /// <summary>Why the last reload was refused, or null when it succeeded.</summary>
     public IReadOnlyList<string>? LastReloadErrors { get; private set; }
 
+    /// <summary>The registered adapters; the snapshot holds a deployment for each whose base deployment is configured.</summary>
+    public IReadOnlyList<AdapterRegistration> Adapters => Volatile.Read(ref _adapters);
+
     /// <summary>Completes with the outcome of the next reload attempt (for tests and the admin API).</summary>
     public Task<ReloadOutcome> NextReloadAsync() => Volatile.Read(ref _nextReload).Task;
 
     /// <summary>Reloads now. Returns the outcome; never throws for an invalid file.</summary>
-    public async Task<ReloadOutcome> ReloadAsync()
+    public Task<ReloadOutcome> ReloadAsync() => ReloadAsync(null);
+
+    /// <summary>
+    /// Rebuilds the snapshot with <paramref name="adapters"/> as the registered adapters. Refused, keeping the
+    /// adapters and snapshot in force, when the configuration is invalid with them (a route naming an adapter's
+    /// deployment that would be gone).
+    /// </summary>
+    public Task<ReloadOutcome> SetAdaptersAsync(IReadOnlyList<AdapterRegistration> adapters)
+    {
+        ArgumentNullException.ThrowIfNull(adapters);
+        return ReloadAsync(adapters);
+    }
+
+    private TandemConfig Load(IReadOnlyList<AdapterRegistration> adapters) =>
+        ConfigLoader.LoadFile(Path, ConfigUse.Gateway, _services.Adapters.Types, c => AdapterDeployments.Extend(c, adapters));
+
+    private async Task<ReloadOutcome> ReloadAsync(IReadOnlyList<AdapterRegistration>? adapters)
     {
         await _reloadLock.WaitAsync().ConfigureAwait(false);
         ReloadOutcome outcome;
@@ -92,9 +117,10 @@ public sealed class GatewayState : IDisposable
             var previous = _current;
             try
             {
-                var config = ConfigLoader.LoadFile(Path, ConfigUse.Gateway, _services.Adapters.Types);
+                var config = Load(adapters ?? _adapters);
                 var next = GatewaySnapshot.Build(config, previous);
                 _current = next;
+                Volatile.Write(ref _adapters, adapters ?? _adapters);
                 LoadedAt = _time.GetUtcNow();
                 LastReloadErrors = null;
                 RetireLater(previous.ProvidersRetiredBy(next).ToList(), previous);

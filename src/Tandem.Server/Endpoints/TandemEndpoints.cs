@@ -23,6 +23,7 @@ internal static class TandemEndpoints
         v1.MapPost("/completions", ctx => proxy.HandleAsync(ctx, ApiOperation.Completions));
         v1.MapPost("/embeddings", ctx => proxy.HandleAsync(ctx, ApiOperation.Embeddings));
         ModelsEndpoints.Map(v1);
+        Feedback.FeedbackEndpoints.MapClient(v1);
 
         // Anything else under /v1 gets an OpenAI-shaped 404 rather than an empty one.
         app.MapFallback("/v1/{**rest}", static ctx => JsonResponses.ErrorAsync(ctx, 404,
@@ -34,6 +35,8 @@ internal static class TandemEndpoints
         var admin = app.MapGroup("/admin").AddEndpointFilter<AdminKeyFilter>();
         DeploymentEndpoints.Map(admin);
         RecordsEndpoints.Map(admin);
+        Feedback.FeedbackEndpoints.MapAdmin(admin);
+        Adapters.AdapterEndpoints.Map(admin);
         MigrationEndpoints.Map(admin, app.Services.GetRequiredService<GatewayState>(), app.Services.GetRequiredService<MigrationCoordinator>(), app.Services.GetRequiredService<TimeProvider>());
     }
 }

@@ -35,6 +35,8 @@ public static class TandemStorageServiceCollectionExtensions
         services.TryAddSingleton(sp => StorageFactory.Open(options, baseDirectory, sp.GetService<TimeProvider>()));
         services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Records);
         services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Migrations);
+        services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Feedback);
+        services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Adapters);
         services.TryAddSingleton(new RecordWriterOptions
         {
             Capacity = options.QueueCapacity,
