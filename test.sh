@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Tandem test: builds with warnings as errors, starts a throw-away PostgreSQL 15 for the storage
-# suite (installing it from apt when missing and running as root), runs the xunit suites and prints
-# "N passed, N failed, N skipped".
+# suite (installing it from apt when missing and running as root), packs the Tandem.Extensions.AI packages into a
+# folder feed for the example tests, runs the xunit suites and prints "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -19,6 +19,7 @@ stop_pg() {
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
   fi
   [ -n "$PGDATA" ] && rm -rf "$PGDATA"
+  [ -n "${PACKAGES:-}" ] && rm -rf "$PACKAGES"
 }
 trap stop_pg EXIT
 
@@ -61,6 +62,21 @@ if [ "$build" != 0 ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+
+# The in-process client's packages, made by `dotnet pack` as a release would be, into a folder feed that the example
+# tests build the sample apps from (test/Tandem.Extensions.AI.Tests/ExampleAppTests.cs). The version is this run's
+# own, so that no package cache can hand the samples an older build.
+PACKAGES=$(mktemp -d /tmp/tandem-packages.XXXXXX)
+PACKAGE_VERSION="0.1.0-ci.$(date -u +%Y%m%d%H%M%S)"
+dotnet pack Tandem.slnx -c Release --no-build -o "$PACKAGES" -p:Version="$PACKAGE_VERSION" -nologo -v:q 2>&1 | tail -20
+pack=${PIPESTATUS[0]}
+if [ "$pack" != 0 ]; then
+  echo "pack failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+echo "packed $(ls "$PACKAGES" | tr '\n' ' ')"
+export TANDEM_TEST_PACKAGES="$PACKAGES" TANDEM_TEST_PACKAGE_VERSION="$PACKAGE_VERSION"
 
 log=$(mktemp)
 dotnet test --solution Tandem.slnx -c Release --no-build 2>&1 | tee "$log"

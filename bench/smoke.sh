@@ -30,7 +30,7 @@ log=$(mktemp)
 # bench/run.sh built bench/Bench.slnx, Tandem.Benchmarks included.
 dotnet bench/Tandem.Benchmarks/bin/Release/net10.0/Tandem.Benchmarks.dll --filter '*' --job Dry --inProcess \
   --artifacts bench/results/tmp/bdn-smoke >"$log" 2>&1 || { tail -40 "$log"; fail "BenchmarkDotNet dry run failed"; }
-for m in Parse ParseAndRewrite FrameAndInspect AuthenticateAndResolve EnqueueAndDrain; do
+for m in Parse ParseAndRewrite FrameAndInspect AuthenticateAndResolve EnqueueAndDrain ServeJson TandemSplit; do
   grep -qE "^\| $m +\|" "$log" || { tail -40 "$log"; fail "BenchmarkDotNet printed no result for $m"; }
 done
 rm -f "$log"

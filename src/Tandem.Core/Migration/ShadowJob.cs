@@ -49,4 +49,10 @@ public sealed record ShadowJob
 
     /// <summary>The served side's token usage, when reported.</summary>
     public TokenUsage? ServedUsage { get; init; }
+
+    /// <summary>
+    /// How the shadow call and the judge reach their deployments; null: each deployment's HTTP seam (the gateway). An
+    /// in-process client sets its own, which also knows the request as its caller gave it (not only as <see cref="Body"/>).
+    /// </summary>
+    public Upstream.IDeploymentBackend? Backend { get; init; }
 }

@@ -14,7 +14,8 @@ namespace Tandem.Migration;
 
 /// <summary>
 /// Shadow calls, off the client's path: a bounded queue of served answers, a few workers that call the other side
-/// through its upstream seam (so its limiter, retries and breaker apply), compare both answers, price the candidate's,
+/// through its upstream seam (so its limiter, retries and breaker apply; through the job's backend when an in-process
+/// client queued it), compare both answers, price the candidate's,
 /// ask the judge when sampled, and store the sample — with the route's <c>capture</c> setting applied to the answers.
 /// When the queue is full a job is dropped and counted, never waited for.
 /// </summary>
@@ -151,7 +152,9 @@ internal sealed partial class ShadowRunner : IAsyncDisposable
         if (settings.Judge is { } judgeName && candidateAnswer is not null && snapshot.Deployments.TryGetValue(judgeName, out var judgeDeployment)
             && snapshot.Services.Random.Sample(settings.JudgeRate))
         {
-            var judge = LlmJudge.ForDeployment(judgeDeployment);
+            var judge = job.Backend is { } backend
+                ? new LlmJudge((body, ct) => backend.CompleteAsync(judgeDeployment, UpstreamRequest.Parse(ApiOperation.ChatCompletions, body, UpstreamPurpose.Judge, job.RequestId), ct))
+                : LlmJudge.ForDeployment(judgeDeployment);
             var verdict = await judge.ScoreAsync(new JudgeRequest(ChatTurn.FromRequestBody(job.Body), candidateAnswer, Reference: incumbentAnswer), cancellationToken).ConfigureAwait(false);
             judgeScore = verdict.Outcome == JudgeOutcome.Scored ? verdict.Score : null;
         }
@@ -193,7 +196,9 @@ internal sealed partial class ShadowRunner : IAsyncDisposable
             return (null, "invalid_request", null, null);
         }
 
-        var reply = await deployment.Invoker.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
+        var reply = job.Backend is { } backend
+            ? await backend.CompleteAsync(deployment, request, cancellationToken).ConfigureAwait(false)
+            : await deployment.Invoker.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
         var latency = reply.Elapsed.TotalMilliseconds;
         return reply.IsSuccess ? (reply.Content, null, latency, reply.Facts.Usage) : (null, ErrorOf(reply), latency, null);
     }

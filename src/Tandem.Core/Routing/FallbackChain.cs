@@ -12,17 +12,45 @@ namespace Tandem.Routing;
 /// upstream refused as such (another 4xx) is not tried elsewhere; after a context-length failure only deployments
 /// with a larger window are tried.
 /// </summary>
+/// <remarks>
+/// One chain for every caller: the gateway's (each deployment over HTTP, <see cref="ServeAsync(RoutePlan, UpstreamRequest, ILogger, CancellationToken)"/>)
+/// and the in-process client's (each deployment through whatever serves it there, an <c>IChatClient</c> or HTTP,
+/// <see cref="ServeAsync{TResult, TState}"/>).
+/// </remarks>
 public static class FallbackChain
 {
     /// <summary>Serves <paramref name="request"/> with <paramref name="plan"/>: the first answer, or the last failure.</summary>
     /// <remarks>The caller disposes the result. Fallback steps are noted in the request's trace.</remarks>
-    public static async ValueTask<UpstreamResult> ServeAsync(RoutePlan plan, UpstreamRequest request, ILogger logger, CancellationToken cancellationToken = default)
+    public static ValueTask<UpstreamResult> ServeAsync(RoutePlan plan, UpstreamRequest request, ILogger logger, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return ServeAsync(plan, request.Trace, request.RequestId, request, static (deployment, r, token) => deployment.Invoker.SendAsync(r, token), logger, cancellationToken);
+    }
+
+    /// <summary>
+    /// Serves a request with <paramref name="plan"/>, calling each deployment with <paramref name="attempt"/>: the first
+    /// answer, or the last failure.
+    /// </summary>
+    /// <typeparam name="TResult">What an attempt returns: a deployment's answer or failure.</typeparam>
+    /// <typeparam name="TState">State passed to <paramref name="attempt"/> (a static lambda needs no closure).</typeparam>
+    /// <param name="plan">The deployments to try, in order.</param>
+    /// <param name="trace">The request's trace, where fallback steps are noted.</param>
+    /// <param name="requestId">The request id, for logs.</param>
+    /// <param name="state">Passed to <paramref name="attempt"/>.</param>
+    /// <param name="attempt">Calls one deployment through its seam; failures are values.</param>
+    /// <param name="logger">Where fallback steps are logged.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <remarks>The caller disposes the result; every other attempt's result is disposed here.</remarks>
+    public static async ValueTask<TResult> ServeAsync<TResult, TState>(RoutePlan plan, UpstreamTrace trace, string? requestId, TState state,
+        Func<DeploymentRuntime, TState, CancellationToken, ValueTask<TResult>> attempt, ILogger logger, CancellationToken cancellationToken = default)
+        where TResult : class, IDeploymentOutcome
     {
         ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(trace);
+        ArgumentNullException.ThrowIfNull(attempt);
         ArgumentNullException.ThrowIfNull(logger);
         var chain = plan.Chain;
-        UpstreamResult? last = null;
+        TResult? last = null;
         for (var i = 0; i < chain.Count; i++)
         {
             var deployment = chain[i];
@@ -31,7 +59,7 @@ public static class FallbackChain
                 continue;
             }
 
-            var result = await deployment.Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var result = await attempt(deployment, state, cancellationToken).ConfigureAwait(false);
             last?.Dispose();
             last = result;
             if (result.Failure is not { } failure)
@@ -46,8 +74,8 @@ public static class FallbackChain
 
             if (NextCandidate(chain, i, failure, deployment) is { } next)
             {
-                request.Trace.Note($"; fallback: {deployment.Name} {failure.Short} -> {next.Name}");
-                UpstreamLog.FallingBack(logger, request.RequestId ?? "-", deployment.Name, failure.Short, next.Name);
+                trace.Note($"; fallback: {deployment.Name} {failure.Short} -> {next.Name}");
+                UpstreamLog.FallingBack(logger, requestId ?? "-", deployment.Name, failure.Short, next.Name);
             }
         }
 

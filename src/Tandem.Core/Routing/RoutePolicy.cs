@@ -95,6 +95,12 @@ public sealed class RoutePolicy
             .Concat(_fallbacks)
             .Distinct();
 
+    /// <summary>
+    /// The plan of every request when the route has no rules, split or tiers (<see cref="Decide"/> returns it without
+    /// reading the request), else null: a caller may skip building the <see cref="RequestView"/> for such a route.
+    /// </summary>
+    public RoutePlan? FixedPlan => _fixedPlan;
+
     /// <summary>Decides which deployments serve <paramref name="request"/>, in order.</summary>
     public RoutePlan Decide(RequestView request)
     {

@@ -59,12 +59,9 @@ public sealed partial class DeploymentInvoker
                 $"Deployment '{deployment.Name}' (provider type '{provider.Config.Type}') does not support this endpoint."));
         }
 
-        // An open breaker turns half-open only when Polly is asked to execute, so only isolation is checked here;
-        // an open breaker answers below with BrokenCircuitException and no upstream call.
-        if (deployment.Resilience.BreakerState == CircuitState.Isolated)
+        if (Isolated(trace) is { } isolated)
         {
-            trace.Attempt(deployment.Name, 0, "breaker_open", Stopwatch.GetTimestamp());
-            return UpstreamResult.Failed(deployment, BreakerOpen(null));
+            return UpstreamResult.Failed(deployment, isolated);
         }
 
         var body = new PooledBufferWriter(request.Body.Length + 64);
@@ -82,20 +79,15 @@ public sealed partial class DeploymentInvoker
             trace.WaitTicks += Stopwatch.GetTimestamp() - waitStart;
             if (!lease.Acquired)
             {
-                trace.Attempt(deployment.Name, 0, "capacity", waitStart);
                 lease.Dispose();
                 body.Dispose();
-                return UpstreamResult.Failed(deployment, new UpstreamFailure(deployment.Name, FailureKind.Capacity, 503, "deployment_at_capacity",
-                    $"Deployment '{deployment.Name}' is at its concurrency limit; retry shortly.")
-                {
-                    RetryAfter = TimeSpan.FromSeconds(1),
-                });
+                return UpstreamResult.Failed(deployment, AtCapacity(trace, waitStart));
             }
 
             UpstreamCall call;
             try
             {
-                call = await deployment.Resilience.Pipeline.ExecuteAsync(
+                call = (UpstreamCall)await deployment.Resilience.Pipeline.ExecuteAsync(
                     static (state, token) => state.Self.TryOnceAsync(state.Request, state.Body, token),
                     (Self: this, Request: request, Body: body.WrittenMemory),
                     cancellationToken).ConfigureAwait(false);
@@ -127,6 +119,31 @@ public sealed partial class DeploymentInvoker
         }
     }
 
+    /// <summary>
+    /// An isolated breaker refuses before anything else is done. An open breaker turns half-open only when Polly is
+    /// asked to execute, so only isolation is checked here; an open breaker answers with BrokenCircuitException and no call.
+    /// </summary>
+    private UpstreamFailure? Isolated(UpstreamTrace trace)
+    {
+        if (_deployment.Resilience.BreakerState != CircuitState.Isolated)
+        {
+            return null;
+        }
+
+        trace.Attempt(_deployment.Name, 0, "breaker_open", Stopwatch.GetTimestamp());
+        return BreakerOpen(null);
+    }
+
+    private UpstreamFailure AtCapacity(UpstreamTrace trace, long waitStart)
+    {
+        trace.Attempt(_deployment.Name, 0, "capacity", waitStart);
+        return new UpstreamFailure(_deployment.Name, FailureKind.Capacity, 503, "deployment_at_capacity",
+            $"Deployment '{_deployment.Name}' is at its concurrency limit; retry shortly.")
+        {
+            RetryAfter = TimeSpan.FromSeconds(1),
+        };
+    }
+
     private UpstreamFailure BreakerOpen(TimeSpan? retryAfter) =>
         new(_deployment.Name, FailureKind.BreakerOpen, 503, "breaker_open", $"Deployment '{_deployment.Name}' is unavailable (circuit open).")
         {
@@ -134,7 +151,7 @@ public sealed partial class DeploymentInvoker
         };
 
     /// <summary>One HTTP try; Polly calls it once per retry. Upstream failures come back as values.</summary>
-    private async ValueTask<UpstreamCall> TryOnceAsync(UpstreamRequest request, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private async ValueTask<CallOutcome> TryOnceAsync(UpstreamRequest request, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var deployment = _deployment;
         var provider = deployment.Provider;
@@ -147,14 +164,8 @@ public sealed partial class DeploymentInvoker
         }
 
         var call = new UpstreamCall(endpoint, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
-        using var activity = TandemTelemetry.Source.StartActivity("upstream attempt", ActivityKind.Client);
-        if (activity is not null)
-        {
-            activity.SetTag("tandem.deployment", deployment.Name);
-            activity.SetTag("tandem.provider", provider.Name);
-            activity.SetTag("tandem.purpose", request.Purpose.ToString().ToLowerInvariant());
-            activity.SetTag("server.address", endpoint.BaseUrl);
-        }
+        using var activity = StartAttemptActivity(request.Purpose);
+        activity?.SetTag("server.address", endpoint.BaseUrl);
 
         try
         {
@@ -247,9 +258,30 @@ public sealed partial class DeploymentInvoker
             call.Error = call.Response is null ? "connection_reset" : "interrupted";
         }
 
+        EndAttempt(trace, call, sendStart, activity);
+        return call;
+    }
+
+    /// <summary>The span of one try, when tracing listens.</summary>
+    private Activity? StartAttemptActivity(UpstreamPurpose purpose)
+    {
+        var activity = TandemTelemetry.Source.StartActivity("upstream attempt", ActivityKind.Client);
+        if (activity is not null)
+        {
+            activity.SetTag("tandem.deployment", _deployment.Name);
+            activity.SetTag("tandem.provider", _deployment.Provider.Name);
+            activity.SetTag("tandem.purpose", purpose.ToString().ToLowerInvariant());
+        }
+
+        return activity;
+    }
+
+    /// <summary>Notes a finished try in the trace (the record's attempts) and on its span.</summary>
+    private void EndAttempt(UpstreamTrace trace, CallOutcome call, long sendStart, Activity? activity)
+    {
         trace.WaitTicks += Stopwatch.GetTimestamp() - sendStart;
         var label = call.Error ?? (call.Status is >= 200 and < 300 ? null : "http_" + call.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        trace.Attempt(deployment.Name, call.Status, label, sendStart);
+        trace.Attempt(_deployment.Name, call.Status, label, sendStart);
         if (activity is not null)
         {
             activity.SetTag("http.response.status_code", call.Status);
@@ -259,8 +291,6 @@ public sealed partial class DeploymentInvoker
                 activity.SetStatus(ActivityStatusCode.Error, label);
             }
         }
-
-        return call;
     }
 
     /// <summary>Reads the start of a 2xx answer: a stream's first chunk, or a body whole up to <see cref="MaxBufferedBytes"/>.</summary>

@@ -7,7 +7,8 @@ using Tandem.Configuration;
 namespace Tandem.Upstream;
 
 /// <summary>
-/// Retries and circuit breaker of one deployment, as a Polly v8 pipeline over <see cref="UpstreamCall"/>:
+/// Retries and circuit breaker of one deployment, as a Polly v8 pipeline over <see cref="CallOutcome"/>
+/// (an HTTP try or an in-process client's: one breaker per deployment whichever carries its calls):
 /// jittered exponential retries (honouring a short Retry-After) outside a circuit breaker that opens on the
 /// failure ratio over a sampling window and lets half-open probes through after its break. Survives reloads
 /// while the deployment's resilience settings stay the same, so a reload does not close an open breaker.
@@ -28,10 +29,10 @@ public sealed class DeploymentResilience
         MaxRetryAfter = maxRetryAfter;
         BreakDuration = breakFor < TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : breakFor;
 
-        var builder = new ResiliencePipelineBuilder<UpstreamCall> { TimeProvider = time, Name = deployment };
+        var builder = new ResiliencePipelineBuilder<CallOutcome> { TimeProvider = time, Name = deployment };
         if (config.Retries > 0)
         {
-            builder.AddRetry(new RetryStrategyOptions<UpstreamCall>
+            builder.AddRetry(new RetryStrategyOptions<CallOutcome>
             {
                 MaxRetryAttempts = config.Retries,
                 BackoffType = DelayBackoffType.Exponential,
@@ -50,7 +51,7 @@ public sealed class DeploymentResilience
 
         if (config.Breaker.Enabled)
         {
-            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<UpstreamCall>
+            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<CallOutcome>
             {
                 FailureRatio = config.Breaker.FailureRatio,
                 MinimumThroughput = config.Breaker.MinThroughput,
@@ -70,7 +71,7 @@ public sealed class DeploymentResilience
     public string Deployment { get; }
 
     /// <summary>The pipeline to execute each try through.</summary>
-    internal ResiliencePipeline<UpstreamCall> Pipeline { get; }
+    internal ResiliencePipeline<CallOutcome> Pipeline { get; }
 
     /// <summary>How long an opened breaker stays open before a probe.</summary>
     public TimeSpan BreakDuration { get; }

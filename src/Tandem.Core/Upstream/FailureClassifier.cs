@@ -6,7 +6,8 @@ namespace Tandem.Upstream;
 /// <summary>
 /// The one definition of what a try's outcome means: whether another try may help (retry), whether it counts against
 /// the deployment's health (breaker), and what Tandem answers when no deployment serves (fallback and the client's
-/// error). Every caller — client requests, shadow, judge, escalation, eval — goes through it.
+/// error). Every caller — client requests, shadow, judge, escalation, eval, over HTTP or to an in-process client
+/// (<see cref="CallOutcome"/>) — goes through it.
 /// </summary>
 /// <remarks>
 /// <code>
@@ -18,6 +19,7 @@ namespace Tandem.Upstream;
 ///   409                               yes    no       yes       502 upstream_error
 ///   401 / 403 / 404                   no     no       yes       502 upstream_rejected (never echoed: may quote the credential)
 ///   no usable credentials (adapter)   yes    no       yes       502 upstream_credentials
+///   in-process client threw (other)   yes    yes      yes       502 upstream_error
 ///   context too long                  no     no       larger    upstream status and body
 ///   other 4xx                         no     no       no        upstream status and body (the request's own fault)
 ///   * only while Retry-After is within the deployment's max_retry_after
@@ -27,20 +29,20 @@ namespace Tandem.Upstream;
 internal static class FailureClassifier
 {
     /// <summary>Whether trying the same deployment again may help.</summary>
-    public static bool IsTransient(UpstreamCall call) =>
+    public static bool IsTransient(CallOutcome call) =>
         call.Error is not null
         || call.Status is 408 or 409 or 429 or >= 500
         || call.ProviderError.Kind is ProviderErrorKind.Overloaded or ProviderErrorKind.RateLimited;
 
     /// <summary>Whether the outcome says the deployment is unhealthy.</summary>
-    public static bool CountsAgainstBreaker(UpstreamCall call) =>
+    public static bool CountsAgainstBreaker(CallOutcome call) =>
         call.ProviderError.Kind != ProviderErrorKind.RateLimited
         && (call.Error is not (null or "credentials")
             || call.Status is 408 or >= 500
             || call.ProviderError.Kind == ProviderErrorKind.Overloaded);
 
     /// <summary>The failure a finished try stands for; null when it succeeded.</summary>
-    public static UpstreamFailure? Classify(UpstreamCall call, string deployment, ProviderRuntime provider, SecretScrubber secrets)
+    public static UpstreamFailure? Classify(CallOutcome call, string deployment, ProviderRuntime provider, SecretScrubber secrets)
     {
         if (call.Succeeded)
         {
@@ -56,6 +58,11 @@ internal static class FailureClassifier
             case "credentials":
                 return new UpstreamFailure(deployment, FailureKind.Rejected, 502, "upstream_credentials",
                     $"Deployment '{deployment}' could not authenticate its request: {secrets.Scrub(call.Detail ?? "no usable credentials")}");
+            case "exception":
+                // An in-process client threw something that is neither a status nor a transport failure: the
+                // deployment failed, and another may serve. Its message is scrubbed like an upstream's.
+                return new UpstreamFailure(deployment, FailureKind.ServerError, 502, "upstream_error",
+                    $"Deployment '{deployment}' failed: {secrets.Scrub(call.Detail ?? "an exception")}");
             case "interrupted":
                 return new UpstreamFailure(deployment, FailureKind.Connect, 502, "upstream_interrupted",
                     $"Deployment '{deployment}' broke off its answer before it started.");
@@ -64,7 +71,7 @@ internal static class FailureClassifier
                     $"Deployment '{deployment}' could not be reached ({call.Error}).");
         }
 
-        var relayed = call.Response is { } response ? RelayedHeaders.From(response.Headers) : [];
+        var relayed = call.HeadersToRelay;
         var message = call.ProviderError.Message is { } m ? secrets.Scrub(m) : null;
         // Only an OpenAI-shaped error body is relayed as is; a translating adapter's provider speaks another shape,
         // and its client gets an OpenAI error built from the message instead.

@@ -32,6 +32,22 @@ public static class RetryAfter
         return Parse(values.ToString(), now);
     }
 
+    /// <summary>
+    /// The hint in the values of <c>retry-after-ms</c> and <c>Retry-After</c> as read from any header collection (an
+    /// in-process client's error response); null when neither gives one.
+    /// </summary>
+    public static TimeSpan? Read(string? retryAfterMs, string? retryAfter, DateTimeOffset now)
+    {
+        if (retryAfterMs is not null
+            && double.TryParse(retryAfterMs, NumberStyles.Float, CultureInfo.InvariantCulture, out var millis)
+            && double.IsFinite(millis))
+        {
+            return millis <= 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Min(millis, TimeSpan.MaxValue.TotalMilliseconds / 2));
+        }
+
+        return Parse(retryAfter, now);
+    }
+
     /// <summary>Parses one <c>Retry-After</c> value: delta-seconds or an HTTP date.</summary>
     public static TimeSpan? Parse(string? value, DateTimeOffset now)
     {

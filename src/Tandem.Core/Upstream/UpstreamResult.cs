@@ -16,7 +16,7 @@ namespace Tandem.Upstream;
 /// <see cref="Buffered"/> holds those bytes; <see cref="ReadAsync"/> reads the rest, bounded by the provider's idle and
 /// total timeouts and the caller's cancellation.
 /// </remarks>
-public sealed class UpstreamResult : IDisposable
+public sealed class UpstreamResult : IDeploymentOutcome
 {
     private readonly UpstreamCall? _call;
     private readonly RateLimitLease? _lease;

@@ -41,6 +41,20 @@ public sealed class ResponseFacts
     /// </summary>
     public Func<bool>? ContentWanted { get; set; }
 
+    /// <summary>Forgets what was read, for another response (the in-process client reuses the facts of ended calls).</summary>
+    public void Reset()
+    {
+        Model = null;
+        SystemFingerprint = null;
+        Usage = null;
+        FinishReason = null;
+        IsError = false;
+        Chunks = 0;
+        SawDone = false;
+        Content = null;
+        ContentWanted = null;
+    }
+
     /// <summary>
     /// Reads a JSON object (a full response or one stream chunk). Returns whether it is a usage-only chunk
     /// (<c>choices</c> empty, <c>usage</c> present): the one Tandem drops when the client did not ask for usage.
