@@ -35,6 +35,10 @@ public sealed class RoutePolicy
     private readonly RoutePlan? _fixedPlan;
     private readonly RandomSource _random;
 
+    // Each deployment the policy may choose first, followed by the fallbacks not already in it: the chain of every
+    // decision that no rule's only-list and no context window changes, shared (plans only read their chain).
+    private readonly Dictionary<DeploymentRuntime, DeploymentRuntime[]> _chains = new(ReferenceEqualityComparer.Instance);
+
     internal RoutePolicy(RouteConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments, RandomSource? random = null)
     {
         _random = random ?? RandomSource.Shared;
@@ -76,6 +80,11 @@ public sealed class RoutePolicy
             _fixedPlan = new RoutePlan([_single, .. _fallbacks.Where(f => f != _single)], $"route {_route} -> {_single.Name}");
         }
 
+        foreach (var deployment in AllDeployments)
+        {
+            _chains[deployment] = [deployment, .. _fallbacks.Where(f => f != deployment)];
+        }
+
         static DeploymentRuntime split_heaviest(RouteConfig c, IReadOnlyDictionary<string, DeploymentRuntime> ds) =>
             ds[c.Split!.OrderByDescending(a => a.Weight).First().Deployment];
     }
@@ -113,7 +122,7 @@ public sealed class RoutePolicy
         DeploymentRuntime? primary = null;
         IReadOnlyList<DeploymentRuntime>? only = null;
         string reason;
-        var rule = Array.Find(_rules, r => r.Matches(request));
+        var rule = FirstMatch(request);
         if (rule is not null)
         {
             only = rule.Only;
@@ -140,18 +149,11 @@ public sealed class RoutePolicy
             }
         }
 
-        var chain = new List<DeploymentRuntime>(1 + _fallbacks.Length) { primary };
-        foreach (var f in only is null ? _fallbacks : _fallbacks.Concat(only))
-        {
-            if (!chain.Contains(f) && (only is null || only.Contains(f)))
-            {
-                chain.Add(f);
-            }
-        }
+        IReadOnlyList<DeploymentRuntime> chain = only is null && _chains.TryGetValue(primary, out var shared) ? shared : BoundedChain(primary, only);
 
         // Skip deployments whose context window cannot hold the prompt, keeping at least the largest one.
         var tokens = request.EstimatedPromptTokens + (request.Request.MaxTokens ?? 0);
-        if (chain.Any(c => c.Config.ContextWindow < tokens))
+        if (AnyTooSmall(chain, tokens))
         {
             var fits = chain.Where(c => c.Config.ContextWindow is not int w || w >= tokens).ToList();
             var skipped = chain.Where(c => !fits.Contains(c)).Select(c => c.Name);
@@ -165,6 +167,58 @@ public sealed class RoutePolicy
         }
 
         return new RoutePlan(chain, reason) { Restricted = only is not null };
+    }
+
+    private CompiledRule? FirstMatch(RequestView request)
+    {
+        foreach (var rule in _rules)
+        {
+            if (rule.Matches(request))
+            {
+                return rule;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The primary, then the fallbacks and then the only-list's other deployments, each once, all within the only-list.</summary>
+    private List<DeploymentRuntime> BoundedChain(DeploymentRuntime primary, IReadOnlyList<DeploymentRuntime>? only)
+    {
+        var chain = new List<DeploymentRuntime>(1 + _fallbacks.Length + (only?.Count ?? 0)) { primary };
+        foreach (var f in _fallbacks)
+        {
+            if (!chain.Contains(f) && (only is null || only.Contains(f)))
+            {
+                chain.Add(f);
+            }
+        }
+
+        if (only is not null)
+        {
+            foreach (var o in only)
+            {
+                if (!chain.Contains(o))
+                {
+                    chain.Add(o);
+                }
+            }
+        }
+
+        return chain;
+    }
+
+    private static bool AnyTooSmall(IReadOnlyList<DeploymentRuntime> chain, int tokens)
+    {
+        for (var i = 0; i < chain.Count; i++)
+        {
+            if (chain[i].Config.ContextWindow < tokens)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private (DeploymentRuntime Deployment, string Why) Choose(RequestView request)
@@ -222,8 +276,20 @@ public sealed class RoutePolicy
     /// <summary>Stable hash of (route, sticky key): the same user lands in the same bucket on every instance.</summary>
     internal static ulong Hash(string route, string key)
     {
-        var bytes = Encoding.UTF8.GetBytes(route + "\u0000" + key);
-        return XxHash64.HashToUInt64(bytes);
+        // The UTF-8 bytes of route + NUL + key, hashed from the stack when they fit (a user id or header value does).
+        var length = Encoding.UTF8.GetByteCount(route) + 1 + Encoding.UTF8.GetByteCount(key);
+        byte[]? rented = null;
+        var bytes = length <= 512 ? stackalloc byte[length] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        var written = Encoding.UTF8.GetBytes(route, bytes);
+        bytes[written] = 0;
+        Encoding.UTF8.GetBytes(key, bytes[(written + 1)..]);
+        var hash = XxHash64.HashToUInt64(bytes);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        return hash;
     }
 
     private IEnumerable<DeploymentRuntime> Chain(DeploymentRuntime first) => new[] { first }.Concat(_fallbacks);
