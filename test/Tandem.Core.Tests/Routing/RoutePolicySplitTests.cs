@@ -247,4 +247,21 @@ public sealed class RoutePolicySplitTests
         Assert.Equal("b", at.Decide(shortRequest).Chain[0].Name);
         Assert.Equal("a", above.Decide(shortRequest).Chain[0].Name);
     }
+
+    [Theory]
+    [InlineData("r", "u1")]
+    [InlineData("route-é", "ユーザー")] // multi-byte UTF-8 on both sides of the NUL
+    [InlineData("r", "\ud800lone")] // a lone surrogate is encoded as U+FFFD, as Encoding.UTF8.GetBytes(string) does
+    [InlineData("r", "")]
+    public void StickyHash_IsXxHash64OfRouteNulKey(string route, string key) =>
+        Assert.Equal(XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(route + "\u0000" + key)), RoutePolicy.Hash(route, key));
+
+    [Fact]
+    public void StickyHash_OfAKeyLongerThanTheStackBuffer_IsTheSame()
+    {
+        // 600 three-byte characters: 1,800 bytes, past the 512 bytes hashed on the stack.
+        var key = new string('€', 600);
+        Assert.Equal(XxHash64.HashToUInt64(Encoding.UTF8.GetBytes("r\u0000" + key)), RoutePolicy.Hash("r", key));
+        Assert.Equal(XxHash64.HashToUInt64(Encoding.UTF8.GetBytes("r\u0000" + key)), RoutePolicy.Hash("r", key)); // a returned buffer reused
+    }
 }
