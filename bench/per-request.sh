@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What one request costs `tandem serve`: CPU time (utime+stime of the process per request, from /proc) and bytes
 # allocated (dotnet-counters, System.Runtime dotnet.gc.heap.total_allocated), under a closed loop of wrk -t1 -cC
-# against `tandem simulate` (non-streamed ~1 KB answer), after a warm-up. Unlike latency, both figures hardly move
-# with the background load, so two builds can be compared on a busy machine.
+# against `tandem simulate` (non-streamed ~1 KB answer), after a warm-up. Allocations per request are nearly
+# independent of the machine's load; CPU time per request is not (caches and the scheduler are shared), so builds
+# are measured in turn, several rounds, and only differences larger than the spread between rounds mean anything.
 #   bench/per-request.sh [--baseline REV] [--seconds N] [--connections C] [--rounds R]
 # With --baseline, REV is built in a temporary worktree and the two builds are measured in turn, R rounds (default 2).
 set -euo pipefail
