@@ -166,6 +166,15 @@ public static partial class ConfigValidator
                 errors.Add($"{path}.when.features: unknown feature '{f}' (expected tools, images, json or stream)");
             }
         }
+
+        if (when.Time is null && when.Tz is not null)
+        {
+            errors.Add($"{path}.when.tz: a time zone needs when.time, the window it is read in");
+        }
+        else if (when.Time is not null && Routing.TimeWindow.TryParse(when.Time, when.Tz, out var timeError, out var zoneError) is null)
+        {
+            errors.Add($"{path}.when.{(zoneError ? "tz" : "time")}: {timeError}");
+        }
     }
 
     // One vocabulary per route: the route's patterns and its rules' when.patterns together, usable by every rule's

@@ -152,6 +152,15 @@ public sealed record MatchConfig
     public int? MinPromptTokens { get; set; }
 
     /// <summary>
+    /// A daily window of local time, <c>HH:MM-HH:MM</c> on the 24-hour clock: the start is inside, the end is not,
+    /// and <c>22:00-07:00</c> crosses midnight. Read in <see cref="Tz"/> (UTC when omitted) with the gateway's clock.
+    /// </summary>
+    public string? Time { get; set; }
+
+    /// <summary>The IANA time zone of <see cref="Time"/>, e.g. <c>Europe/Berlin</c>; daylight saving time applies.</summary>
+    public string? Tz { get; set; }
+
+    /// <summary>
     /// Kinds of personal data, any of which matches: <c>email</c>, <c>phone</c>, <c>card</c>, <c>iban</c>,
     /// <c>ssn</c>, <c>ip</c>, <c>secret</c>, a name from the route's <c>patterns</c> (or a rule's), or <c>any</c>
     /// (all of them). See <see cref="Privacy.PersonalDataDetector"/>.

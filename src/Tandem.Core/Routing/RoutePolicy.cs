@@ -34,10 +34,12 @@ public sealed class RoutePolicy
     private readonly string _sticky;
     private readonly RoutePlan? _fixedPlan;
     private readonly RandomSource _random;
+    private readonly TimeProvider _time;
 
-    internal RoutePolicy(RouteConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments, RandomSource? random = null)
+    internal RoutePolicy(RouteConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments, RandomSource? random = null, TimeProvider? time = null)
     {
         _random = random ?? RandomSource.Shared;
+        _time = time ?? TimeProvider.System;
         _route = config.Name;
         _sticky = config.Sticky;
         _fallbacks = config.Fallbacks.Select(f => deployments[f]).ToArray();
@@ -107,7 +109,7 @@ public sealed class RoutePolicy
         DeploymentRuntime? primary = null;
         IReadOnlyList<DeploymentRuntime>? only = null;
         string reason;
-        var rule = Array.Find(_rules, r => r.Matches(request));
+        var rule = Array.Find(_rules, r => r.Matches(request, _time));
         if (rule is not null)
         {
             only = rule.Only;
@@ -227,6 +229,7 @@ public sealed class RoutePolicy
         private readonly MatchConfig _when;
         private readonly PersonalDataDetector? _personalData;
         private readonly PersonalDataKindSet _pii;
+        private readonly TimeWindow? _window;
 
         public CompiledRule(RuleConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments, RouteConfig route)
         {
@@ -234,6 +237,11 @@ public sealed class RoutePolicy
             _when = config.When;
             Deployment = config.Deployment is { } d ? deployments[d] : null;
             Only = config.Only?.Select(o => deployments[o]).ToArray();
+            if (_when.Time is not null)
+            {
+                // Validated with the configuration; a window that does not parse here cannot reach a snapshot.
+                _window = TimeWindow.TryParse(_when.Time, _when.Tz, out var error, out _) ?? throw new ArgumentException(error, nameof(config));
+            }
             if (_when.Pii is { Count: > 0 } pii)
             {
                 // The route's one vocabulary, shared with capture: redacted (RecordFinisher).
@@ -250,7 +258,7 @@ public sealed class RoutePolicy
 
         public IEnumerable<DeploymentRuntime> Targets => new[] { Deployment }.OfType<DeploymentRuntime>().Concat(Only ?? []);
 
-        public bool Matches(RequestView r)
+        public bool Matches(RequestView r, TimeProvider time)
         {
             var w = _when;
             if (w.Keys is { } keys && !keys.Contains(r.KeyName))
@@ -301,6 +309,11 @@ public sealed class RoutePolicy
             }
 
             if (w.MinPromptTokens is int min && r.EstimatedPromptTokens < min)
+            {
+                return false;
+            }
+
+            if (_window is not null && !_window.Contains(time.GetUtcNow()))
             {
                 return false;
             }
