@@ -62,8 +62,17 @@ public sealed record SplitArmConfig
 /// <summary>Complexity tiers.</summary>
 public sealed record TiersConfig
 {
-    /// <summary>The scorer: <c>features</c> (built in, documented in the README).</summary>
+    /// <summary>
+    /// The scorer: <c>features</c> (built in, documented in the README) or <c>model</c>, a router trained with
+    /// <c>tandem router train</c> and read from <see cref="Model"/>.
+    /// </summary>
     public string Scorer { get; set; } = "features";
+
+    /// <summary>
+    /// The model file of the <c>model</c> scorer (a path, relative to the gateway's working directory). It is read
+    /// when the configuration is loaded and again on every reload; its version is recorded with each decision.
+    /// </summary>
+    public string? Model { get; set; }
 
     /// <summary>Levels, each taken when the score is at least its <c>min</c>; checked from the highest min down.</summary>
     public IReadOnlyList<TierConfig> Levels { get; set; } = [];

@@ -29,6 +29,7 @@ public sealed class RoutePolicy
     private readonly (DeploymentRuntime Deployment, int UpperBucket)[] _arms;
     private readonly (double Min, DeploymentRuntime Deployment)[] _tiers;
     private readonly IComplexityScorer? _scorer;
+    private readonly string _scorerNote = "";
     private readonly DeploymentRuntime? _single;
     private readonly DeploymentRuntime[] _fallbacks;
     private readonly string _sticky;
@@ -63,7 +64,8 @@ public sealed class RoutePolicy
         if (config.Tiers is { } tiers)
         {
             _tiers = tiers.Levels.OrderByDescending(l => l.Min).Select(l => (l.Min, deployments[l.Deployment])).ToArray();
-            _scorer = new FeatureComplexityScorer();
+            _scorer = tiers.Scorer == "model" ? new Learned.LinearModelScorer(Learned.LinearRouterModel.Load(tiers.Model!)) : new FeatureComplexityScorer();
+            _scorerNote = _scorer is Learned.LinearModelScorer m ? $" (model {m.Version})" : "";
         }
         else
         {
@@ -185,11 +187,11 @@ public sealed class RoutePolicy
             {
                 if (score >= min)
                 {
-                    return (deployment, $"tier score {score.ToString("0.00", CultureInfo.InvariantCulture)} >= {min.ToString("0.##", CultureInfo.InvariantCulture)} -> {deployment.Name}");
+                    return (deployment, $"tier score {score.ToString("0.00", CultureInfo.InvariantCulture)}{_scorerNote} >= {min.ToString("0.##", CultureInfo.InvariantCulture)} -> {deployment.Name}");
                 }
             }
 
-            return (_tiers[^1].Deployment, $"tier score {score.ToString("0.00", CultureInfo.InvariantCulture)} -> {_tiers[^1].Deployment.Name}");
+            return (_tiers[^1].Deployment, $"tier score {score.ToString("0.00", CultureInfo.InvariantCulture)}{_scorerNote} -> {_tiers[^1].Deployment.Name}");
         }
 
         return (_single!, $"route {_route} -> {_single!.Name}");

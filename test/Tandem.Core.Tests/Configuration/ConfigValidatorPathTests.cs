@@ -153,7 +153,10 @@ public sealed class ConfigValidatorPathTests
         { "split zero weights", Yaml(routes: "[ { name: r, split: [ { deployment: d, weight: 0 } ] } ]"), ["routes[0].split: weights must add up to more than zero"] },
         { "sticky", Yaml(routes: Route("sticky: cookie")), ["routes[0].sticky: 'cookie' is not user, none, header:NAME or metadata:FIELD"] },
         { "sticky header", Yaml(routes: Route("sticky: \"header:x-user\"")), [] },
-        { "tiers scorer and levels", Yaml(routes: "[ { name: r, tiers: { scorer: ml, levels: [] } } ]"), ["routes[0].tiers.scorer: unknown scorer 'ml' (expected 'features')", "routes[0].tiers.levels: needs at least one level"] },
+        { "tiers model without file", Yaml(routes: "[ { name: r, tiers: { scorer: model, levels: [ { min: 0, deployment: d } ] } } ]"), ["routes[0].tiers.model: required by scorer 'model' (a file written by tandem router train)"] },
+        { "tiers model missing", Yaml(routes: "[ { name: r, tiers: { scorer: model, model: /nonexistent-tandem-dir/m.bin, levels: [ { min: 0, deployment: d } ] } } ]"), ["routes[0].tiers.model: cannot read the model: Could not find a part of the path '/nonexistent-tandem-dir/m.bin'."] },
+        { "tiers features with model", Yaml(routes: "[ { name: r, tiers: { model: m.bin, levels: [ { min: 0, deployment: d } ] } } ]"), ["routes[0].tiers.model: only the 'model' scorer reads a model file"] },
+        { "tiers scorer and levels", Yaml(routes: "[ { name: r, tiers: { scorer: ml, levels: [] } } ]"), ["routes[0].tiers.scorer: unknown scorer 'ml' (expected 'features' or 'model')", "routes[0].tiers.levels: needs at least one level"] },
         {
             "tiers levels", Yaml(routes: "[ { name: r, tiers: { levels: [ { min: 0.5, deployment: x }, { min: 1.5, deployment: d } ] } } ]"),
             ["routes[0].tiers.levels: one level needs min: 0 so every score has a tier", "routes[0].tiers.levels[0].deployment: unknown deployment 'x'", "routes[0].tiers.levels[1].min: must be between 0 and 1"]

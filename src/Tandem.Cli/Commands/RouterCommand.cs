@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Globalization;
+using Tandem.Eval.Routing;
+
+namespace Tandem.Cli.Commands;
+
+/// <summary>
+/// <c>tandem router train</c>: a linear complexity router (hashed word and character n-grams, logistic regression)
+/// from prompts and whether the weak model's answer was good enough, reported on a fixed 20 % held-out split by hash
+/// of the prompt (exit 0 written, 2 usage or data error).
+/// </summary>
+internal static class RouterCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "RouteLLM outcome CSV (prompt,WEAK,STRONG), JSONL {prompt, weak_good[, strong_good]}, or a directory of them", Required = true };
+        var output = new Option<string>("--out") { Description = "The model file to write (serve it with tiers: { scorer: model, model: FILE })", Required = true };
+        var exclude = new Option<string?>("--exclude") { Description = "JSONL of prompts to leave out, every string value of each line (RouteLLM's contaminated_prompts.jsonl)" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the training order (default 42)", DefaultValueFactory = _ => 42 };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training split (default 6)", DefaultValueFactory = _ => 6 };
+        var bits = new Option<int>("--bits") { Description = "Hash bits: 2^bits weights (default 18, 1 MB)", DefaultValueFactory = _ => 18 };
+        var train = new Command("train", "Train a linear router on 80 % of the data (split by hash of the prompt) and report on the held-out 20 %.")
+        {
+            data, output, exclude, seed, epochs, bits,
+        };
+        train.SetAction(async (parse, cancellationToken) =>
+        {
+            var error = parse.InvocationConfiguration.Error;
+            var console = parse.InvocationConfiguration.Output;
+            var options = new LinearRouterOptions { Seed = parse.GetValue(seed), Epochs = parse.GetValue(epochs), Bits = parse.GetValue(bits) };
+            if (options.Epochs is < 1 or > 100 || options.Bits is < 10 or > 24)
+            {
+                await error.WriteLineAsync("tandem router train: --epochs must be 1–100 and --bits 10–24").ConfigureAwait(false);
+                return 2;
+            }
+
+            List<RouterExample> examples;
+            try
+            {
+                examples = RouterData.Read(parse.GetValue(data)!, parse.GetValue(exclude));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
+            {
+                await error.WriteLineAsync($"tandem router train: {e.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
+            var trainSet = examples.Where(e => !e.HeldOut).ToList();
+            var heldOut = examples.Where(e => e.HeldOut).ToList();
+            if (trainSet.Count == 0 || heldOut.Count == 0 || trainSet.All(e => e.NeedsStrong) || trainSet.All(e => !e.NeedsStrong))
+            {
+                await error.WriteLineAsync($"tandem router train: {examples.Count} examples give {trainSet.Count} to train on and {heldOut.Count} held out; both splits must be non-empty and the training split must hold both outcomes").ConfigureAwait(false);
+                return 2;
+            }
+
+            var model = LinearRouterTrainer.Train(trainSet, options);
+            var path = parse.GetValue(output)!;
+            await using (var file = File.Create(path))
+            {
+                model.Save(file);
+            }
+
+            var r = LinearRouterTrainer.Report(model, trainSet.Count, heldOut);
+            var c = CultureInfo.InvariantCulture;
+            await console.WriteLineAsync($"model {model.Version} written to {path} ({options.Bits.ToString(c)} hash bits, seed {options.Seed.ToString(c)}, {options.Epochs.ToString(c)} epochs)").ConfigureAwait(false);
+            await console.WriteLineAsync($"train {r.Train.ToString(c)}, held out {r.HeldOut.ToString(c)} (weak answer not good enough: {r.HeldOutNeedsStrong.ToString("P1", c)})").ConfigureAwait(false);
+            await console.WriteLineAsync($"held out: log loss {r.LogLoss.ToString("0.000", c)}, accuracy {r.Accuracy.ToString("P1", c)}, AUC {r.Auc.ToString("0.000", c)}").ConfigureAwait(false);
+            return 0;
+        });
+
+        return new Command("router", "Train and evaluate learned complexity routers.") { train, RouterEvalCommand.Create() };
+    }
+}
