@@ -6,7 +6,7 @@ namespace Tandem.Cli.Commands;
 
 /// <summary>
 /// <c>tandem router train</c>: a linear complexity router (hashed word and character n-grams, logistic regression)
-/// from prompts and whether the weak model's answer was good enough, reported on a fixed 20 % held-out split by hash
+/// from prompts and whether the weak model's answer was good enough (and the strong model's, when known), reported on a fixed 20 % held-out split by hash
 /// of the prompt (exit 0 written, 2 usage or data error).
 /// </summary>
 internal static class RouterCommand
@@ -63,7 +63,7 @@ internal static class RouterCommand
             var r = LinearRouterTrainer.Report(model, trainSet.Count, heldOut);
             var c = CultureInfo.InvariantCulture;
             await console.WriteLineAsync($"model {model.Version} written to {path} ({options.Bits.ToString(c)} hash bits, seed {options.Seed.ToString(c)}, {options.Epochs.ToString(c)} epochs)").ConfigureAwait(false);
-            await console.WriteLineAsync($"train {r.Train.ToString(c)}, held out {r.HeldOut.ToString(c)} (weak answer not good enough: {r.HeldOutNeedsStrong.ToString("P1", c)})").ConfigureAwait(false);
+            await console.WriteLineAsync($"train {r.Train.ToString(c)}, held out {r.HeldOut.ToString(c)} (needs the strong model: {r.HeldOutNeedsStrong.ToString("P1", c)})").ConfigureAwait(false);
             await console.WriteLineAsync($"held out: log loss {r.LogLoss.ToString("0.000", c)}, accuracy {r.Accuracy.ToString("P1", c)}, AUC {r.Auc.ToString("0.000", c)}").ConfigureAwait(false);
             return 0;
         });

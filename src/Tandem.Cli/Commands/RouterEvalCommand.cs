@@ -79,12 +79,24 @@ internal static class RouterEvalCommand
 
             await output.WriteLineAsync().ConfigureAwait(false);
             await output.WriteLineAsync("quality at a strong share of (the last curve point at or below it):").ConfigureAwait(false);
-            await output.WriteLineAsync($"{"share",6} " + string.Join(' ', routers.Select(r => $"{Short(r.Name),12}"))).ConfigureAwait(false);
+            await output.WriteLineAsync($"{"share",6} " + string.Join(' ', routers.Select(r => $"{Short(r.Name),16}"))).ConfigureAwait(false);
             for (var tenth = 0; tenth <= 10; tenth++)
             {
                 var at = tenth / 10.0;
                 var row = routers.Select(r => r.Curve.Points.Last(p => p.StrongShare <= at + 1e-12).Quality.ToString("P1", c));
-                await output.WriteLineAsync($"{at.ToString("P0", c),6} " + string.Join(' ', row.Select(q => $"{q,12}"))).ConfigureAwait(false);
+                await output.WriteLineAsync($"{at.ToString("P0", c),6} " + string.Join(' ', row.Select(q => $"{q,16}"))).ConfigureAwait(false);
+            }
+
+            if (trained is not null)
+            {
+                // Calibration: the tier min that sends a target share to the strong model on this data.
+                await output.WriteLineAsync().ConfigureAwait(false);
+                await output.WriteLineAsync("tier min of the model for a target strong share (the last curve point at or below it):").ConfigureAwait(false);
+                foreach (var target in (double[])[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+                {
+                    var p = first.Points.Last(x => x.StrongShare <= target + 1e-12);
+                    await output.WriteLineAsync($"{target.ToString("P0", c),6}  min {(double.IsPositiveInfinity(p.Min) ? "above every score" : p.Min.ToString("0.0000", c))} ({p.StrongShare.ToString("P1", c)} strong, quality {p.Quality.ToString("P1", c)})").ConfigureAwait(false);
+                }
             }
 
             if (parse.GetValue(svg) is { } svgPath)
@@ -96,7 +108,7 @@ internal static class RouterEvalCommand
             return 0;
 
             string Share(double? share) => share is { } s ? s.ToString("P1", c) : "never";
-            static string Short(string name) => name.Length <= 12 ? name : name[..12];
+            static string Short(string name) => name.Length <= 16 ? name : name[..16];
         });
         return eval;
     }

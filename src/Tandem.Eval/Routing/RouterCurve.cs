@@ -1,7 +1,10 @@
 namespace Tandem.Eval.Routing;
 
-/// <summary>One point of a quality-versus-strong-share curve.</summary>
-internal readonly record struct CurvePoint(double StrongShare, double Quality, double Pgr);
+/// <summary>
+/// One point of a quality-versus-strong-share curve. <paramref name="Min"/> is the tier <c>min</c> that gives this
+/// share: the lowest score sent to the strong model (positive infinity at share 0).
+/// </summary>
+internal readonly record struct CurvePoint(double StrongShare, double Quality, double Pgr, double Min);
 
 /// <summary>
 /// The quality of routing a set of outcomes by a score, at every strong-model share the score allows (RouteLLM,
@@ -62,7 +65,7 @@ internal sealed class RouterCurve
 
         var order = Enumerable.Range(0, outcomes.Count).OrderByDescending(i => scores[i]).ThenBy(i => i).ToArray();
         var correct = outcomes.Count(o => o.WeakGood);
-        var points = new List<CurvePoint> { Point(0, correct) };
+        var points = new List<CurvePoint> { Point(0, correct, double.PositiveInfinity) };
         for (var k = 0; k < order.Length;)
         {
             var score = scores[order[k]];
@@ -73,15 +76,15 @@ internal sealed class RouterCurve
                 k++;
             }
 
-            points.Add(Point(k, correct));
+            points.Add(Point(k, correct, score));
         }
 
         return new RouterCurve(points, weak, strong);
 
-        CurvePoint Point(int toStrong, int right)
+        CurvePoint Point(int toStrong, int right, double min)
         {
             var quality = right / n;
-            return new CurvePoint(toStrong / n, quality, (quality - weak) / (strong - weak));
+            return new CurvePoint(toStrong / n, quality, (quality - weak) / (strong - weak), min);
         }
     }
 }

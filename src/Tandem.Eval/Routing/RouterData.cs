@@ -8,8 +8,11 @@ namespace Tandem.Eval.Routing;
 /// <summary>One labelled prompt: whether the weak model's answer was good enough (and the strong model's, when known).</summary>
 internal sealed record RouterExample(string Text, bool WeakGood, bool? StrongGood)
 {
-    /// <summary>The target the router learns: the weak answer was not good enough.</summary>
-    public bool NeedsStrong => !WeakGood;
+    /// <summary>
+    /// The target the router learns, RouteLLM's "the strong model wins": the weak answer was not good enough and the
+    /// strong one was (or its result is unknown). A prompt both models fail gains nothing from the strong model.
+    /// </summary>
+    public bool NeedsStrong => !WeakGood && StrongGood != false;
 
     /// <summary>
     /// Whether the example is in the fixed 20 % held-out split: XxHash64 of the prompt's UTF-8 bytes modulo 100

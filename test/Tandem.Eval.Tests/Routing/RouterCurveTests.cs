@@ -24,6 +24,7 @@ public sealed class RouterCurveTests
         Assert.Equal([0.0, 0.25, 0.5, 0.75, 1.0], curve.Points.Select(p => p.StrongShare));
         Assert.Equal([0.5, 0.75, 1.0, 1.0, 0.75], curve.Points.Select(p => p.Quality));
         Assert.Equal([0.0, 1.0, 2.0, 2.0, 1.0], curve.Points.Select(p => p.Pgr));
+        Assert.Equal([double.PositiveInfinity, 0.9, 0.6, 0.4, 0.1], curve.Points.Select(p => p.Min));
         Assert.Equal(1.375, curve.Apgr, 12);
         Assert.Equal(0.25, curve.Cpt(0.5));
         Assert.Equal(0.25, curve.Cpt(0.8));

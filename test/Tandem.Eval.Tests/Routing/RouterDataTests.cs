@@ -12,7 +12,7 @@ public sealed class RouterDataTests : IDisposable
     [Fact]
     public void Read_RouteLlmCsvDirectoryAndJsonl_InNameOrder_LeavingOutExcludedPrompts()
     {
-        File.WriteAllText(Path.Combine(_dir, "b.csv"), "prompt,mistralai/Mixtral-8x7B-Instruct-v0.1,gpt-4-1106-preview\n\"Two\nlines, with a comma\nAnswer:\",False,True\nplain,True,False\n");
+        File.WriteAllText(Path.Combine(_dir, "b.csv"), "prompt,mistralai/Mixtral-8x7B-Instruct-v0.1,gpt-4-1106-preview\n\"Two\nlines, with a comma\nAnswer:\",False,True\nplain,True,False\nboth wrong,False,False\n");
         File.WriteAllText(Path.Combine(_dir, "a.jsonl"), "{\"prompt\":\"from json\",\"weak_good\":false}\n\n{\"prompt\":\"contaminated\",\"weak_good\":true,\"strong_good\":true}\n");
         File.WriteAllText(Path.Combine(_dir, "notes.txt"), "ignored");
         var exclude = Path.Combine(_dir, "x.json");
@@ -21,9 +21,11 @@ public sealed class RouterDataTests : IDisposable
         var rows = RouterData.Read(_dir, exclude);
 
         Assert.Equal(
-            [new RouterExample("from json", false, null), new RouterExample("Two\nlines, with a comma\nAnswer:", false, true), new RouterExample("plain", true, false)],
+            [new RouterExample("from json", false, null), new RouterExample("Two\nlines, with a comma\nAnswer:", false, true), new RouterExample("plain", true, false), new RouterExample("both wrong", false, false)],
             rows);
-        Assert.Equal([true, true, false], rows.Select(r => r.NeedsStrong));
+
+        // The strong model is needed where the weak one fails and the strong one does not (or is not known to).
+        Assert.Equal([true, true, false, false], rows.Select(r => r.NeedsStrong));
     }
 
     [Fact]
