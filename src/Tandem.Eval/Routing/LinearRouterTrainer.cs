@@ -28,7 +28,14 @@ internal sealed record TrainReport(int Train, int HeldOut, double HeldOutNeedsSt
 /// </summary>
 internal static class LinearRouterTrainer
 {
-    public static LinearRouterModel Train(IReadOnlyList<RouterExample> examples, LinearRouterOptions options)
+    public static LinearRouterModel Train(IReadOnlyList<RouterExample> examples, LinearRouterOptions options) =>
+        Train([.. examples.Select(e => (e.Text, e.NeedsStrong ? 1.0 : 0.0))], options);
+
+    /// <summary>
+    /// Trains on targets between 0 and 1: 0 or 1 for outcomes, the tier's place (tier / (tiers − 1)) for tier labels,
+    /// where the logistic loss with a fractional target makes the score estimate the expected place.
+    /// </summary>
+    public static LinearRouterModel Train(IReadOnlyList<(string Text, double Target)> examples, LinearRouterOptions options)
     {
         var size = 1 << options.Bits;
         var mask = (uint)size - 1;
@@ -51,7 +58,7 @@ internal static class LinearRouterTrainer
                     z += weights[j] * scale;
                 }
 
-                var gradient = (1 / (1 + Math.Exp(-z))) - (examples[i].NeedsStrong ? 1 : 0);
+                var gradient = (1 / (1 + Math.Exp(-z))) - examples[i].Target;
                 biasSquares += gradient * gradient;
                 bias -= options.LearningRate * gradient / Math.Sqrt(biasSquares + 1e-8);
                 foreach (var j in f)

@@ -67,4 +67,26 @@ public sealed class RouterEvalCommandTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("each with the strong model's result", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Train_TierLabels_WritesAModel_AndPrintsCalibratedLevels()
+    {
+        var data = Path.Combine(_dir, "labels.jsonl");
+        await File.WriteAllLinesAsync(data, Enumerable.Range(0, 200).Select(i => i % 2 == 0
+            ? $$"""{"text":"hello number {{i}}","tier":"simple"}"""
+            : $$"""{"text":"prove theorem {{i}}","tier":"complex"}"""), Ct);
+        var modelPath = Path.Combine(_dir, "tiers.bin");
+
+        var (code, output) = await RunAsync("router", "train", "--data", data, "--out", modelPath, "--tiers", "simple, complex", "--bits", "12");
+
+        Assert.True(code == 0, output);
+        var model = LinearRouterModel.Load(modelPath);
+        Assert.StartsWith($"model {model.Version} written to {modelPath} (12 hash bits, seed 42, 6 epochs, tiers simple, complex)", output, StringComparison.Ordinal);
+        Assert.Contains(": tier accuracy 100.0 %", output, StringComparison.Ordinal);
+        Assert.Matches(new Regex(@"^  levels: \[ \{ min: 0, deployment: simple \}, \{ min: 0\.5, deployment: complex \} \]$", RegexOptions.Multiline), output);
+
+        var (unknown, message) = await RunAsync("router", "train", "--data", data, "--out", modelPath, "--tiers", "easy,hard");
+        Assert.Equal(2, unknown);
+        Assert.Contains($"{data}: line 1: tier 'simple' is not one of easy, hard", message, StringComparison.Ordinal);
+    }
 }
