@@ -64,7 +64,7 @@ public sealed class RoutePolicy
         if (config.Tiers is { } tiers)
         {
             _tiers = tiers.Levels.OrderByDescending(l => l.Min).Select(l => (l.Min, deployments[l.Deployment])).ToArray();
-            _scorer = tiers.Scorer == "model" ? new Learned.LinearModelScorer(Learned.LinearRouterModel.Load(tiers.Model!)) : new FeatureComplexityScorer();
+            _scorer = tiers.Scorer == "model" ? new Learned.LinearModelScorer(LoadModel(config.Name, tiers.Model!)) : new FeatureComplexityScorer();
             _scorerNote = _scorer is Learned.LinearModelScorer m ? $" (model {m.Version})" : "";
         }
         else
@@ -82,6 +82,20 @@ public sealed class RoutePolicy
 
         static DeploymentRuntime split_heaviest(RouteConfig c, IReadOnlyDictionary<string, DeploymentRuntime> ds) =>
             ds[c.Split!.OrderByDescending(a => a.Weight).First().Deployment];
+    }
+
+    // Validation read the file already; one changed or removed since fails this snapshot like any invalid
+    // configuration (a reload keeps the last good one) rather than escaping as an I/O error.
+    private static Learned.LinearRouterModel LoadModel(string route, string path)
+    {
+        try
+        {
+            return Learned.LinearRouterModel.Load(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw new ConfigException([$"route '{route}': tiers.model: cannot read the model: {e.Message}"]);
+        }
     }
 
     /// <summary>

@@ -43,4 +43,26 @@ public sealed class ModelTiersTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void Build_ModelFileGoneAfterValidation_IsAConfigError()
+    {
+        var path = Path.GetTempFileName();
+        using (var file = File.Create(path))
+        {
+            new LinearRouterModel(new float[1024], 0f).Save(file);
+        }
+
+        var config = ConfigLoader.Parse($$"""
+            auth: { disabled: true }
+            providers: [ { name: p, base_url: "http://127.0.0.1:1/v1" } ]
+            deployments: [ { name: small, provider: p, model: s } ]
+            routes: [ { name: r, tiers: { scorer: model, model: "{{path}}", levels: [ { min: 0, deployment: small } ] } } ]
+            """);
+        File.Delete(path);
+
+        var e = Assert.Throws<ConfigException>(() => GatewaySnapshot.Build(config, null));
+
+        Assert.Equal([$"route 'r': tiers.model: cannot read the model: Could not find file '{path}'."], e.Errors);
+    }
 }
