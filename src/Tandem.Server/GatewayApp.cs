@@ -40,6 +40,9 @@ public sealed record GatewayAppOptions
 
     /// <summary>The source of sampled decisions (shadow and judge sampling, replica choice); null: seeded by <c>server.random_seed</c>, else unseeded.</summary>
     public Runtime.RandomSource? Random { get; init; }
+
+    /// <summary>The clock of the gateway (time windows of rules, breakers, records, migrations); null: the system clock.</summary>
+    public TimeProvider? Time { get; init; }
 }
 
 /// <summary>Builds and runs the Tandem gateway: Kestrel, the OpenAI-compatible endpoints and the admin surface.</summary>
@@ -87,9 +90,10 @@ public sealed class GatewayApp : IAsyncDisposable
                 });
             }
         });
+        var time = options.Time ?? TimeProvider.System;
         var services = new Runtime.RuntimeServices
         {
-            Time = TimeProvider.System,
+            Time = time,
             Logging = loggerFactory,
             Adapters = options.Adapters ?? Providers.ProviderAdapters.BuiltIn,
             Random = options.Random ?? Runtime.RandomSource.Shared,
@@ -98,7 +102,7 @@ public sealed class GatewayApp : IAsyncDisposable
         // Start-up only, before the host runs; an unreadable database yields none, and AdapterService adds them later.
         using var adapterRead = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         var adapters = Adapters.RegisteredAdapters.ReadAsync(options.ConfigPath, adapterRead.Token).GetAwaiter().GetResult();
-        var state = new GatewayState(options.ConfigPath, loggerFactory.CreateLogger("Tandem.Configuration"), TimeProvider.System, options.WatchConfig, services, adapters);
+        var state = new GatewayState(options.ConfigPath, loggerFactory.CreateLogger("Tandem.Configuration"), time, options.WatchConfig, services, adapters);
         builder.Services.AddSingleton(loggerFactory);
         var urls = options.Urls ?? state.Current.Config.Server.Urls ?? "http://127.0.0.1:8080";
         builder.WebHost.UseUrls(urls);
@@ -110,7 +114,7 @@ public sealed class GatewayApp : IAsyncDisposable
         });
 
         builder.Services.AddSingleton(state);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(time);
         // Records and migration state: one database, built by the storage factory (AddTandemStorage).
         builder.Services.AddTandemStorage(state);
         // A stop (SIGTERM, Ctrl+C) lets in-flight requests finish, then writes their records, within this bound.

@@ -61,9 +61,28 @@ public static partial class ConfigValidator
 
             if (r.Tiers is { } tiers)
             {
-                if (tiers.Scorer != "features")
+                if (tiers.Scorer is not ("features" or "model"))
                 {
-                    errors.Add($"{path}.tiers.scorer: unknown scorer '{tiers.Scorer}' (expected 'features')");
+                    errors.Add($"{path}.tiers.scorer: unknown scorer '{tiers.Scorer}' (expected 'features' or 'model')");
+                }
+                else if (tiers.Scorer == "model" && tiers.Model is null)
+                {
+                    errors.Add($"{path}.tiers.model: required by scorer 'model' (a file written by tandem router train)");
+                }
+                else if (tiers.Scorer == "model")
+                {
+                    try
+                    {
+                        _ = Routing.Learned.LinearRouterModel.Load(tiers.Model!);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+                    {
+                        errors.Add($"{path}.tiers.model: cannot read the model: {e.Message}");
+                    }
+                }
+                else if (tiers.Model is not null)
+                {
+                    errors.Add($"{path}.tiers.model: only the 'model' scorer reads a model file");
                 }
 
                 if (tiers.Levels.Count == 0)
@@ -165,6 +184,15 @@ public static partial class ConfigValidator
             {
                 errors.Add($"{path}.when.features: unknown feature '{f}' (expected tools, images, json or stream)");
             }
+        }
+
+        if (when.Time is null && when.Tz is not null)
+        {
+            errors.Add($"{path}.when.tz: a time zone needs when.time, the window it is read in");
+        }
+        else if (when.Time is not null && Routing.TimeWindow.TryParse(when.Time, when.Tz, out var timeError, out var zoneError) is null)
+        {
+            errors.Add($"{path}.when.{(zoneError ? "tz" : "time")}: {timeError}");
         }
     }
 

@@ -62,8 +62,17 @@ public sealed record SplitArmConfig
 /// <summary>Complexity tiers.</summary>
 public sealed record TiersConfig
 {
-    /// <summary>The scorer: <c>features</c> (built in, documented in the README).</summary>
+    /// <summary>
+    /// The scorer: <c>features</c> (built in, documented in the README) or <c>model</c>, a router trained with
+    /// <c>tandem router train</c> and read from <see cref="Model"/>.
+    /// </summary>
     public string Scorer { get; set; } = "features";
+
+    /// <summary>
+    /// The model file of the <c>model</c> scorer (a path, relative to the gateway's working directory). It is read
+    /// when the configuration is loaded and again on every reload; its version is recorded with each decision.
+    /// </summary>
+    public string? Model { get; set; }
 
     /// <summary>Levels, each taken when the score is at least its <c>min</c>; checked from the highest min down.</summary>
     public IReadOnlyList<TierConfig> Levels { get; set; } = [];
@@ -150,6 +159,15 @@ public sealed record MatchConfig
 
     /// <summary>Estimated prompt tokens at least this many.</summary>
     public int? MinPromptTokens { get; set; }
+
+    /// <summary>
+    /// A daily window of local time, <c>HH:MM-HH:MM</c> on the 24-hour clock: the start is inside, the end is not,
+    /// and <c>22:00-07:00</c> crosses midnight. Read in <see cref="Tz"/> (UTC when omitted) with the gateway's clock.
+    /// </summary>
+    public string? Time { get; set; }
+
+    /// <summary>The IANA time zone of <see cref="Time"/>, e.g. <c>Europe/Berlin</c>; daylight saving time applies.</summary>
+    public string? Tz { get; set; }
 
     /// <summary>
     /// Kinds of personal data, any of which matches: <c>email</c>, <c>phone</c>, <c>card</c>, <c>iban</c>,

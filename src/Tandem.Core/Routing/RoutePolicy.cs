@@ -29,19 +29,22 @@ public sealed class RoutePolicy
     private readonly (DeploymentRuntime Deployment, int UpperBucket)[] _arms;
     private readonly (double Min, DeploymentRuntime Deployment)[] _tiers;
     private readonly IComplexityScorer? _scorer;
+    private readonly string _scorerNote = "";
     private readonly DeploymentRuntime? _single;
     private readonly DeploymentRuntime[] _fallbacks;
     private readonly string _sticky;
     private readonly RoutePlan? _fixedPlan;
     private readonly RandomSource _random;
+    private readonly TimeProvider _time;
 
     // Each deployment the policy may choose first, followed by the fallbacks not already in it: the chain of every
     // decision that no rule's only-list and no context window changes, shared (plans only read their chain).
     private readonly Dictionary<DeploymentRuntime, DeploymentRuntime[]> _chains = new(ReferenceEqualityComparer.Instance);
 
-    internal RoutePolicy(RouteConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments, RandomSource? random = null)
+    internal RoutePolicy(RouteConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments, RandomSource? random = null, TimeProvider? time = null)
     {
         _random = random ?? RandomSource.Shared;
+        _time = time ?? TimeProvider.System;
         _route = config.Name;
         _sticky = config.Sticky;
         _fallbacks = config.Fallbacks.Select(f => deployments[f]).ToArray();
@@ -65,7 +68,8 @@ public sealed class RoutePolicy
         if (config.Tiers is { } tiers)
         {
             _tiers = tiers.Levels.OrderByDescending(l => l.Min).Select(l => (l.Min, deployments[l.Deployment])).ToArray();
-            _scorer = new FeatureComplexityScorer();
+            _scorer = tiers.Scorer == "model" ? new Learned.LinearModelScorer(LoadModel(config.Name, tiers.Model!)) : new FeatureComplexityScorer();
+            _scorerNote = _scorer is Learned.LinearModelScorer m ? $" (model {m.Version})" : "";
         }
         else
         {
@@ -87,6 +91,20 @@ public sealed class RoutePolicy
 
         static DeploymentRuntime split_heaviest(RouteConfig c, IReadOnlyDictionary<string, DeploymentRuntime> ds) =>
             ds[c.Split!.OrderByDescending(a => a.Weight).First().Deployment];
+    }
+
+    // Validation read the file already; one changed or removed since fails this snapshot like any invalid
+    // configuration (a reload keeps the last good one) rather than escaping as an I/O error.
+    private static Learned.LinearRouterModel LoadModel(string route, string path)
+    {
+        try
+        {
+            return Learned.LinearRouterModel.Load(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw new ConfigException([$"route '{route}': tiers.model: cannot read the model: {e.Message}"]);
+        }
     }
 
     /// <summary>
@@ -173,7 +191,7 @@ public sealed class RoutePolicy
     {
         foreach (var rule in _rules)
         {
-            if (rule.Matches(request))
+            if (rule.Matches(request, _time))
             {
                 return rule;
             }
@@ -243,11 +261,11 @@ public sealed class RoutePolicy
             {
                 if (score >= min)
                 {
-                    return (deployment, $"tier score {score.ToString("0.00", CultureInfo.InvariantCulture)} >= {min.ToString("0.##", CultureInfo.InvariantCulture)} -> {deployment.Name}");
+                    return (deployment, $"tier score {score.ToString("0.00", CultureInfo.InvariantCulture)}{_scorerNote} >= {min.ToString("0.##", CultureInfo.InvariantCulture)} -> {deployment.Name}");
                 }
             }
 
-            return (_tiers[^1].Deployment, $"tier score {score.ToString("0.00", CultureInfo.InvariantCulture)} -> {_tiers[^1].Deployment.Name}");
+            return (_tiers[^1].Deployment, $"tier score {score.ToString("0.00", CultureInfo.InvariantCulture)}{_scorerNote} -> {_tiers[^1].Deployment.Name}");
         }
 
         return (_single!, $"route {_route} -> {_single!.Name}");
@@ -299,6 +317,7 @@ public sealed class RoutePolicy
         private readonly MatchConfig _when;
         private readonly PersonalDataDetector? _personalData;
         private readonly PersonalDataKindSet _pii;
+        private readonly TimeWindow? _window;
 
         public CompiledRule(RuleConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments, RouteConfig route)
         {
@@ -306,6 +325,11 @@ public sealed class RoutePolicy
             _when = config.When;
             Deployment = config.Deployment is { } d ? deployments[d] : null;
             Only = config.Only?.Select(o => deployments[o]).ToArray();
+            if (_when.Time is not null)
+            {
+                // Validated with the configuration; a window that does not parse here cannot reach a snapshot.
+                _window = TimeWindow.TryParse(_when.Time, _when.Tz, out var error, out _) ?? throw new ArgumentException(error, nameof(config));
+            }
             if (_when.Pii is { Count: > 0 } pii)
             {
                 // The route's one vocabulary, shared with capture: redacted (RecordFinisher).
@@ -322,7 +346,7 @@ public sealed class RoutePolicy
 
         public IEnumerable<DeploymentRuntime> Targets => new[] { Deployment }.OfType<DeploymentRuntime>().Concat(Only ?? []);
 
-        public bool Matches(RequestView r)
+        public bool Matches(RequestView r, TimeProvider time)
         {
             var w = _when;
             if (w.Keys is { } keys && !keys.Contains(r.KeyName))
@@ -373,6 +397,11 @@ public sealed class RoutePolicy
             }
 
             if (w.MinPromptTokens is int min && r.EstimatedPromptTokens < min)
+            {
+                return false;
+            }
+
+            if (_window is not null && !_window.Contains(time.GetUtcNow()))
             {
                 return false;
             }
