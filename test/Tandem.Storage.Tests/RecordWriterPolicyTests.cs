@@ -51,7 +51,7 @@ public sealed class RecordWriterPolicyTests
             "Writing 3 records to memory failed (attempt 8); retrying in 1000 ms: IOException: refused 8",
             "Writing records to memory works again after 9 failed attempt(s)",
         ], logs.Messages.Where(m => m.StartsWith("Writing", StringComparison.Ordinal)));
-        Assert.Equal(1, store.BatchIds.Distinct().Count()); // every retry of the batch under one id: written once
+        Assert.Single(store.BatchIds.Distinct()); // every retry of the batch under one id: written once
     }
 
     [Fact]
