@@ -4,8 +4,8 @@
 #   stryker/run.sh AREA [stryker options]     e.g. stryker/run.sh migration
 #                                                  stryker/run.sh costs --since:main    (only files changed since main)
 #
-# AREA is one of the config files beside this script (routing, migration, costs, wire, upstream, records, eval,
-# server; core runs every Core area at once). The report goes to StrykerOutput/AREA/reports (json, html, markdown)
+# AREA is one of the config files beside this script (routing, migration, costs, wire, upstream, providers, records, eval,
+# server; core runs routing to upstream at once). The report goes to StrykerOutput/AREA/reports (json, html, markdown)
 # and the per-file scores are printed at the end. Stryker builds and mutates in place, so do not build the tree while
 # it runs; with STRYKER_COPY=1 it runs on a copy of the tree in a temporary directory instead. The records area
 # needs PostgreSQL like the storage tests (TANDEM_TEST_POSTGRES, see docs/TESTING.md).

@@ -17,6 +17,7 @@ and left out of the adjusted score (docs/TESTING.md gives the reasons):
 import glob
 import json
 import os
+import re
 import sys
 from collections import Counter
 
@@ -34,23 +35,45 @@ def equivalent(mutant, source):
     return mutant["mutatorName"] == "Boolean mutation" and mutant.get("replacement") == "true" and before.endswith("ConfigureAwait(")
 
 
-def area_of_files():
-    """File name -> area, from the mutate lists of the per-area configs beside this script."""
+def glob_regex(pattern):
+    """A Stryker mutate glob as a regular expression over a file's path: '**/' is any folders, '*' any name part."""
+    out = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out += "(?:.*/)?"
+            i += 3
+        elif pattern[i] == "*":
+            out += "[^/]*"
+            i += 1
+        else:
+            out += re.escape(pattern[i])
+            i += 1
+    return re.compile("(?:^|.*/)" + out + "$")
+
+
+def area_patterns():
+    """(regex, area) for every mutate glob of the per-area configs beside this script (core, the union, left out)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    owner = {}
+    patterns = []
     for config in sorted(glob.glob(os.path.join(here, "*.json"))):
         area = os.path.splitext(os.path.basename(config))[0]
         if area == "core":
             continue
         for pattern in json.load(open(config, encoding="utf-8"))["stryker-config"].get("mutate", []):
-            owner[os.path.basename(pattern)] = area
-    return owner
+            patterns.append((glob_regex(pattern), area))
+    return patterns
+
+
+def area_of(path, patterns):
+    """The area whose mutate list names the file at path, or 'other'."""
+    return next((area for regex, area in patterns if regex.match(path.replace("\\", "/"))), "other")
 
 
 def main(path, survivors, areas=False):
     report = json.load(open(path, encoding="utf-8"))
     total = Counter()
-    owner = area_of_files()
+    patterns = area_patterns()
     by_area = {}
     print("| file | killed | timeout | survived | no coverage | equivalent | score | adjusted |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -62,7 +85,7 @@ def main(path, survivors, areas=False):
         if valid == 0:
             continue
         total.update(c)
-        by_area.setdefault(owner.get(os.path.basename(name), "other"), Counter()).update(c)
+        by_area.setdefault(area_of(name, patterns), Counter()).update(c)
         short = name.split("/src/", 1)[-1]
         detected = sum(c[s] for s in DETECTED)
         print(f"| {short} | {c['Killed']} | {c['Timeout']} | {c['Survived']} | {c['NoCoverage']} | {c['Equivalent']} "
