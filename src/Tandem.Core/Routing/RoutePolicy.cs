@@ -78,15 +78,15 @@ public sealed class RoutePolicy
 
         _single = config.Deployment is { } d ? deployments[d] : null;
         Incumbent = _single ?? (_arms.Length > 0 ? split_heaviest(config, deployments) : _tiers[0].Deployment);
-        var needsContext = Chain(Incumbent).Any(x => x.Config.ContextWindow is not null);
-        if (_single is not null && _rules.Length == 0 && !needsContext)
-        {
-            _fixedPlan = new RoutePlan([_single, .. _fallbacks.Where(f => f != _single)], $"route {_route} -> {_single.Name}");
-        }
-
         foreach (var deployment in AllDeployments)
         {
             _chains[deployment] = [deployment, .. _fallbacks.Where(f => f != deployment)];
+        }
+
+        var needsContext = _chains[Incumbent].Any(x => x.Config.ContextWindow is not null);
+        if (_single is not null && _rules.Length == 0 && !needsContext)
+        {
+            _fixedPlan = new RoutePlan(_chains[_single], $"route {_route} -> {_single.Name}");
         }
 
         static DeploymentRuntime split_heaviest(RouteConfig c, IReadOnlyDictionary<string, DeploymentRuntime> ds) =>
@@ -309,8 +309,6 @@ public sealed class RoutePolicy
 
         return hash;
     }
-
-    private IEnumerable<DeploymentRuntime> Chain(DeploymentRuntime first) => new[] { first }.Concat(_fallbacks);
 
     private sealed class CompiledRule
     {
