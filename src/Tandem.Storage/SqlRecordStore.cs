@@ -345,7 +345,7 @@ internal sealed partial class SqlRecordStore : IRecordStore
     }
 
     /// <summary>The value of a records column for one record, in <see cref="RecordColumns.Records"/> order.</summary>
-    internal static object? RecordValue(RequestRecord r, int column, Func<DictionaryKind, string?, int> id)
+    internal static RowValue RecordValue(RequestRecord r, int column, Func<DictionaryKind, string?, int> id)
     {
         var last = r.Attempts.Count > 0 ? r.Attempts[^1] : default;
         return column switch
@@ -366,7 +366,7 @@ internal sealed partial class SqlRecordStore : IRecordStore
             13 => RecordColumns.Micros(last.LatencyMs),
             14 => RecordColumns.Micros(r.OverheadMs),
             15 => RecordColumns.Micros(r.UpstreamMs),
-            16 => r.TtftMs is double t ? RecordColumns.Micros(t) : null,
+            16 => r.TtftMs is double t ? RecordColumns.Micros(t) : RowValue.Null,
             17 => RecordColumns.Micros(r.TotalMs),
             18 => r.PromptTokens,
             19 => r.CachedTokens,
@@ -377,7 +377,7 @@ internal sealed partial class SqlRecordStore : IRecordStore
             24 => id(DictionaryKind.Model, r.UpstreamModel),
             25 => id(DictionaryKind.Fingerprint, r.SystemFingerprint),
             26 => id(DictionaryKind.EndUser, r.EndUser),
-            _ => r.Tags is { Count: > 0 } tags ? System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>(tags), StorageJsonContext.Default.DictionaryStringString) : null,
+            _ => r.Tags is { Count: > 0 } tags ? System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>(tags), StorageJsonContext.Default.DictionaryStringString) : RowValue.Null,
         };
     }
 }

@@ -196,7 +196,7 @@ public abstract class StorageDatabase : IAsyncDisposable
     }
 
     /// <summary>Multi-row INSERT in chunks; one prepared command serves every full chunk.</summary>
-    internal async Task InsertRowsAsync(DbConnection connection, DbTransaction? tx, string table, string[] columns, int count, Func<int, int, object?> value, CancellationToken cancellationToken)
+    internal virtual async Task InsertRowsAsync(DbConnection connection, DbTransaction? tx, string table, string[] columns, int count, Func<int, int, object?> value, CancellationToken cancellationToken)
     {
         var perChunk = Math.Max(1, Math.Min(MaxRowsPerInsert, MaxParameters / columns.Length));
         DbCommand? full = null;

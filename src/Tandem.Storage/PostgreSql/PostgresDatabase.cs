@@ -74,7 +74,7 @@ internal sealed class PostgresDatabase : StorageDatabase
                 await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
                 for (var c = 0; c < RecordColumns.Records.Length; c++)
                 {
-                    var value = SqlRecordStore.RecordValue(r, c, id);
+                    var value = SqlRecordStore.RecordValue(r, c, id).ToObject();
                     if (value is null)
                     {
                         await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
