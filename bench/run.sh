@@ -7,6 +7,9 @@
 # Options: --targets direct,tandem,yarp,nginx,portkey,baseline   --out DIR   --no-install
 #          --baseline REV   also runs `tandem serve` built from git revision REV (target "baseline", in a temporary
 #                           worktree), interleaved with this tree's: a regression check in one run.
+#          --variant-env K=V,K2=V2  also runs this tree's `tandem serve` with these environment variables (target
+#                           "variant", interleaved): an A/B of runtime settings in one run.
+#          --only PHASES    only these phases, e.g. json-0ms:1000,stream:200,json-0ms:closed (a quick look; no cold phase)
 # Results: bench/results/e2e/{results.md,results.json,chart.svg} (smoke: bench/results/tmp/smoke/, soak: bench/results/soak/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +24,9 @@ while [ $# -gt 0 ]; do
     --out) out="$2"; shift ;;
     --no-install) install=0 ;;
     --baseline) baseline="$2"; shift ;;
-    *) echo "usage: bench/run.sh [--smoke|--soak] [--targets LIST] [--out DIR] [--no-install] [--baseline REV]" >&2; exit 2 ;;
+    --variant-env) pass+=(--variant-env "$2"); shift ;;
+    --only) pass+=(--only "$2"); shift ;;
+    *) echo "usage: bench/run.sh [--smoke|--soak] [--targets LIST] [--out DIR] [--no-install] [--baseline REV] [--variant-env K=V,...] [--only PHASES]" >&2; exit 2 ;;
   esac
   shift
 done

@@ -106,6 +106,7 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddSingleton(loggerFactory);
         var urls = options.Urls ?? state.Current.Config.Server.Urls ?? "http://127.0.0.1:8080";
         builder.WebHost.UseUrls(urls);
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = Hosting.InlineIo.Enable(state.Current.Config.Server));
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

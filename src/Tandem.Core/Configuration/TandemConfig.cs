@@ -51,6 +51,14 @@ public sealed record ServerConfig
     /// Read at start-up.
     /// </summary>
     public ulong? RandomSeed { get; set; }
+
+    /// <summary>
+    /// Run socket completions and request processing on the I/O threads instead of handing each to the thread pool
+    /// (Kestrel's <c>UnsafePreferInlineScheduling</c> and .NET's inline socket completions, also switched on by
+    /// <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>): one thread hop less per read on both sides of the hop.
+    /// Tandem's request path never blocks a thread, so this is safe for it. Read at start-up.
+    /// </summary>
+    public bool InlineIo { get; set; }
 }
 
 /// <summary>Gateway API keys.</summary>
