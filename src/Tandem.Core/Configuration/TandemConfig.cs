@@ -28,6 +28,9 @@ public sealed record TandemConfig
 
     /// <summary>Traces and metrics export (OpenTelemetry).</summary>
     public TelemetryConfig Telemetry { get; set; } = new();
+
+    /// <summary>Protection of captured content (encryption at rest).</summary>
+    public PrivacyConfig Privacy { get; set; } = new();
 }
 
 /// <summary>Listener and request limits.</summary>

@@ -48,5 +48,8 @@ public static class EventIds
     public const int AdapterReloaded = 56;
     public const int AdapterLoadFailed = 57;
     public const int AdaptersUnreadable = 58;
+
+    /// <summary>One end user's rows were erased (privacy; 90-99 are privacy and hardening events).</summary>
+    public const int EndUserErased = 90;
 #pragma warning restore CS1591
 }

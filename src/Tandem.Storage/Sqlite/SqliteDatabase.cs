@@ -11,8 +11,8 @@ internal sealed class SqliteDatabase : StorageDatabase
 {
     private readonly string _connectionString;
 
-    public SqliteDatabase(string path, StorageConfig options, TimeProvider? time = null)
-        : base(options, time)
+    public SqliteDatabase(string path, StorageConfig options, TimeProvider? time = null, Tandem.Privacy.ContentCipher? cipher = null)
+        : base(options, time, cipher)
     {
         FilePath = Path.GetFullPath(path);
         _connectionString = new SqliteConnectionStringBuilder
