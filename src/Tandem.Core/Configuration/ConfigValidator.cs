@@ -23,6 +23,7 @@ public static partial class ConfigValidator
         }
 
         ValidateShutdownTimeout(config.Server, errors);
+        ValidateServerHardening(config.Server, errors);
         var serving = use == ConfigUse.Gateway;
         if (serving)
         {
