@@ -187,7 +187,7 @@ public sealed class HardeningTests
         string? seen = null;
         using var handler = new SocketsHttpHandler
         {
-            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, _) => { seen = certificate is null ? null : new X509Certificate2(certificate).Thumbprint; return true; } },
+            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, _) => { seen = certificate?.GetCertHashString(); return true; } },
         };
         using var http = new HttpClient(handler) { BaseAddress = address };
         using var response = await http.GetAsync("healthz", Ct);
