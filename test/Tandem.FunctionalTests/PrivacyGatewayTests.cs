@@ -92,6 +92,32 @@ public sealed class PrivacyGatewayTests
         Assert.DoesNotContain(gateway.Logs.Lines, l => l.Contains("alice", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task AdminRecord_WrittenUnderAKeyNoLongerListed_500NamingTheKey()
+    {
+        using var dir = new TempDir("tandem-keys-");
+        await File.WriteAllTextAsync(dir.File("a.key"), Convert.ToBase64String(new byte[32]), Ct);
+        await File.WriteAllTextAsync(dir.File("b.key"), Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray()), Ct);
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { OutputTokens = 3 }, cancellationToken: Ct);
+        var storage = $"\nstorage:\n  path: {dir.File("shared.db")}\n";
+        await using (var first = await TestGateway.StartAsync(Config(dir.File("a.key")) + storage, sim))
+        {
+            await SendAsync(first, "carol", "req-carol", "hello");
+            await first.WaitForRecordsAsync(1, Ct);
+        }
+
+        // The same database, now with only another key (same id k2026, other bytes): the content cannot be read.
+        await using var second = await TestGateway.StartAsync(Config(dir.File("b.key")) + storage, sim);
+        using var admin = new HttpClient { BaseAddress = second.App.BaseAddress };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        using var response = await admin.GetAsync("admin/records/req-carol", Ct);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        var error = JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["error"]!;
+        Assert.Equal(("content_key_unavailable", "stored prompt does not decrypt with key 'k2026': the configured key is not the one it was written with, or the row was altered"),
+            ((string?)error["code"], (string?)error["message"]));
+    }
+
     private static async Task SendAsync(TestGateway gateway, string user, string requestId, string prompt)
     {
         var body = new JsonObject
