@@ -73,7 +73,7 @@ public abstract class ContentEncryptionTests : PrivacyFixture
         await rotated.Records.WriteAsync([Record("r2", "u1", 1, "under k2", "k2 answer", minute: 2)], Guid.NewGuid(), Ct);
 
         Assert.Equal(new List<string?> { null, "k1", "k2" }, await RawAsync(rotated, "SELECT key_id FROM contents ORDER BY time_ms"));
-        Assert.Equal(["written in clear", "under k1", "under k2"], [(await rotated.Records.GetAsync("r0", Ct))!.PromptContent, (await rotated.Records.GetAsync("r1", Ct))!.PromptContent, (await rotated.Records.GetAsync("r2", Ct))!.PromptContent]);
+        Assert.Equal(["written in clear", "under k1", "under k2"], [(await rotated.Records.GetAsync("r0", Ct))!.PromptContent!, (await rotated.Records.GetAsync("r1", Ct))!.PromptContent!, (await rotated.Records.GetAsync("r2", Ct))!.PromptContent!]);
 
         var moved = await rotated.ReencryptAsync(Ct);
 
