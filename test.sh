@@ -13,6 +13,13 @@ if [ ! -x "$PGBIN/initdb" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/nu
     || echo "warning: could not install postgresql; PostgreSQL tests will fail"
 fi
 
+# kubectl renders the Kubernetes manifests (deploy/k8s) in a test; Debian 12 has no helm package, so the Helm chart's
+# values are checked without a `helm template` run (test/Tandem.FunctionalTests/Deployment).
+if ! command -v kubectl >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubectl) >/dev/null 2>&1 \
+    || echo "note: kubectl is not installable here; the kustomize rendering test is skipped"
+fi
+
 PGDATA=""
 stop_pg() {
   if [ -n "$PGDATA" ] && [ -f "$PGDATA/postmaster.pid" ]; then

@@ -49,6 +49,7 @@ public sealed record GatewayAppOptions
 public sealed class GatewayApp : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private Hosting.Listeners? _listeners;
 
     private GatewayApp(WebApplication app, GatewayState state)
     {
@@ -64,6 +65,9 @@ public sealed class GatewayApp : IAsyncDisposable
 
     /// <summary>The first listening address, e.g. <c>http://127.0.0.1:8080/</c>.</summary>
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The first address of the admin port (<c>server.admin_port</c>), null when /admin is on the main port.</summary>
+    public Uri? AdminAddress { get; private set; }
 
     /// <summary>Loads the configuration (throwing <see cref="Tandem.Configuration.ConfigException"/> when invalid) and builds the host.</summary>
     public static GatewayApp Create(GatewayAppOptions options)
@@ -105,14 +109,47 @@ public sealed class GatewayApp : IAsyncDisposable
         var state = new GatewayState(options.ConfigPath, loggerFactory.CreateLogger("Tandem.Configuration"), time, options.WatchConfig, services, adapters);
         builder.Services.AddSingleton(loggerFactory);
         var urls = options.Urls ?? state.Current.Config.Server.Urls ?? "http://127.0.0.1:8080";
-        builder.WebHost.UseUrls(urls);
-        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = Hosting.InlineIo.Enable(state.Current.Config.Server));
+        var server = state.Current.Config.Server;
+        var configDirectory = Path.GetDirectoryName(Path.GetFullPath(options.ConfigPath)) ?? Directory.GetCurrentDirectory();
+        // server.admin_port and server.tls: the gateway binds its listeners itself (Hosting/Listeners.cs).
+        var certificates = server.Tls is { CertificateFile: { } certificate, KeyFile: { } key }
+            ? new Hosting.CertificateReloader(Path.Combine(configDirectory, certificate), Path.Combine(configDirectory, key), loggerFactory.CreateLogger("Tandem.Tls"))
+            : null;
+        var listeners = server.AdminPort is not null || certificates is not null ? Hosting.Listeners.Parse(server, urls, certificates) : null;
+        if (listeners is null)
+        {
+            builder.WebHost.UseUrls(urls);
+        }
+        else
+        {
+            builder.Services.AddSingleton(listeners);
+            if (certificates is not null)
+            {
+                builder.Services.AddSingleton(certificates);
+            }
+        }
+
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = Hosting.InlineIo.Enable(server));
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             // The gateway enforces server.max_body_bytes itself (it may change on reload).
             k.Limits.MaxRequestBodySize = null;
+            // server.max_header_bytes is enforced with an OpenAI-shaped 431 (HardeningMiddleware); Kestrel's bare 431
+            // only for heads far past it.
+            k.Limits.MaxRequestHeadersTotalSize = (int)Math.Max(32 * 1024, server.MaxHeaderBytes * 2);
+            listeners?.Bind(k);
         });
+        if (server.Cors.Origins.Count > 0)
+        {
+            // Off unless origins are listed: a browser page elsewhere cannot call the gateway with a user's key.
+            builder.Services.AddCors(c => c.AddDefaultPolicy(p =>
+            {
+                var origins = server.Cors.Origins;
+                _ = origins.Contains("*") ? p.AllowAnyOrigin() : p.WithOrigins([.. origins]);
+                p.AllowAnyHeader().WithMethods("GET", "POST").WithExposedHeaders("x-request-id", "x-tandem-route", "x-tandem-deployment");
+            }));
+        }
 
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(time);
@@ -140,7 +177,13 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddTandemTelemetry(state.Current.Config.Telemetry);
 
         var app = builder.Build();
-        var gateway = new GatewayApp(app, state);
+        var gateway = new GatewayApp(app, state) { _listeners = listeners };
+        app.UseMiddleware<Hosting.HardeningMiddleware>();
+        if (server.Cors.Origins.Count > 0)
+        {
+            app.UseCors();
+        }
+
         Endpoints.TandemEndpoints.Map(app);
         return gateway;
     }
@@ -149,6 +192,13 @@ public sealed class GatewayApp : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (_listeners is not null)
+        {
+            BaseAddress = _listeners.MainAddress;
+            AdminAddress = _listeners.AdminAddress;
+            return;
+        }
+
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
     }

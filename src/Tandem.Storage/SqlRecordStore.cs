@@ -106,12 +106,14 @@ internal sealed partial class SqlRecordStore : IRecordStore
 
                 if (contents.Count > 0)
                 {
+                    var cipher = _db.Cipher;
                     await _db.InsertRowsAsync(connection, tx, "contents", RecordColumns.Contents, contents.Count, (row, col) => col switch
                     {
                         0 => contents[row].Id,
                         1 => contents[row].Time.ToUnixTimeMilliseconds(),
-                        2 => contents[row].PromptContent,
-                        _ => contents[row].ResponseContent,
+                        2 => cipher is null ? contents[row].PromptContent : cipher.Encrypt(contents[row].PromptContent, "prompt"),
+                        3 => cipher is null ? contents[row].ResponseContent : cipher.Encrypt(contents[row].ResponseContent, "response"),
+                        _ => cipher?.ActiveKeyId,
                     }, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -229,13 +231,13 @@ internal sealed partial class SqlRecordStore : IRecordStore
 
             if ((flags & (int)RecordFlags.HasContent) != 0)
             {
-                var rows = await Sql.QueryAsync(connection, "SELECT prompt, response FROM contents WHERE request_id = @id AND time_ms = @t", cancellationToken,
-                    r => (P: r.IsDBNull(0) ? null : r.GetString(0), R: r.IsDBNull(1) ? null : r.GetString(1)),
+                var rows = await Sql.QueryAsync(connection, "SELECT prompt, response, key_id FROM contents WHERE request_id = @id AND time_ms = @t", cancellationToken,
+                    r => (P: r.IsDBNull(0) ? null : r.GetString(0), R: r.IsDBNull(1) ? null : r.GetString(1), K: r.IsDBNull(2) ? null : r.GetString(2)),
                     ("@id", requestId), ("@t", record.Time.ToUnixTimeMilliseconds())).ConfigureAwait(false);
                 if (rows.Count > 0)
                 {
-                    record.PromptContent = rows[0].P;
-                    record.ResponseContent = rows[0].R;
+                    record.PromptContent = Tandem.Privacy.ContentCipher.Decrypt(_db.Cipher, rows[0].P, rows[0].K, "prompt");
+                    record.ResponseContent = Tandem.Privacy.ContentCipher.Decrypt(_db.Cipher, rows[0].R, rows[0].K, "response");
                 }
             }
 

@@ -16,16 +16,17 @@ namespace Tandem.Storage;
 /// shared by the <see cref="Records"/> store and the <see cref="Migrations"/> store. Open one with
 /// <see cref="StorageFactory"/>. Disposing the database, or either store, closes the pool.
 /// </summary>
-public abstract class StorageDatabase : IAsyncDisposable
+public abstract partial class StorageDatabase : IAsyncDisposable
 {
     private const int MaxParameters = 30_000;
     private readonly ConcurrentDictionary<(string Table, int Rows), string> _insertSql = new();
     private int _disposed;
 
-    private protected StorageDatabase(StorageConfig options, TimeProvider? time)
+    private protected StorageDatabase(StorageConfig options, TimeProvider? time, Tandem.Privacy.ContentCipher? cipher)
     {
         Options = options;
         Time = time ?? TimeProvider.System;
+        Cipher = cipher;
         Records = new SqlRecordStore(this);
         Migrations = new SqlMigrationStore(this);
         var feedback = new SqlFeedbackStore(this);
@@ -54,6 +55,9 @@ public abstract class StorageDatabase : IAsyncDisposable
     internal StorageConfig Options { get; }
 
     internal TimeProvider Time { get; }
+
+    /// <summary>Encryption of captured content at rest (<c>privacy.encryption</c>); null writes clear text.</summary>
+    internal Tandem.Privacy.ContentCipher? Cipher { get; }
 
     /// <summary>Prefix of this dialect's embedded migration scripts (<c>Tandem.Storage.Sqlite.</c>).</summary>
     private protected abstract string MigrationPrefix { get; }

@@ -80,12 +80,29 @@ internal static class FeedbackCommand
                 Task = parse.GetValue(task),
             };
             DatasetExportResult result;
-            var database = StorageFactory.Open(gatewayConfig.Storage, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
+            var configDirectory = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
+            Tandem.Privacy.ContentCipher? cipher;
+            try
+            {
+                cipher = Tandem.Privacy.ContentCipher.Load(gatewayConfig.Privacy.Encryption, configDirectory);
+            }
+            catch (ConfigException e)
+            {
+                await error.WriteLineAsync("tandem feedback export: " + e.Message).ConfigureAwait(false);
+                return 2;
+            }
+
+            var database = StorageFactory.Open(gatewayConfig.Storage, configDirectory, null, cipher);
             await using (database.ConfigureAwait(false))
             {
                 try
                 {
                     result = await DatasetExport.RunAsync(database, options, routeConfig, parse.GetValue(output)!, now, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Tandem.Privacy.ContentKeyException e)
+                {
+                    await error.WriteLineAsync("tandem feedback export: " + e.Message).ConfigureAwait(false);
+                    return 2;
                 }
                 catch (Exception e) when (StorageErrors.IsUnavailable(e))
                 {

@@ -28,6 +28,9 @@ public sealed record TandemConfig
 
     /// <summary>Traces and metrics export (OpenTelemetry).</summary>
     public TelemetryConfig Telemetry { get; set; } = new();
+
+    /// <summary>Protection of captured content (encryption at rest).</summary>
+    public PrivacyConfig Privacy { get; set; } = new();
 }
 
 /// <summary>Listener and request limits.</summary>
@@ -59,6 +62,22 @@ public sealed record ServerConfig
     /// Tandem's request path never blocks a thread, so this is safe for it. Read at start-up.
     /// </summary>
     public bool InlineIo { get; set; }
+
+    /// <summary>
+    /// A second port serving only <c>/admin</c> (and the probes and <c>/metrics</c>); when set, the main listeners do
+    /// not serve <c>/admin</c>. Bound on the same addresses as the main listeners. 0 picks a free port (tests).
+    /// Read at start-up.
+    /// </summary>
+    public int? AdminPort { get; set; }
+
+    /// <summary>Largest accepted request head (all headers), in bytes (default 32 KiB); larger heads get a 431.</summary>
+    public long MaxHeaderBytes { get; set; } = 32 * 1024;
+
+    /// <summary>HTTPS certificate for <c>https://</c> listen addresses. Read at start-up; the files are watched.</summary>
+    public TlsConfig? Tls { get; set; }
+
+    /// <summary>Browser origins allowed to call the API; none by default. Read at start-up.</summary>
+    public CorsConfig Cors { get; set; } = new();
 }
 
 /// <summary>Gateway API keys.</summary>

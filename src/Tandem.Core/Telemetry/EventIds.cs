@@ -48,5 +48,14 @@ public static class EventIds
     public const int AdapterReloaded = 56;
     public const int AdapterLoadFailed = 57;
     public const int AdaptersUnreadable = 58;
+
+    /// <summary>One end user's rows were erased (privacy; 90-99 are privacy and hardening events).</summary>
+    public const int EndUserErased = 90;
+
+    /// <summary>The TLS certificate was read again after its files changed.</summary>
+    public const int CertificateReloaded = 91;
+
+    /// <summary>The TLS certificate files changed but did not load; the previous certificate stays.</summary>
+    public const int CertificateReloadFailed = 92;
 #pragma warning restore CS1591
 }

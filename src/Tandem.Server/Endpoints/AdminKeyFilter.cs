@@ -30,5 +30,11 @@ internal sealed class AdminKeyFilter(GatewayState state) : IEndpointFilter
             await JsonResponses.StorageUnavailableAsync(ctx, e).ConfigureAwait(false);
             return Results.Empty;
         }
+        catch (Tandem.Privacy.ContentKeyException e) when (!ctx.Response.HasStarted)
+        {
+            // Stored content whose key is not configured (privacy.encryption): say which key, never a crash.
+            await JsonResponses.ErrorAsync(ctx, 500, e.Message, ErrorTypes.Server, null, "content_key_unavailable").ConfigureAwait(false);
+            return Results.Empty;
+        }
     }
 }

@@ -35,6 +35,7 @@ internal static class TandemEndpoints
         var admin = app.MapGroup("/admin").AddEndpointFilter<AdminKeyFilter>();
         DeploymentEndpoints.Map(admin);
         RecordsEndpoints.Map(admin);
+        PrivacyEndpoints.Map(admin);
         Feedback.FeedbackEndpoints.MapAdmin(admin);
         Adapters.AdapterEndpoints.Map(admin);
         MigrationEndpoints.Map(admin, app.Services.GetRequiredService<GatewayState>(), app.Services.GetRequiredService<MigrationCoordinator>(), app.Services.GetRequiredService<TimeProvider>());

@@ -22,8 +22,8 @@ internal sealed class PostgresDatabase : StorageDatabase
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
 
-    public PostgresDatabase(string connectionString, StorageConfig options, TimeProvider? time = null)
-        : base(options, time)
+    public PostgresDatabase(string connectionString, StorageConfig options, TimeProvider? time = null, Tandem.Privacy.ContentCipher? cipher = null)
+        : base(options, time, cipher)
     {
         _schema = options.Schema ?? "public";
         var builder = new NpgsqlConnectionStringBuilder(connectionString)

@@ -13,8 +13,8 @@ internal sealed class SqliteDatabase : StorageDatabase
     private readonly string _connectionString;
     private readonly ConcurrentDictionary<string, (string[] Columns, string Sql)> _insertSql = new(StringComparer.Ordinal);
 
-    public SqliteDatabase(string path, StorageConfig options, TimeProvider? time = null)
-        : base(options, time)
+    public SqliteDatabase(string path, StorageConfig options, TimeProvider? time = null, Tandem.Privacy.ContentCipher? cipher = null)
+        : base(options, time, cipher)
     {
         FilePath = Path.GetFullPath(path);
         _connectionString = new SqliteConnectionStringBuilder
