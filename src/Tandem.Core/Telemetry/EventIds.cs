@@ -48,5 +48,9 @@ public static class EventIds
     public const int AdapterReloaded = 56;
     public const int AdapterLoadFailed = 57;
     public const int AdaptersUnreadable = 58;
+    public const int KeysRefreshed = 91;
+    public const int SyncFailed = 92;
+    public const int AuditWriteFailed = 93;
+    public const int ConfigReloadedByPeer = 94;
 #pragma warning restore CS1591
 }

@@ -60,7 +60,7 @@ public sealed class ConfigValidatorPathTests
         { "key env unset", Yaml(auth: $"{{ keys: [ {{ name: a, key_env: {Never} }} ] }}"), [$"auth.keys[0].key_env: environment variable '{Never}' is not set"] },
         { "key 7 chars", Yaml(auth: "{ keys: [ { name: a, key: 1234567 } ] }"), ["auth.keys[0].key: too short (at least 8 characters)"] },
         { "key 8 chars", Yaml(auth: "{ keys: [ { name: a, key: 12345678, routes: [r, d, \"*\"] } ] }"), [] },
-        { "no keys", Yaml(auth: "{ keys: [] }"), ["auth.keys: at least one key is required (or set auth.disabled: true for a local demo)"] },
+        { "no keys", Yaml(auth: "{ keys: [] }"), ["auth.keys: at least one key is required (or an admin key to create keys with, or auth.disabled: true for a local demo)"] },
         { "admin hash", Yaml(auth: "{ disabled: true, admin_key_sha256: xyz }"), ["auth.admin_key_sha256: must be 64 hexadecimal characters"] },
 
         // providers
