@@ -16,9 +16,11 @@ public sealed class VirtualKeyTable
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
 
-    // Ids revoked by this instance: a refresh that read the table before the revocation committed must not bring
-    // the key back. Revocation is final, so the set only grows (by one id per revoked key).
-    private readonly HashSet<string> _revoked = new(StringComparer.Ordinal);
+    // Changes this instance applied, by id, with the order they were applied in. A refresh whose read began before a
+    // change was applied may not include it (the read can precede the commit); such changes are laid over the keys
+    // read, so a fresh key never vanishes and a revoked one never comes back on the instance that made the change.
+    private readonly Dictionary<string, (VirtualKey Key, long Order)> _applied = new(StringComparer.Ordinal);
+    private long _order;
     private Snapshot _current = Snapshot.Empty;
 
     /// <summary>Creates an empty table.</summary>
@@ -33,32 +35,62 @@ public sealed class VirtualKeyTable
     /// <summary>Whether the table has been loaded from storage at least once.</summary>
     public bool Loaded => Volatile.Read(ref _current).Loaded;
 
-    /// <summary>Replaces the table with the keys read from storage (revoked and expired ones are left out).</summary>
-    public void Load(IEnumerable<VirtualKey> keys)
+    /// <summary>Marks the start of a read from storage; pass the mark to <see cref="Load(IEnumerable{VirtualKey}, long)"/>.</summary>
+    public long BeginRead()
+    {
+        lock (_gate)
+        {
+            return _order;
+        }
+    }
+
+    /// <summary>Replaces the table with keys read from storage after every change applied so far.</summary>
+    public void Load(IEnumerable<VirtualKey> keys) => Load(keys, BeginRead());
+
+    /// <summary>
+    /// Replaces the table with the keys read from storage by a read that began at <paramref name="readMark"/> (see
+    /// <see cref="BeginRead"/>); changes applied after that mark are kept over what was read. Revoked and expired
+    /// keys are left out.
+    /// </summary>
+    public void Load(IEnumerable<VirtualKey> keys, long readMark)
     {
         ArgumentNullException.ThrowIfNull(keys);
         var now = _time.GetUtcNow();
         lock (_gate)
         {
-            var active = keys.Where(k => k.IsActiveAt(now) && !_revoked.Contains(k.Id)).ToList();
-            Volatile.Write(ref _current, Snapshot.Of(active, loaded: true));
+            var byId = new Dictionary<string, VirtualKey>(StringComparer.Ordinal);
+            foreach (var k in keys)
+            {
+                byId[k.Id] = k;
+            }
+
+            foreach (var (id, (key, order)) in _applied.ToList())
+            {
+                if (order <= readMark)
+                {
+                    // Applied after its commit and before the read began: the read saw it.
+                    _applied.Remove(id);
+                }
+                else
+                {
+                    byId[id] = key;
+                }
+            }
+
+            Volatile.Write(ref _current, Snapshot.Of([.. byId.Values.Where(k => k.IsActiveAt(now))], loaded: true));
         }
     }
 
-    /// <summary>Applies one key's new state made by this instance (created, rotated, revoked), effective at once.</summary>
+    /// <summary>Applies one key's new state, made by this instance and committed to storage (created, rotated, revoked): in force at once.</summary>
     public void Apply(VirtualKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
         lock (_gate)
         {
-            if (key.RevokedAt is not null)
-            {
-                _revoked.Add(key.Id);
-            }
-
+            _applied[key.Id] = (key, ++_order);
             var current = Volatile.Read(ref _current);
             var keys = current.ById.Values.Where(k => k.Id != key.Id).ToList();
-            if (key.IsActiveAt(_time.GetUtcNow()) && !_revoked.Contains(key.Id))
+            if (key.IsActiveAt(_time.GetUtcNow()))
             {
                 keys.Add(key);
             }

@@ -127,8 +127,9 @@ internal sealed partial class ClusterSync : BackgroundService
             var keys = signals.GetValueOrDefault(ChangeSignalNames.Keys);
             if (_keysVersion != keys || !_table.Loaded)
             {
+                var mark = _table.BeginRead();
                 var active = await _keys.ListAsync(includeRevoked: false, cancellationToken).ConfigureAwait(false);
-                _table.Load(active);
+                _table.Load(active, mark);
                 if (_keysVersion is not null)
                 {
                     LogKeysRefreshed(_logger, _table.Count, keys);

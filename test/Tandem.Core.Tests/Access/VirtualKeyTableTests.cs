@@ -112,13 +112,31 @@ public sealed class VirtualKeyTableTests
         table.Load([key]);
         var ring = Ring(table);
 
+        // A poll begins reading, the revocation commits and is applied, then the poll's read (still listing the key) lands.
+        var mark = table.BeginRead();
         table.Apply(key with { RevokedAt = T0 });
         Assert.Null(ring.Authenticate("tdm-key-one-1"));
+        table.Load([key], mark);
 
-        // A poll that read the keys before the revocation committed still lists the key as active.
-        table.Load([key]);
         Assert.Null(ring.Authenticate("tdm-key-one-1"));
         Assert.Equal(0, table.Count);
+    }
+
+    [Fact]
+    public void Apply_Creation_IsNotDroppedByAStaleLoad_AndALaterLoadIsTakenAsIs()
+    {
+        var table = new VirtualKeyTable(new FakeTimeProvider(T0));
+        table.Load([]);
+        var ring = Ring(table);
+
+        var mark = table.BeginRead();
+        table.Apply(Key("vk_1", "tdm-key-one-1"));
+        table.Load([], mark);
+        Assert.Equal("vk_1", ring.Authenticate("tdm-key-one-1")!.Id);
+
+        // A read that began after the creation is the truth (here: the key was revoked elsewhere meanwhile).
+        table.Load([]);
+        Assert.Null(ring.Authenticate("tdm-key-one-1"));
     }
 
     [Fact]
