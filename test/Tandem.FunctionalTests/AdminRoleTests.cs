@@ -61,7 +61,7 @@ public sealed class AdminRoleTests
 
         var endpoints = AdminEndpoints(gateway);
         // The table and the mapped endpoints agree both ways: a new endpoint without a role, or a stale table row, fails here.
-        Assert.Empty(endpoints.Where(e => AdminOperations.Find(e.Method, e.Pattern) is null));
+        Assert.DoesNotContain(endpoints, e => AdminOperations.Find(e.Method, e.Pattern) is null);
         Assert.Empty(AdminOperations.Table.Keys.Except(endpoints));
         Assert.Equal(AdminOperations.Table.Count, endpoints.Count);
 
