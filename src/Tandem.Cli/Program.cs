@@ -7,6 +7,7 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(KeysCommand.Create());
+root.Subcommands.Add(AuditCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
 root.Subcommands.Add(CostsCommand.Create());

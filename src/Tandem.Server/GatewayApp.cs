@@ -101,6 +101,7 @@ public sealed class GatewayApp : IAsyncDisposable
             Logging = loggerFactory,
             Adapters = options.Adapters ?? Providers.ProviderAdapters.BuiltIn,
             Random = options.Random ?? Runtime.RandomSource.Shared,
+            VirtualKeys = new Tandem.Access.VirtualKeyTable(time),
         };
         // Registered adapters are deployments that routes may name: read them before the configuration is validated.
         // Start-up only, before the host runs; an unreadable database yields none, and AdapterService adds them later.
@@ -175,6 +176,7 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddSingleton(sp => new LifecycleWatch(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Lifecycle")));
         builder.Services.AddHostedService<Hosting.LifecycleService>();
         builder.Services.AddTandemTelemetry(state.Current.Config.Telemetry);
+        builder.Services.AddTandemAccess(services.VirtualKeys);
 
         var app = builder.Build();
         var gateway = new GatewayApp(app, state) { _listeners = listeners };

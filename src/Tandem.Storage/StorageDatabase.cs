@@ -32,6 +32,10 @@ public abstract partial class StorageDatabase : IAsyncDisposable
         var feedback = new SqlFeedbackStore(this);
         Feedback = feedback;
         Adapters = feedback;
+        var access = new SqlAccessStore(this);
+        Keys = access;
+        Signals = access;
+        Audit = access;
     }
 
     /// <summary><c>sqlite</c> or <c>postgres</c> (<see cref="StorageEngines"/>).</summary>
@@ -51,6 +55,15 @@ public abstract partial class StorageDatabase : IAsyncDisposable
 
     /// <summary>LoRA adapters registered as deployments.</summary>
     public IAdapterStore Adapters { get; }
+
+    /// <summary>Virtual keys (hashed), made through the admin API.</summary>
+    public Access.IKeyStore Keys { get; }
+
+    /// <summary>Change counters that tell every instance on this database to re-read keys or configuration.</summary>
+    public Access.IChangeSignals Signals { get; }
+
+    /// <summary>The append-only audit log of admin actions and key lifecycle.</summary>
+    public Access.IAuditLog Audit { get; }
 
     internal StorageConfig Options { get; }
 
@@ -164,7 +177,8 @@ public abstract partial class StorageDatabase : IAsyncDisposable
     internal async Task<long> CountRowsAsync(string table, CancellationToken cancellationToken = default)
     {
         if (table is not ("records" or "attempts" or "contents" or "dictionary" or "rollups" or "batches" or "schema_migrations"
-            or "tandem_migration_state" or "tandem_migration_event" or "tandem_migration_evaluation" or "tandem_shadow_sample" or "tandem_feedback" or "tandem_adapter"))
+            or "tandem_migration_state" or "tandem_migration_event" or "tandem_migration_evaluation" or "tandem_shadow_sample" or "tandem_feedback" or "tandem_adapter"
+            or "tandem_key" or "tandem_audit" or "tandem_signal"))
         {
             throw new ArgumentException("unknown table", nameof(table));
         }

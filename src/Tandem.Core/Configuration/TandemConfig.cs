@@ -78,6 +78,13 @@ public sealed record ServerConfig
 
     /// <summary>Browser origins allowed to call the API; none by default. Read at start-up.</summary>
     public CorsConfig Cors { get; set; } = new();
+
+    /// <summary>
+    /// How often an instance polls the shared database for changes made by other instances (virtual keys created or
+    /// revoked, migration stage changes, configuration reloads through the admin API): the bound on how long another
+    /// instance may lag (default <c>2s</c>; from 100ms to 1m). Read at start-up.
+    /// </summary>
+    public string SyncInterval { get; set; } = "2s";
 }
 
 /// <summary>Gateway API keys.</summary>
@@ -113,4 +120,7 @@ public sealed record ApiKeyConfig
 
     /// <summary>Routes and deployments the key may use; <c>*</c> (the default) means all.</summary>
     public IReadOnlyList<string> Routes { get; set; } = ["*"];
+
+    /// <summary>The team the key's usage counts under (budgets and limits per team); null: none.</summary>
+    public string? Team { get; set; }
 }

@@ -57,5 +57,11 @@ public static class EventIds
 
     /// <summary>The TLS certificate files changed but did not load; the previous certificate stays.</summary>
     public const int CertificateReloadFailed = 92;
+
+    // 100-109: access (virtual keys, audit) and instances sharing one database.
+    public const int KeysRefreshed = 100;
+    public const int SyncFailed = 101;
+    public const int AuditWriteFailed = 102;
+    public const int ConfigReloadedByPeer = 103;
 #pragma warning restore CS1591
 }
