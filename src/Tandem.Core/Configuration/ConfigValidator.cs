@@ -35,6 +35,7 @@ public static partial class ConfigValidator
         ValidateRoutes(config, deployments, errors, serving);
         ValidateStorage(config.Storage, errors);
         ValidateTelemetry(config.Telemetry, errors);
+        ValidateLimits(config, errors);
         return errors;
     }
 

@@ -28,6 +28,9 @@ public sealed record TandemConfig
 
     /// <summary>Traces and metrics export (OpenTelemetry).</summary>
     public TelemetryConfig Telemetry { get; set; } = new();
+
+    /// <summary>Budgets and rate limits per key, team and route.</summary>
+    public LimitsConfig Limits { get; set; } = new();
 }
 
 /// <summary>Listener and request limits.</summary>
@@ -86,4 +89,7 @@ public sealed record ApiKeyConfig
 
     /// <summary>Routes and deployments the key may use; <c>*</c> (the default) means all.</summary>
     public IReadOnlyList<string> Routes { get; set; } = ["*"];
+
+    /// <summary>The team the key belongs to (team budgets and limits); null: none.</summary>
+    public string? Team { get; set; }
 }

@@ -7,9 +7,10 @@ namespace Tandem.Runtime;
 /// <summary>A gateway API key as Tandem keeps it: a name, a SHA-256 and the routes it may use. Never the key.</summary>
 public sealed class GatewayKey
 {
-    internal GatewayKey(string name, byte[] hash, IReadOnlyList<string> routes)
+    internal GatewayKey(string name, byte[] hash, IReadOnlyList<string> routes, string? team = null)
     {
         Name = name;
+        Team = team;
         Hash = hash;
         AllowsAll = routes.Contains("*");
         Allowed = new HashSet<string>(routes, StringComparer.Ordinal);
@@ -17,6 +18,9 @@ public sealed class GatewayKey
 
     /// <summary>The key's configured name.</summary>
     public string Name { get; }
+
+    /// <summary>The team the key belongs to, for team budgets and limits; null: none.</summary>
+    public string? Team { get; }
 
     internal byte[] Hash { get; }
 
@@ -61,7 +65,7 @@ public sealed class KeyRing
                 }
             }
 
-            _byHash[new HashKey(hash)] = new GatewayKey(k.Name, hash, k.Routes);
+            _byHash[new HashKey(hash)] = new GatewayKey(k.Name, hash, k.Routes, k.Team);
         }
 
         AdminHash = auth.AdminKeySha256 is not null

@@ -48,5 +48,12 @@ public static class EventIds
     public const int AdapterReloaded = 56;
     public const int AdapterLoadFailed = 57;
     public const int AdaptersUnreadable = 58;
+
+    // Budgets and rate limits 80–89
+    public const int LimitStoreFailed = 80;
+    public const int LimitStoreRecovered = 81;
+    public const int LimitAlert = 82;
+    public const int LimitSettleFailed = 83;
+    public const int LimitWebhookFailed = 84;
 #pragma warning restore CS1591
 }
