@@ -35,9 +35,11 @@ internal sealed class ChatProxy
     private readonly TimeProvider _time;
     private readonly MigrationCoordinator _migrations;
     private readonly RecordCompletion _completion;
+    private readonly LimitGate _limits;
 
-    public ChatProxy(GatewayState state, ILogger<ChatProxy> logger, TimeProvider time, MigrationCoordinator migrations, RecordCompletion completion)
+    public ChatProxy(GatewayState state, ILogger<ChatProxy> logger, TimeProvider time, MigrationCoordinator migrations, RecordCompletion completion, LimitGate limits)
     {
+        _limits = limits;
         _state = state;
         _logger = logger;
         _time = time;
@@ -136,6 +138,11 @@ internal sealed class ChatProxy
             ? (new RoutePlan([deployment!], "deployment named directly"), null)
             : Decide(x, route, body, key.Name);
         x.Record.Decision = plan.Reason;
+        if (!await _limits.AdmitAsync(x, key, plan).ConfigureAwait(false))
+        {
+            return;
+        }
+
         x.Upstream = new UpstreamRequest(x.Operation, request, body.WrittenMemory, UpstreamPurpose.Client, x.RequestId, x.Trace);
         var shadowQueued = false;
         if (migration?.Shadow is not null)
