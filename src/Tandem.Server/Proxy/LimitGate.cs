@@ -99,11 +99,21 @@ internal sealed class LimitGate
         }
     }
 
-    /// <summary>Prompt tokens (estimated from its characters) plus <c>max_tokens</c> or the default; its cost at the first planned deployment's prices.</summary>
+    /// <summary>
+    /// What the request may use at most: its prompt's JSON length in bytes plus <c>max_tokens</c> (or the default),
+    /// and the cost of that at the first planned deployment's prices.
+    /// </summary>
+    /// <remarks>
+    /// Byte-level BPE tokenizers (OpenAI's, Llama 3's) never make more tokens than the text has UTF-8 bytes, and the
+    /// JSON around each message is longer than the few tokens a chat template adds, so the prompt's JSON length is an
+    /// upper bound of its tokens. With <c>max_tokens</c> set, a reservation therefore covers the real usage and the
+    /// settlement only gives back: a token budget is not overshot. Images are counted by their text only (their bytes
+    /// say nothing of their tokens).
+    /// </remarks>
     private LimitEstimate Estimate(Exchange x, IReadOnlyList<LimitSpec> specs, RoutePlan plan)
     {
         var request = x.Request!;
-        long prompt = request.EstimatedPromptTokens;
+        long prompt = request.HasImages ? request.EstimatedPromptTokens : Math.Max(request.EstimatedPromptTokens, request.PromptJson.Length);
         long completion = x.Operation == ApiOperation.Embeddings ? 0 : request.MaxTokens ?? _enforcer.DefaultMaxTokens;
         long microUsd = 0;
         if (plan.Chain.Count > 0 && HasMoney(specs))
