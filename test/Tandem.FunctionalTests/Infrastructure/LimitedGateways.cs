@@ -47,6 +47,7 @@ internal sealed class LimitedGateways : IAsyncDisposable
         var keyName = "app-" + Guid.NewGuid().ToString("N")[..10];
         var secret = "sk-" + keyName + "-secret";
         var config = $$"""
+            server: { shutdown_timeout: 2s }
             auth:
               keys:
                 - { name: {{keyName}}, key: {{secret}}, team: research }
