@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Tandem test: builds with warnings as errors, starts a throw-away PostgreSQL 15 for the storage
-# suite (installing it from apt when missing and running as root), packs the Tandem.Extensions.AI packages into a
+# suite and a throw-away Redis for the limit-store tests (installing both from apt when missing and running as
+# root; Redis on TANDEM_TEST_REDISPORT, default 56379, exported as TANDEM_TEST_REDIS), packs the Tandem.Extensions.AI packages into a
 # folder feed for the example tests, runs the xunit suites and prints "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")"

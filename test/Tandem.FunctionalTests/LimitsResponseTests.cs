@@ -89,6 +89,40 @@ public sealed class LimitsResponseTests
     }
 
     [Fact]
+    public async Task MoneyBudget_ReservesAtThePlannedPrices_SettlesWithTheRealCost()
+    {
+        // Reserved: (32 prompt bytes × $1) + (8 max_tokens × $2) = $48; real: 5 × $1 + 8 × $2 = $21.
+        // $100 a day: 0 + 48 ≤ 100 → 21; 21 + 48 → 42; 42 + 48 → 63; 63 + 48 > 100: refused.
+        await using var set = await LimitedGateways.StartAsync(1, "  keys: { {key}: { daily_usd: 100 } }", "");
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await set.Clients[0].PostAsync("v1/chat/completions", Json(Body), Ct);
+            statuses.Add(response.StatusCode);
+            await set.SettledAsync();
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        var store = set.Gateways[0].App.Services.GetRequiredService<SqlLimitCounterStore>();
+        var dayStart = new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        Assert.Equal(63_000_000, await store.ReadAsync($"ud:{dayStart}:k:{set.KeyName}", Ct));
+    }
+
+    [Fact]
+    public async Task Reload_NewCap_AppliesToTheSameWindowsCounter()
+    {
+        await using var set = await LimitedGateways.StartAsync(1, "  keys: { {key}: { requests_per_minute: 1 } }", "");
+        var before = new[] { await StatusAsync(set), await StatusAsync(set) };
+        var outcome = await set.Gateways[0].RewriteConfigAsync(set.Config.Replace("requests_per_minute: 1", "requests_per_minute: 3", StringComparison.Ordinal));
+        Assert.True(outcome.Succeeded);
+        var after = new[] { await StatusAsync(set), await StatusAsync(set), await StatusAsync(set) };
+
+        // One used of the minute's 3: two more, then refused.
+        Assert.Equal([200, 429], before);
+        Assert.Equal([200, 200, 429], after);
+    }
+
+    [Fact]
     public async Task RouteLimit_CountsEveryCallerOfTheRoute()
     {
         await using var set = await LimitedGateways.StartAsync(1, "  routes: { chat: { requests_per_minute: 2 } }", "");
@@ -99,6 +133,12 @@ public sealed class LimitsResponseTests
         using var error = JsonDocument.Parse(await c.Content.ReadAsStringAsync(Ct));
         Assert.Equal("Rate limit reached for route 'chat' requests per minute: limit 2 requests per minute. Please try again in 45s.",
             error.RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    private static async Task<int> StatusAsync(LimitedGateways set)
+    {
+        using var response = await set.Clients[0].PostAsync("v1/chat/completions", Json(Body), Ct);
+        return (int)response.StatusCode;
     }
 
     private static List<(string, string)> RateLimitHeaders(HttpResponseMessage response) =>

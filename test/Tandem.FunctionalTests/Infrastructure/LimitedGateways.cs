@@ -17,8 +17,9 @@ internal sealed class LimitedGateways : IAsyncDisposable
     /// <summary>10:00:15 UTC: 45 s left in the minute, 13 h 59 min 45 s in the day.</summary>
     public static readonly DateTimeOffset T0 = new(2026, 12, 2, 10, 0, 15, TimeSpan.Zero);
 
-    private LimitedGateways(SimulatorServer sim, TestGateway[] gateways, FakeTimeProvider[] clocks, string keyName, string secret)
+    private LimitedGateways(SimulatorServer sim, TestGateway[] gateways, FakeTimeProvider[] clocks, string keyName, string secret, string config)
     {
+        Config = config;
         Simulator = sim;
         Gateways = gateways;
         Clocks = clocks;
@@ -31,6 +32,9 @@ internal sealed class LimitedGateways : IAsyncDisposable
     public TestGateway[] Gateways { get; }
 
     public FakeTimeProvider[] Clocks { get; }
+
+    /// <summary>The gateways' configuration (before {sim0} is expanded).</summary>
+    public string Config { get; }
 
     /// <summary>The limited key's name.</summary>
     public string KeyName { get; }
@@ -53,7 +57,9 @@ internal sealed class LimitedGateways : IAsyncDisposable
                 - { name: {{keyName}}, key: {{secret}}, team: research }
                 - { name: test, key: {{TestGateway.Key}} }
             providers: [ { name: sim, base_url: "{sim0}" } ]
-            deployments: [ { name: llama, provider: sim, model: llama, resilience: { retries: 0, breaker: { enabled: false } } } ]
+            deployments:
+              # $1 per prompt token, $2 per completion token: money budgets in round numbers.
+              - { name: llama, provider: sim, model: llama, pricing: { input_per_mtok: 1000000, output_per_mtok: 2000000 }, resilience: { retries: 0, breaker: { enabled: false } } }
             routes: [ { name: chat, deployment: llama } ]
             {{storage}}
             limits:
@@ -68,7 +74,7 @@ internal sealed class LimitedGateways : IAsyncDisposable
             gateways[i] = await TestGateway.StartAsync(config, o => o with { Time = clock }, [sim.V1.ToString()]);
         }
 
-        return new LimitedGateways(sim, gateways, clocks, keyName, secret);
+        return new LimitedGateways(sim, gateways, clocks, keyName, secret, config);
     }
 
     /// <summary>Moves every gateway's clock.</summary>
