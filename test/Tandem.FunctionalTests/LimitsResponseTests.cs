@@ -113,8 +113,16 @@ public sealed class LimitsResponseTests
     {
         await using var set = await LimitedGateways.StartAsync(1, "  keys: { {key}: { requests_per_minute: 1 } }", "");
         var before = new[] { await StatusAsync(set), await StatusAsync(set) };
-        var outcome = await set.Gateways[0].RewriteConfigAsync(set.Config.Replace("requests_per_minute: 1", "requests_per_minute: 3", StringComparison.Ordinal));
-        Assert.True(outcome.Succeeded);
+        var reload = set.Gateways[0].RewriteConfigAsync(set.Config.Replace("requests_per_minute: 1", "requests_per_minute: 3", StringComparison.Ordinal));
+        // The reload is debounced by 200 ms on the gateway's (fake) clock: move it on until the reload is done. Each
+        // step is 250 ms; the minute has 45 s left, far more than the file watcher needs.
+        while (!reload.IsCompleted)
+        {
+            set.Advance(TimeSpan.FromMilliseconds(250));
+            await Task.WhenAny(reload, Task.Delay(50, Ct));
+        }
+
+        Assert.True((await reload).Succeeded);
         var after = new[] { await StatusAsync(set), await StatusAsync(set), await StatusAsync(set) };
 
         // One used of the minute's 3: two more, then refused.
