@@ -113,9 +113,12 @@ public sealed class LimitsResponseTests
     {
         await using var set = await LimitedGateways.StartAsync(1, "  keys: { {key}: { requests_per_minute: 1 } }", "");
         var before = new[] { await StatusAsync(set), await StatusAsync(set) };
-        var reload = set.Gateways[0].RewriteConfigAsync(set.Config.Replace("requests_per_minute: 1", "requests_per_minute: 3", StringComparison.Ordinal));
-        // The reload is debounced by 200 ms on the gateway's (fake) clock: move it on until the reload is done. Each
-        // step is 250 ms; the minute has 45 s left, far more than the file watcher needs.
+        // The reload is debounced by 200 ms on the gateway's (fake) clock. The file is written whole first, then the
+        // clock moves on in 250 ms steps until the reload is done (the minute has 45 s left, far more than needed).
+        var gateway = set.Gateways[0];
+        var reload = gateway.App.State.NextReloadAsync();
+        await File.WriteAllTextAsync(gateway.ConfigPath,
+            TestGateway.Expand(set.Config.Replace("requests_per_minute: 1", "requests_per_minute: 3", StringComparison.Ordinal), [set.Simulator]), Ct);
         while (!reload.IsCompleted)
         {
             set.Advance(TimeSpan.FromMilliseconds(250));
