@@ -156,6 +156,8 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddSingleton(time);
         // Records and migration state: one database, built by the storage factory (AddTandemStorage).
         builder.Services.AddTandemStorage(state);
+        // Budgets and rate limits, counted in that database or in Redis (limits.store).
+        builder.Services.AddTandemLimits(state);
         // A stop (SIGTERM, Ctrl+C) lets in-flight requests finish, then writes their records, within this bound.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TandemStorageServiceCollectionExtensions.ShutdownTimeoutOf(state.Current.Config.Server));
         builder.Services.AddSingleton(sp =>

@@ -37,6 +37,7 @@ public static partial class ConfigValidator
         ValidateStorage(config.Storage, errors);
         ValidateTelemetry(config.Telemetry, errors);
         ValidatePrivacy(config.Privacy, errors);
+        ValidateLimits(config, errors);
         return errors;
     }
 

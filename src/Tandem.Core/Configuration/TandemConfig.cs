@@ -31,6 +31,8 @@ public sealed record TandemConfig
 
     /// <summary>Protection of captured content (encryption at rest).</summary>
     public PrivacyConfig Privacy { get; set; } = new();
+    /// <summary>Budgets and rate limits per key, team and route.</summary>
+    public LimitsConfig Limits { get; set; } = new();
 }
 
 /// <summary>Listener and request limits.</summary>

@@ -15,6 +15,7 @@ public sealed class GatewayKey
         AdminRole? role = null, DateTimeOffset? expiresAt = null)
     {
         Name = name;
+        Team = team;
         Hash = hash;
         AllowsAll = routes.Contains("*");
         Allowed = new HashSet<string>(routes, StringComparer.Ordinal);

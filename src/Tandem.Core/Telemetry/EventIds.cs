@@ -63,5 +63,11 @@ public static class EventIds
     public const int SyncFailed = 101;
     public const int AuditWriteFailed = 102;
     public const int ConfigReloadedByPeer = 103;
+    // Budgets and rate limits 80–89
+    public const int LimitStoreFailed = 80;
+    public const int LimitStoreRecovered = 81;
+    public const int LimitAlert = 82;
+    public const int LimitSettleFailed = 83;
+    public const int LimitWebhookFailed = 84;
 #pragma warning restore CS1591
 }
