@@ -13,7 +13,12 @@ internal static class RouterCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "RouteLLM outcome CSV (prompt,WEAK,STRONG), JSONL {prompt, weak_good[, strong_good]}, or a directory of them", Required = true };
+        var data = new Option<string?>("--data") { Description = "RouteLLM outcome CSV (prompt,WEAK,STRONG), JSONL {prompt, weak_good[, strong_good]}, or a directory of them" };
+        var fromRecords = new Option<bool>("--from-records") { Description = "Train from the gateway's own records instead of --data: a route's shadow pairs (needs --route, and capture: full or redacted on the route)" };
+        var route = new Option<string?>("--route") { Description = "With --from-records: the route whose migration's shadow pairs to learn from" };
+        var config = new Option<string>("--config", "-c") { Description = "With --from-records: the gateway configuration (its storage holds the records)", DefaultValueFactory = _ => "tandem.yaml" };
+        var since = new Option<string?>("--since") { Description = "With --from-records: only shadow pairs from this window on (default 30d)" };
+        var minJudge = new Option<double>("--min-judge-score") { Description = "With --from-records: a judged candidate answer is good enough from this 1–5 score (default 4); an agreeing one always is", DefaultValueFactory = _ => 4 };
         var output = new Option<string>("--out") { Description = "The model file to write (serve it with tiers: { scorer: model, model: FILE })", Required = true };
         var exclude = new Option<string?>("--exclude") { Description = "JSONL of prompts to leave out, every string value of each line (RouteLLM's contaminated_prompts.jsonl)" };
         var seed = new Option<int>("--seed") { Description = "Seed of the training order (default 42)", DefaultValueFactory = _ => 42 };
@@ -22,7 +27,7 @@ internal static class RouterCommand
         var tiers = new Option<string?>("--tiers") { Description = "Tier-labelled data (CSV text,tier or JSONL {text, tier}): the tiers, cheapest first, e.g. simple,medium,complex" };
         var train = new Command("train", "Train a linear router on 80 % of the data (split by hash of the prompt) and report on the held-out 20 %.")
         {
-            data, output, exclude, seed, epochs, bits, tiers,
+            data, output, exclude, seed, epochs, bits, tiers, fromRecords, route, config, since, minJudge,
         };
         train.SetAction(async (parse, cancellationToken) =>
         {
@@ -35,20 +40,53 @@ internal static class RouterCommand
                 return 2;
             }
 
+            if (parse.GetValue(fromRecords) == (parse.GetValue(data) is not null))
+            {
+                await error.WriteLineAsync("tandem router train: give either --data FILE or --from-records --route ROUTE").ConfigureAwait(false);
+                return 2;
+            }
+
             if (parse.GetValue(tiers) is { } tierList)
             {
+                if (parse.GetValue(fromRecords))
+                {
+                    await error.WriteLineAsync("tandem router train: --tiers reads tier-labelled --data; records give outcomes, not tiers").ConfigureAwait(false);
+                    return 2;
+                }
+
                 return await TrainTiersAsync(parse.GetValue(data)!, parse.GetValue(output)!, tierList, options, console, error).ConfigureAwait(false);
             }
 
             List<RouterExample> examples;
-            try
+            if (parse.GetValue(fromRecords))
             {
-                examples = RouterData.Read(parse.GetValue(data)!, parse.GetValue(exclude));
+                if (parse.GetValue(route) is not { } routeName)
+                {
+                    await error.WriteLineAsync("tandem router train: --from-records needs --route ROUTE").ConfigureAwait(false);
+                    return 2;
+                }
+
+                var (read, message) = await RouterRecordsSource.ReadAsync(parse.GetValue(config)!, routeName, parse.GetValue(since), parse.GetValue(minJudge), cancellationToken).ConfigureAwait(false);
+                if (read is null)
+                {
+                    await error.WriteLineAsync($"tandem router train: {message}").ConfigureAwait(false);
+                    return 2;
+                }
+
+                await console.WriteLineAsync(message).ConfigureAwait(false);
+                examples = read;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
+            else
             {
-                await error.WriteLineAsync($"tandem router train: {e.Message}").ConfigureAwait(false);
-                return 2;
+                try
+                {
+                    examples = RouterData.Read(parse.GetValue(data)!, parse.GetValue(exclude));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
+                {
+                    await error.WriteLineAsync($"tandem router train: {e.Message}").ConfigureAwait(false);
+                    return 2;
+                }
             }
 
             var trainSet = examples.Where(e => !e.HeldOut).ToList();
