@@ -24,10 +24,12 @@ internal static class RouterCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the training order (default 42)", DefaultValueFactory = _ => 42 };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training split (default 6)", DefaultValueFactory = _ => 6 };
         var bits = new Option<int>("--bits") { Description = "Hash bits: 2^bits weights (default 18, 1 MB)", DefaultValueFactory = _ => 18 };
+        var kind = new Option<string>("--kind") { Description = "linear (hashed word and character n-grams, ~1.5 µs a score) or encoder (all-MiniLM-L6-v2 sentence embeddings with a logistic head, milliseconds a score)", DefaultValueFactory = _ => "linear" };
+        kind.AcceptOnlyFromAmong("linear", "encoder");
         var tiers = new Option<string?>("--tiers") { Description = "Tier-labelled data (CSV text,tier or JSONL {text, tier}): the tiers, cheapest first, e.g. simple,medium,complex" };
         var train = new Command("train", "Train a linear router on 80 % of the data (split by hash of the prompt) and report on the held-out 20 %.")
         {
-            data, output, exclude, seed, epochs, bits, tiers, fromRecords, route, config, since, minJudge,
+            data, output, exclude, seed, epochs, bits, kind, tiers, fromRecords, route, config, since, minJudge,
         };
         train.SetAction(async (parse, cancellationToken) =>
         {
@@ -48,9 +50,9 @@ internal static class RouterCommand
 
             if (parse.GetValue(tiers) is { } tierList)
             {
-                if (parse.GetValue(fromRecords))
+                if (parse.GetValue(fromRecords) || parse.GetValue(kind) != "linear")
                 {
-                    await error.WriteLineAsync("tandem router train: --tiers reads tier-labelled --data; records give outcomes, not tiers").ConfigureAwait(false);
+                    await error.WriteLineAsync("tandem router train: --tiers trains a linear router from tier-labelled --data (records give outcomes, not tiers)").ConfigureAwait(false);
                     return 2;
                 }
 
@@ -97,6 +99,11 @@ internal static class RouterCommand
                 return 2;
             }
 
+            if (parse.GetValue(kind) == "encoder")
+            {
+                return await TrainEncoderAsync(trainSet, heldOut, parse.GetValue(output)!, parse.GetValue(seed), console).ConfigureAwait(false);
+            }
+
             var model = LinearRouterTrainer.Train(trainSet, options);
             var path = parse.GetValue(output)!;
             await using (var file = File.Create(path))
@@ -113,6 +120,24 @@ internal static class RouterCommand
         });
 
         return new Command("router", "Train and evaluate learned complexity routers.") { train, RouterEvalCommand.Create() };
+    }
+
+    private static async Task<int> TrainEncoderAsync(List<RouterExample> trainSet, List<RouterExample> heldOut, string path, int seed, TextWriter console)
+    {
+        var encoder = Tandem.Routing.Encoder.MiniLmEncoder.Shared;
+        var options = new EncoderRouterOptions { Seed = seed };
+        var head = EncoderRouterTrainer.Train(encoder, trainSet, options);
+        await using (var file = File.Create(path))
+        {
+            head.Save(file);
+        }
+
+        var r = EncoderRouterTrainer.Report(head, EncoderRouterTrainer.Embed(encoder, [.. heldOut.Select(e => e.Text)]), trainSet.Count, heldOut);
+        var c = CultureInfo.InvariantCulture;
+        await console.WriteLineAsync($"model {head.Version} written to {path} (encoder {head.Encoder}, logistic head, seed {seed.ToString(c)}, {options.Epochs.ToString(c)} epochs)").ConfigureAwait(false);
+        await console.WriteLineAsync($"train {r.Train.ToString(c)}, held out {r.HeldOut.ToString(c)} (needs the strong model: {r.HeldOutNeedsStrong.ToString("P1", c)})").ConfigureAwait(false);
+        await console.WriteLineAsync($"held out: log loss {r.LogLoss.ToString("0.000", c)}, accuracy {r.Accuracy.ToString("P1", c)}, AUC {r.Auc.ToString("0.000", c)}").ConfigureAwait(false);
+        return 0;
     }
 
     private static async Task<int> TrainTiersAsync(string data, string path, string tierList, LinearRouterOptions options, TextWriter console, TextWriter error)

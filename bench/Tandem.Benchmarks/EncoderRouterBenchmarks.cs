@@ -1,0 +1,92 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using Tandem.Routing;
+using Tandem.Routing.Encoder;
+using Tandem.Routing.Learned;
+
+namespace Tandem.Benchmarks;
+
+/// <summary>
+/// Scoring one prompt with the encoder router (<c>tiers.scorer: model</c> with an encoder head), batch 1: the same
+/// 60-token query as <see cref="LinearRouterBenchmarks"/> through all-MiniLM-L6-v2 on ONNX Runtime (one intra-op
+/// thread, as the gateway runs it) and a 384-weight logistic head. Reports the median and the 99th percentile.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(PercentilesConfig))]
+public class EncoderRouterBenchmarks
+{
+    private const string Query =
+        "A 45-year-old man presents with chest pain radiating to the left arm, shortness of breath and sweating. " +
+        "His ECG shows ST elevation in leads II, III and aVF. Which coronary artery is most likely occluded?\n" +
+        "A. Left anterior descending\nB. Left circumflex\nC. Right coronary\nD. Left main\nAnswer:";
+
+    private readonly float[] _embedding = new float[384];
+    private EncoderModelScorer _scorer = null!;
+    private RequestView _request = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var weights = new float[384];
+        var random = new Random(1);
+        for (var i = 0; i < weights.Length; i++)
+        {
+            weights[i] = (float)((random.NextDouble() - 0.5) * 0.2);
+        }
+
+        _scorer = new EncoderModelScorer(new EncoderRouterModel(MiniLmEncoder.EncoderName, weights, -0.7f), MiniLmEncoder.Shared);
+        _request = RequestView.For("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":" + System.Text.Json.JsonSerializer.Serialize(Query, BenchJson.Default.String) + "}]}");
+        _ = _request.Text;
+    }
+
+    /// <summary>The encoder alone: tokens, transformer, mean pooling.</summary>
+    [Benchmark]
+    public float Encode()
+    {
+        MiniLmEncoder.Shared.Encode(Query, _embedding);
+        return _embedding[0];
+    }
+
+    /// <summary>What a routing decision pays: encode, then the head.</summary>
+    [Benchmark]
+    public double Score() => _scorer.Score(_request);
+
+    private sealed class PercentilesConfig : ManualConfig
+    {
+        public PercentilesConfig() => AddColumn(StatisticColumn.Median, StatisticColumn.P95, new P99Column());
+    }
+
+    private sealed class P99Column : IColumn
+    {
+        public string Id => "P99";
+
+        public string ColumnName => "P99";
+
+        public bool AlwaysShow => true;
+
+        public ColumnCategory Category => ColumnCategory.Statistics;
+
+        public int PriorityInCategory => 10;
+
+        public bool IsNumeric => true;
+
+        public UnitType UnitType => UnitType.Time;
+
+        public string Legend => "99th percentile of the iterations' mean time per call";
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
+            summary[benchmarkCase]?.ResultStatistics is { } s ? (s.Percentiles.Percentile(99) / 1000).ToString("N1", System.Globalization.CultureInfo.InvariantCulture) + " μs" : "-";
+
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+
+        public bool IsAvailable(Summary summary) => true;
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class BenchJson : System.Text.Json.Serialization.JsonSerializerContext;
