@@ -13,7 +13,7 @@ internal enum RunMode
 }
 
 internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashSet<string>? Targets, double SoakMinutes, string Command, bool ReportOnly = false, string? Baseline = null, string? BaselineName = null,
-    IReadOnlyDictionary<string, string>? VariantEnv = null, IReadOnlyList<string>? Only = null)
+    IReadOnlyDictionary<string, string>? VariantEnv = null, IReadOnlyList<string>? Only = null, bool Router = false)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -26,6 +26,7 @@ internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashS
         string? baseline = null, baselineName = null;
         Dictionary<string, string>? variantEnv = null;
         List<string>? only = null;
+        var router = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -49,12 +50,13 @@ internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashS
                     // "json-0ms:1000,stream:200,json-0ms:closed": only these phases (a quick look; no cold phase).
                     only = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
                     break;
+                case "--router": router = true; break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
         }
 
         return new BenchOptions(Path.GetFullPath(repo), Path.GetFullPath(output), mode, targets, soakMinutes, command, reportOnly,
-            baseline is null ? null : Path.GetFullPath(baseline), baselineName, variantEnv, only);
+            baseline is null ? null : Path.GetFullPath(baseline), baselineName, variantEnv, only, router);
     }
 }
 

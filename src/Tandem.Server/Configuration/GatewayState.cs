@@ -16,7 +16,8 @@ public sealed class GatewayState : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly RuntimeServices _services;
-    private readonly ConfigFileWatch? _watcher;
+    private readonly PolledFileWatch? _watcher;
+    private readonly ModelFileWatch? _modelWatch;
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private readonly object _debounceLock = new();
     private ITimer? _debounce;
@@ -62,7 +63,9 @@ public sealed class GatewayState : IDisposable
 
         if (watch)
         {
-            _watcher = new ConfigFileWatch(Path, ScheduleReload);
+            _watcher = new PolledFileWatch(Path, ScheduleReload);
+            _modelWatch = new ModelFileWatch(ScheduleReload);
+            _modelWatch.Track(config);
         }
     }
 
@@ -116,6 +119,7 @@ public sealed class GatewayState : IDisposable
                 Volatile.Write(ref _adapters, adapters ?? _adapters);
                 LoadedAt = _time.GetUtcNow();
                 LastReloadErrors = null;
+                _modelWatch?.Track(config);
                 RetireLater(previous.ProvidersRetiredBy(next).ToList(), previous);
                 Log.ConfigReloaded(_logger, Path, next.Version);
                 LogWarnings(config);
@@ -180,6 +184,7 @@ public sealed class GatewayState : IDisposable
     public void Dispose()
     {
         _watcher?.Dispose();
+        _modelWatch?.Dispose();
         lock (_debounceLock)
         {
             _debounce?.Dispose();

@@ -4,7 +4,7 @@ using Xunit;
 namespace Tandem.FunctionalTests.Configuration;
 
 /// <summary>The configuration file's watch: a change of its bytes is noticed, anything else is not.</summary>
-public sealed class ConfigFileWatchTests : IDisposable
+public sealed class PolledFileWatchTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("tandem-watch-").FullName;
     private int _changes;
@@ -17,7 +17,7 @@ public sealed class ConfigFileWatchTests : IDisposable
     public void EditedFile_IsNoticedOnce_AndAnUnchangedRewriteOrANeighboursWritesAreNot()
     {
         File.WriteAllText(Config, "routes: []\n");
-        using var watch = new ConfigFileWatch(Config, () => _changes++, TimeSpan.FromHours(1));
+        using var watch = new PolledFileWatch(Config, () => _changes++, TimeSpan.FromHours(1));
 
         watch.Poll();
         Assert.Equal(0, _changes);
@@ -44,7 +44,7 @@ public sealed class ConfigFileWatchTests : IDisposable
     public void FileReplacedByRename_OrRemovedAndRestored_IsNoticedEachTime()
     {
         File.WriteAllText(Config, "a: 1\n");
-        using var watch = new ConfigFileWatch(Config, () => _changes++, TimeSpan.FromHours(1));
+        using var watch = new PolledFileWatch(Config, () => _changes++, TimeSpan.FromHours(1));
 
         var next = Path.Combine(_dir, "tandem.yaml.tmp");
         File.WriteAllText(next, "a: 2\n");
@@ -62,11 +62,37 @@ public sealed class ConfigFileWatchTests : IDisposable
     }
 
     [Fact]
+    public void LargeFile_ComparedByLengthAndWriteTime()
+    {
+        // A model file of 2 MiB is not read four times a second: a new write time or length is its change.
+        var model = Path.Combine(_dir, "router.bin");
+        File.WriteAllBytes(model, new byte[2 * 1024 * 1024]);
+        File.SetLastWriteTimeUtc(model, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        using var watch = new PolledFileWatch(model, () => _changes++, TimeSpan.FromHours(1));
+
+        watch.Poll();
+        Assert.Equal(0, _changes);
+
+        File.SetLastWriteTimeUtc(model, new DateTime(2026, 1, 1, 0, 0, 1, DateTimeKind.Utc));
+        watch.Poll();
+        Assert.Equal(1, _changes);
+
+        using (var stream = new FileStream(model, FileMode.Append))
+        {
+            stream.WriteByte(1);
+        }
+
+        File.SetLastWriteTimeUtc(model, new DateTime(2026, 1, 1, 0, 0, 1, DateTimeKind.Utc));
+        watch.Poll();
+        Assert.Equal(2, _changes);
+    }
+
+    [Fact]
     public async Task Timer_PollsOnItsOwn()
     {
         File.WriteAllText(Config, "a: 1\n");
         var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var watch = new ConfigFileWatch(Config, () => changed.TrySetResult(), TimeSpan.FromMilliseconds(20));
+        using var watch = new PolledFileWatch(Config, () => changed.TrySetResult(), TimeSpan.FromMilliseconds(20));
 
         File.WriteAllText(Config, "a: 2\n");
         await changed.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
