@@ -47,6 +47,9 @@ public sealed record RouteConfig
 
     /// <summary>Opt-in: judge the served answer and, when it scores low, answer from a stronger deployment.</summary>
     public EscalationConfig? Escalation { get; set; }
+
+    /// <summary>Opt-in: a distilled classifier that answers confident requests locally, before the policy runs.</summary>
+    public LocalStageConfig? Local { get; set; }
 }
 
 /// <summary>One arm of a weighted split.</summary>
