@@ -31,6 +31,7 @@ public abstract class StorageDatabase : IAsyncDisposable
         var feedback = new SqlFeedbackStore(this);
         Feedback = feedback;
         Adapters = feedback;
+        Labels = new SqlLabelStore(this);
     }
 
     /// <summary><c>sqlite</c> or <c>postgres</c> (<see cref="StorageEngines"/>).</summary>
@@ -44,6 +45,9 @@ public abstract class StorageDatabase : IAsyncDisposable
 
     /// <summary>Migration state, stage changes, gate evaluations and shadow samples.</summary>
     public IMigrationStore Migrations { get; }
+
+    /// <summary>Versioned human labels of a route's requests, and the captured requests they are drawn from.</summary>
+    public Classification.ILabelStore Labels { get; }
 
     /// <summary>Feedback on requests (ratings, corrections), kept apart from the records it refers to.</summary>
     public IFeedbackStore Feedback { get; }

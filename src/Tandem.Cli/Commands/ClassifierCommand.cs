@@ -24,9 +24,12 @@ internal static class ClassifierCommand
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training data (default 12)", DefaultValueFactory = _ => 12 };
         var minCount = new Option<int>("--min-count") { Description = "Keep n-grams found in at least this many training texts (default 1)", DefaultValueFactory = _ => 1 };
         var oos = new Option<string?>("--out-of-scope") { Description = "The label meaning 'none of these' (e.g. CLINC150's oos): its recall is reported" };
+        var route = new Option<string?>("--route") { Description = "Train from this classification route's records instead: the LLM's answers are the labels (the route must capture content)" };
+        var since = new Option<string?>("--since") { Description = "With --route: only requests from this window (30d, 12h) or date (2026-11-01) on" };
+        var config = new Option<string>("--config", "-c") { Description = "With --route: the gateway configuration file (its storage holds the records)", DefaultValueFactory = _ => "tandem.yaml" };
         var train = new Command("train", "Train an intent classifier from a labelled suite or a route's records, and calibrate its confidence threshold.")
         {
-            suite, calibrate, output, target, seed, epochs, minCount, oos,
+            suite, calibrate, output, target, seed, epochs, minCount, oos, route, since, config,
         };
         train.SetAction(async (parse, cancellationToken) =>
         {
@@ -42,7 +45,7 @@ internal static class ClassifierCommand
                 return 2;
             }
 
-            if (parse.GetValue(suite) is null)
+            if ((parse.GetValue(suite) is null) == (parse.GetValue(route) is null))
             {
                 await error.WriteLineAsync("tandem classifier train: give either --suite FILE or --route NAME (the route's records)").ConfigureAwait(false);
                 return 2;
@@ -59,7 +62,14 @@ internal static class ClassifierCommand
                 }
                 else
                 {
-                    throw new SuiteException("x");
+                    var (routeConfig, database) = await LabelsStorage.OpenAsync(parse.GetValue(config)!, parse.GetValue(route)!, cancellationToken).ConfigureAwait(false);
+                    await using (database.ConfigureAwait(false))
+                    {
+                        var window = LabelsStorage.Since(parse.GetValue(since), TimeProvider.System.GetUtcNow());
+                        var exchanges = await LabelsStorage.ExchangesAsync(database, routeConfig.Name, window, cancellationToken).ConfigureAwait(false);
+                        data = IntentData.FromExchanges(exchanges);
+                        from = $"{data.Count.ToString(CultureInfo.InvariantCulture)} of {exchanges.Count.ToString(CultureInfo.InvariantCulture)} captured requests of route {routeConfig.Name} answered by the LLM";
+                    }
                 }
 
                 if (parse.GetValue(calibrate) is { } calibration)
@@ -71,7 +81,7 @@ internal static class ClassifierCommand
                     (data, held) = IntentTrainer.Split(data);
                 }
             }
-            catch (Exception e) when (e is SuiteException)
+            catch (Exception e) when (e is SuiteException or ClassifierDataException)
             {
                 await error.WriteLineAsync($"tandem classifier train: {e.Message}").ConfigureAwait(false);
                 return 2;

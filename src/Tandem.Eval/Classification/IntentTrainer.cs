@@ -15,7 +15,7 @@ public sealed record IntentTrainerOptions
     public int Epochs { get; init; } = 12;
 
     /// <summary>AdaGrad's base step.</summary>
-    public double LearningRate { get; init; } = 0.5;
+    public double LearningRate { get; init; } = 0.15;
 
     /// <summary>L2 penalty per step on the weights touched.</summary>
     public double L2 { get; init; } = 1e-6;
@@ -67,10 +67,7 @@ public static class IntentTrainer
         var z = new double[k];
         var order = Enumerable.Range(0, examples.Length).ToArray();
         var random = new Random(options.Seed);
-        var lr = double.Parse(Environment.GetEnvironmentVariable("ICLR") ?? options.LearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
-        var sumWeights = new double[weights.Length];
-        var sumBias = new double[k];
-        var averaged = 0;
+        var lr = options.LearningRate;
         for (var epoch = 0; epoch < options.Epochs; epoch++)
         {
             random.Shuffle(order);
@@ -127,34 +124,6 @@ public static class IntentTrainer
                         row[c] -= (float)(lr * g / Math.Sqrt(rowSquares[c] + 1e-8));
                     }
                 }
-            }
-
-            // Polyak averaging over the second half of the epochs: the mean of the iterates is steadier than the last.
-            if (epoch >= options.Epochs / 2)
-            {
-                averaged++;
-                for (var i = 0; i < weights.Length; i++)
-                {
-                    sumWeights[i] += weights[i];
-                }
-
-                for (var c = 0; c < k; c++)
-                {
-                    sumBias[c] += bias[c];
-                }
-            }
-        }
-
-        if (Environment.GetEnvironmentVariable("ICAVG") == "1")
-        {
-            for (var i = 0; i < weights.Length; i++)
-            {
-                weights[i] = (float)(sumWeights[i] / averaged);
-            }
-
-            for (var c = 0; c < k; c++)
-            {
-                bias[c] = sumBias[c] / averaged;
             }
         }
 
