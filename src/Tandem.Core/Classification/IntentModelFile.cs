@@ -90,7 +90,7 @@ public static class IntentModelFile
 
             return new IntentClassifier(labels, features, idf, weights, bias, calibration, prefix, suffix);
         }
-        catch (Exception e) when (e is ArgumentException or ArgumentOutOfRangeException or DecoderFallbackException)
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or DecoderFallbackException)
         {
             throw new InvalidDataException($"'{path}' is truncated or damaged: {e.Message}", e);
         }
@@ -151,7 +151,7 @@ public static class IntentModelFile
         return buffer.ToArray();
     }
 
-    /// <summary>A bounds-checked cursor (a short file throws <see cref="InvalidDataException"/>, never reads past the end).</summary>
+    /// <summary>A bounds-checked cursor (a short file throws <see cref="EndOfStreamException"/>, never reads past the end).</summary>
     private sealed class Reader(byte[] bytes, int offset)
     {
         private int _offset = offset;
@@ -169,7 +169,7 @@ public static class IntentModelFile
             var length = Int32();
             if (length < 0 || length > bytes.Length - _offset)
             {
-                throw new InvalidDataException("a string runs past the end of the file");
+                throw new EndOfStreamException("a string runs past the end of the file");
             }
 
             return new UTF8Encoding(false, true).GetString(Take(length));
@@ -179,7 +179,7 @@ public static class IntentModelFile
         {
             if (count < 0 || (long)count * 4 > bytes.Length - _offset)
             {
-                throw new InvalidDataException("the file ends before its weights do");
+                throw new EndOfStreamException("the file ends before its weights do");
             }
 
             var values = new float[count];
@@ -196,7 +196,7 @@ public static class IntentModelFile
         {
             if (count > bytes.Length - _offset)
             {
-                throw new InvalidDataException("the file ends early");
+                throw new EndOfStreamException("the file ends early");
             }
 
             var span = bytes.AsSpan(_offset, count);
