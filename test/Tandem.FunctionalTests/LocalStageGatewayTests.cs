@@ -71,6 +71,7 @@ public sealed class LocalStageGatewayTests
         Assert.Equal("local:intents", Header(confident, "x-tandem-deployment"));
         Assert.Matches($@"^local intents: card_lost \(p 0\.\d\d\d, threshold 0\.600, {classifier.Version}\)$", Header(confident, "x-tandem-decision"));
         Assert.Equal(classifier.Version, confident.Value.SystemFingerprint);
+        Assert.Equal("local:intents", confident.Value.Model);
 
         // Streamed: the same answer as chunks, with usage when asked for.
         var streamed = new StringBuilder();

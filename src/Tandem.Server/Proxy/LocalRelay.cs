@@ -33,7 +33,10 @@ internal static class LocalRelay
         record.TokensEstimated = true;
         var id = "chatcmpl-" + x.RequestId;
         var created = record.Time.ToUnixTimeSeconds();
-        var answer = new LocalAnswer(id, created, request.Model, local.Classifier.Version, content, promptTokens, completionTokens);
+
+        // The model that answered is the local one: the answer's model is local:NAME and its fingerprint the classifier's
+        // version, so the drift watch sees a retrained classifier as a change of this deployment, and nothing else.
+        var answer = new LocalAnswer(id, created, local.Deployment, local.Classifier.Version, content, promptTokens, completionTokens);
 
         using var body = new PooledBufferWriter(512 + (content.Length * 2));
         var response = x.Http.Response;
@@ -45,7 +48,7 @@ internal static class LocalRelay
             answer.WriteStream(body, request.ClientWantsUsage);
             x.Facts.Usage = new Wire.TokenUsage { PromptTokens = promptTokens, CompletionTokens = completionTokens };
             x.Facts.FinishReason = "stop";
-            x.Facts.Model = request.Model;
+            x.Facts.Model = local.Deployment;
             x.Facts.SystemFingerprint = answer.Fingerprint;
             if (x.Facts.ContentWanted?.Invoke() == true)
             {
