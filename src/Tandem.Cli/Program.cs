@@ -16,6 +16,8 @@ root.Subcommands.Add(FeedbackCommand.Create());
 root.Subcommands.Add(AdaptersCommand.Create());
 root.Subcommands.Add(RouterCommand.Create());
 root.Subcommands.Add(RecordsCommand.Create());
+root.Subcommands.Add(ClassifierCommand.Create());
+root.Subcommands.Add(LabelsCommand.Create());
 var parse = root.Parse(args);
 var invocation = new InvocationConfiguration();
 invocation.ProcessTerminationTimeout = ServeCommand.TerminationTimeout(parse, invocation.ProcessTerminationTimeout);

@@ -36,6 +36,7 @@ public abstract partial class StorageDatabase : IAsyncDisposable
         Keys = access;
         Signals = access;
         Audit = access;
+        Labels = new SqlLabelStore(this);
     }
 
     /// <summary><c>sqlite</c> or <c>postgres</c> (<see cref="StorageEngines"/>).</summary>
@@ -49,6 +50,9 @@ public abstract partial class StorageDatabase : IAsyncDisposable
 
     /// <summary>Migration state, stage changes, gate evaluations and shadow samples.</summary>
     public IMigrationStore Migrations { get; }
+
+    /// <summary>Versioned human labels of a route's requests, and the captured requests they are drawn from.</summary>
+    public Classification.ILabelStore Labels { get; }
 
     /// <summary>Feedback on requests (ratings, corrections), kept apart from the records it refers to.</summary>
     public IFeedbackStore Feedback { get; }

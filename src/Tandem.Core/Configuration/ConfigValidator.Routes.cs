@@ -109,6 +109,11 @@ public static partial class ConfigValidator
                 CheckDeployment(r.Fallbacks[j], $"{path}.fallbacks[{j}]", deployments, errors);
             }
 
+            if (r.Local is { } local)
+            {
+                ValidateLocalStage(local, $"{path}.local", errors);
+            }
+
             for (var j = 0; j < r.Rules.Count; j++)
             {
                 ValidateRule(r.Rules[j], $"{path}.rules[{j}]", deployments, errors);

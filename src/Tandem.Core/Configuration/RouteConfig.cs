@@ -53,6 +53,8 @@ public sealed record RouteConfig
     /// fallbacks, migration candidate, escalation target) must be tagged with this region; validation refuses others.
     /// </summary>
     public string? Region { get; set; }
+    /// <summary>Opt-in: a distilled classifier that answers confident requests locally, before the policy runs.</summary>
+    public LocalStageConfig? Local { get; set; }
 }
 
 /// <summary>One arm of a weighted split.</summary>

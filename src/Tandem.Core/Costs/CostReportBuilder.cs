@@ -74,7 +74,8 @@ public static class CostReportBuilder
         var observed = to - observedStart < ShortestObservation ? ShortestObservation : to - observedStart;
         var observedDays = Math.Min(observed.TotalDays, windowDays);
 
-        DeploymentPrice PriceOf(string name) => prices.TryGetValue(name, out var p) ? p : DeploymentPrice.Unpriced;
+        DeploymentPrice PriceOf(string name) => prices.TryGetValue(name, out var p) ? p
+            : name.StartsWith(Routing.LocalStage.DeploymentPrefix, StringComparison.Ordinal) ? DeploymentPrice.Local : DeploymentPrice.Unpriced;
         static bool Refused(UsageRow r) => r.Deployment.Length == 0;
         string? BaselineOf(UsageRow r) => Refused(r) ? null
             : baseline ?? (r.Route is not null && incumbents.TryGetValue(r.Route, out var inc) ? inc : r.Deployment);

@@ -133,6 +133,9 @@ public sealed record DeploymentPrice
     /// <summary>An unknown price.</summary>
     public static DeploymentPrice Unpriced { get; } = new() { Kind = PriceKind.Unpriced, Source = "none" };
 
+    /// <summary>Answers of a route's local classifier (deployment <c>local:NAME</c>): per-token prices of zero.</summary>
+    public static DeploymentPrice Local { get; } = new() { Kind = PriceKind.Tokens, Source = "local classifier" };
+
     /// <summary>Resolves the price of a deployment: its <c>pricing</c>, else the default table, else unpriced.</summary>
     public static DeploymentPrice For(DeploymentConfig deployment)
     {

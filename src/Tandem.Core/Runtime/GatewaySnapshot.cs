@@ -43,13 +43,17 @@ public sealed class DeploymentRuntime
 /// <summary>A route ready to be resolved.</summary>
 public sealed class RouteRuntime
 {
-    internal RouteRuntime(RouteConfig config, Routing.RoutePolicy policy, Quality.Escalator? escalator)
+    internal RouteRuntime(RouteConfig config, Routing.RoutePolicy policy, Quality.Escalator? escalator, Routing.LocalStage? local = null)
     {
         Config = config;
         Name = config.Name;
         Policy = policy;
         Escalator = escalator;
+        Local = local;
     }
+
+    /// <summary>The route's local first stage (a distilled classifier), when configured.</summary>
+    public Routing.LocalStage? Local { get; }
 
     /// <summary>The route's escalation to a stronger deployment, when configured.</summary>
     public Quality.Escalator? Escalator { get; }
@@ -152,7 +156,7 @@ public sealed class GatewaySnapshot
 
             return new DeploymentRuntime(d, providers[d.Provider], resilience, secrets, services);
         }, StringComparer.Ordinal);
-        var routes = config.Routes.ToDictionary(r => r.Name, r => new RouteRuntime(r, new Routing.RoutePolicy(r, deployments, services.Random, services.Time, services.SentenceEncoders), Quality.Escalator.For(r, deployments)), StringComparer.Ordinal);
+        var routes = config.Routes.ToDictionary(r => r.Name, r => new RouteRuntime(r, new Routing.RoutePolicy(r, deployments, services.Random, services.Time, services.SentenceEncoders), Quality.Escalator.For(r, deployments), Routing.LocalStage.For(r, services.Random)), StringComparer.Ordinal);
         return new GatewaySnapshot(config, (previous?.Version ?? 0) + 1, keys, providers, deployments, routes, services, secrets);
     }
 

@@ -135,10 +135,25 @@ internal sealed class ChatProxy
 
         x.Route = route;
         x.Record.Route = route?.Name;
+        string? localNote = null;
+        if (route?.Local is { } local && LocalStage.AppliesTo(x.Operation, request))
+        {
+            // The route's distilled classifier answers first when it is sure (LocalRelay); else its guess is noted.
+            var decision = local.Decide(body.WrittenSpan);
+            if (decision.Answered)
+            {
+                x.Record.Decision = decision.Reason;
+                await LocalRelay.RelayAsync(x, local, decision.Prediction.Label).ConfigureAwait(false);
+                return;
+            }
+
+            localNote = decision.Reason;
+        }
+
         var (plan, migration) = route is null
             ? (new RoutePlan([deployment!], "deployment named directly"), null)
             : Decide(x, route, body, key.Name);
-        x.Record.Decision = plan.Reason;
+        x.Record.Decision = localNote + plan.Reason;
         if (!await _limits.AdmitAsync(x, key, plan).ConfigureAwait(false))
         {
             return;
