@@ -26,7 +26,9 @@ public abstract class StorageDatabase : IAsyncDisposable
     {
         Options = options;
         Time = time ?? TimeProvider.System;
-        Records = new SqlRecordStore(this);
+        var records = new SqlRecordStore(this);
+        Records = records;
+        Search = records;
         Migrations = new SqlMigrationStore(this);
         var feedback = new SqlFeedbackStore(this);
         Feedback = feedback;
@@ -41,6 +43,9 @@ public abstract class StorageDatabase : IAsyncDisposable
 
     /// <summary>Request records, roll-ups and retention.</summary>
     public IRecordStore Records { get; }
+
+    /// <summary>Paged, filtered listing of request records (the dashboard's request log).</summary>
+    public IRecordSearch Search { get; }
 
     /// <summary>Migration state, stage changes, gate evaluations and shadow samples.</summary>
     public IMigrationStore Migrations { get; }
