@@ -137,6 +137,7 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddSingleton(sp => new LifecycleWatch(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Lifecycle")));
         builder.Services.AddHostedService<Hosting.LifecycleService>();
         builder.Services.AddTandemTelemetry(state.Current.Config.Telemetry);
+        builder.Services.AddTandemDashboard();
 
         var app = builder.Build();
         var gateway = new GatewayApp(app, state);

@@ -10,7 +10,20 @@ public interface IRecordSearch
 {
     /// <summary>One page of records matching <paramref name="query"/>, newest first.</summary>
     Task<RecordPage> ListAsync(RecordQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Nearest-rank percentiles of total latency of the raw records with <c>from ≤ time &lt; to</c>, of one deployment
+    /// or all; null when there are none.
+    /// </summary>
+    Task<LatencyPercentiles?> LatencyAsync(DateTimeOffset from, DateTimeOffset to, string? deployment = null, CancellationToken cancellationToken = default);
 }
+
+/// <summary>Total-latency percentiles (nearest rank: the value at rank ⌈p × n⌉ of n sorted values), milliseconds.</summary>
+/// <param name="Count">Records measured.</param>
+/// <param name="P50Ms">Median.</param>
+/// <param name="P95Ms">95th percentile.</param>
+/// <param name="P99Ms">99th percentile.</param>
+public sealed record LatencyPercentiles(long Count, double P50Ms, double P95Ms, double P99Ms);
 
 /// <summary>Filters and the page of a record listing. Null filters match everything.</summary>
 public sealed record RecordQuery

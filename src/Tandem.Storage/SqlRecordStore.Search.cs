@@ -103,6 +103,42 @@ internal sealed partial class SqlRecordStore : IRecordSearch
         }
     }
 
+    public async Task<LatencyPercentiles?> LatencyAsync(DateTimeOffset from, DateTimeOffset to, string? deployment = null, CancellationToken cancellationToken = default)
+    {
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var where = "WHERE time_ms >= @a AND time_ms < @b";
+            var parameters = new List<(string, object?)> { ("@a", from.ToUnixTimeMilliseconds()), ("@b", to.ToUnixTimeMilliseconds()) };
+            if (!string.IsNullOrEmpty(deployment))
+            {
+                if (await FindIdAsync(connection, DictionaryKind.Deployment, deployment, cancellationToken).ConfigureAwait(false) is not int id)
+                {
+                    return null;
+                }
+
+                where += " AND deployment_id = @d";
+                parameters.Add(("@d", id));
+            }
+
+            var count = Convert.ToInt64(await Sql.ScalarAsync(connection, null, "SELECT COUNT(*) FROM records " + where, cancellationToken, [.. parameters]).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            if (count == 0)
+            {
+                return null;
+            }
+
+            async Task<double> AtAsync(double p)
+            {
+                var rank = (long)Math.Ceiling(p * count);
+                var value = await Sql.ScalarAsync(connection, null, "SELECT total_us FROM records " + where + " ORDER BY total_us LIMIT 1 OFFSET "
+                    + Math.Max(0, rank - 1).ToString(CultureInfo.InvariantCulture), cancellationToken, [.. parameters]).ConfigureAwait(false);
+                return Convert.ToInt64(value, CultureInfo.InvariantCulture) / 1000.0;
+            }
+
+            return new LatencyPercentiles(count, await AtAsync(0.50).ConfigureAwait(false), await AtAsync(0.95).ConfigureAwait(false), await AtAsync(0.99).ConfigureAwait(false));
+        }
+    }
+
     private async Task<int?> FindIdAsync(DbConnection connection, DictionaryKind kind, string value, CancellationToken cancellationToken)
     {
         if (_ids.TryGetValue((kind, value), out var cached))

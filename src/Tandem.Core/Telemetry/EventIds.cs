@@ -48,5 +48,8 @@ public static class EventIds
     public const int AdapterReloaded = 56;
     public const int AdapterLoadFailed = 57;
     public const int AdaptersUnreadable = 58;
+
+    // Dashboard 90–99
+    public const int DashboardAction = 90;
 #pragma warning restore CS1591
 }

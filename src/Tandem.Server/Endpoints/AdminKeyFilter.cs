@@ -15,7 +15,10 @@ internal sealed class AdminKeyFilter(GatewayState state) : IEndpointFilter
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var ctx = context.HttpContext;
-        if (!state.Current.Keys.IsAdmin(RequestBody.PresentedKey(ctx.Request)))
+        // The dashboard reads the admin API with its session cookie; changes go through /dashboard/api, which checks
+        // the session's CSRF token, so a session opens GET requests here only.
+        var dashboardRead = HttpMethods.IsGet(ctx.Request.Method) && Dashboard.DashboardAuth.Session(ctx) is not null;
+        if (!dashboardRead && !state.Current.Keys.IsAdmin(RequestBody.PresentedKey(ctx.Request)))
         {
             await JsonResponses.ErrorAsync(ctx, 401, "The admin API needs the admin key.", ErrorTypes.InvalidRequest, null, "invalid_api_key").ConfigureAwait(false);
             return Results.Empty;

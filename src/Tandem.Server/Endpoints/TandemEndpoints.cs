@@ -35,8 +35,10 @@ internal static class TandemEndpoints
         var admin = app.MapGroup("/admin").AddEndpointFilter<AdminKeyFilter>();
         DeploymentEndpoints.Map(admin);
         RecordsEndpoints.Map(admin);
+        Dashboard.RecordLogEndpoints.Map(admin);
         Feedback.FeedbackEndpoints.MapAdmin(admin);
         Adapters.AdapterEndpoints.Map(admin);
+        Dashboard.DashboardEndpoints.Map(app);
         MigrationEndpoints.Map(admin, app.Services.GetRequiredService<GatewayState>(), app.Services.GetRequiredService<MigrationCoordinator>(), app.Services.GetRequiredService<TimeProvider>());
     }
 }
