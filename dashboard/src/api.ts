@@ -50,15 +50,8 @@ export async function post<T>(path: string): Promise<T> {
 
 /** The current session, or null when not signed in. */
 export async function restore(): Promise<Session | null> {
-  try {
-    session = await get<Session>("/dashboard/api/session");
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) {
-      session = null;
-    } else {
-      throw e;
-    }
-  }
+  const answer = await get<Session & { signed_in: boolean }>("/dashboard/api/session");
+  session = answer.signed_in ? answer : null;
   return session;
 }
 

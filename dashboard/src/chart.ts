@@ -17,7 +17,7 @@ export function dayChart(id: string, days: string[], series: Series[], unit: str
   box.className = "chart";
   box.dataset.chart = id;
   for (const s of series) {
-    box.dataset["series" + s.name.replace(/[^A-Za-z0-9]/g, "_")] = String(s.values.reduce((a, b) => a + b, 0));
+    box.setAttribute("data-series-" + s.name.replace(/[^A-Za-z0-9]/g, "_").toLowerCase(), String(s.values.reduce((a, b) => a + b, 0)));
   }
   const xs = days.map((d) => Date.parse(d + "T00:00:00Z") / 1000);
   const sums = days.map((_, i) => series.reduce((a, s) => a + (s.values[i] ?? 0), 0));

@@ -128,6 +128,23 @@ public abstract class RecordSearchTests : IAsyncLifetime
         Assert.Null(second.Next);
     }
 
+    [Fact]
+    public async Task Latency_SevenRecords_NearestRankPercentiles()
+    {
+        // Totals 100…106 ms. Nearest rank of 7: p50 → rank ⌈3.5⌉ = 4 (103 ms), p95 → ⌈6.65⌉ = 7 (106), p99 → 7 (106).
+        var all = await Database.Search.LatencyAsync(T0, T0.AddMinutes(1), cancellationToken: Ct);
+        Assert.Equal(new LatencyPercentiles(7, 103, 106, 106), all);
+
+        // Deployment gpt: 100, 101, 102, 103, 104, 106 (r5 is on llama). p50 → rank 3 (102), p95 → ⌈5.7⌉ = 6 (106).
+        var gpt = await Database.Search.LatencyAsync(T0, T0.AddMinutes(1), "gpt", Ct);
+        Assert.Equal(new LatencyPercentiles(6, 102, 106, 106), gpt);
+
+        // r0 to r2 only: 100, 101, 102.
+        Assert.Equal(new LatencyPercentiles(3, 101, 102, 102), await Database.Search.LatencyAsync(T0, T0.AddSeconds(3), cancellationToken: Ct));
+        Assert.Null(await Database.Search.LatencyAsync(T0.AddDays(1), T0.AddDays(2), cancellationToken: Ct));
+        Assert.Null(await Database.Search.LatencyAsync(T0, T0.AddMinutes(1), "nowhere", Ct));
+    }
+
     [Theory]
     [InlineData("1764000000000.req-1", 1764000000000L, "req-1")]
     [InlineData("5.a.b", 5L, "a.b")]

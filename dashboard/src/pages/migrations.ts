@@ -19,7 +19,7 @@ interface Migration {
   active: boolean;
   traffic_percent: Record<string, number>;
   stage_entered_at: string;
-  gates: { agreement?: number; agreement_ci95?: [number, number]; judge_score?: number; samples: number; gates: Gate[]; top_disagreements: { incumbent: string; candidate: string; count: number }[] } | null;
+  gates: { agreement?: number | null; agreement_ci95?: [number, number]; judge_score?: number | null; samples: number; gates: Gate[]; top_disagreements: { incumbent: string; candidate: string; count: number }[] } | null;
   held: { by: string[]; since: string } | null;
   retirements: { deployment: string; model: string; retires: string; days_left: number }[];
   history: { id: number; time: string; kind: string; from: string | null; to: string | null; trigger: string }[];
@@ -90,9 +90,9 @@ function card(m: Migration, rerender: () => void): HTMLElement {
     gates
       ? section(
           "Gates",
-          el("p", {}, `Samples ${gates.samples}`, gates.agreement !== undefined ? ` · agreement ${(gates.agreement * 100).toFixed(1)}%` : "",
+          el("p", {}, `Samples ${gates.samples}`, gates.agreement != null ? ` · agreement ${(gates.agreement! * 100).toFixed(1)}%` : "",
             gates.agreement_ci95 ? ` (95% CI ${(gates.agreement_ci95[0] * 100).toFixed(1)}–${(gates.agreement_ci95[1] * 100).toFixed(1)}%)` : "",
-            gates.judge_score !== undefined ? ` · judge ${gates.judge_score.toFixed(2)}` : ""),
+            gates.judge_score != null ? ` · judge ${gates.judge_score!.toFixed(2)}` : ""),
           table(
             "gates-" + m.route,
             [

@@ -21,23 +21,35 @@ internal static class DashboardEndpoints
     public static void Map(WebApplication app)
     {
         var assets = app.Services.GetRequiredService<DashboardAssets>();
-        app.MapGet("/dashboard", static ctx =>
-        {
-            ctx.Response.Redirect("/dashboard/");
-            return Task.CompletedTask;
-        });
-
         var api = app.MapGroup("/dashboard/api");
         api.MapPost("/session", SignInAsync);
+        // Answers 200 either way: the page asks before anyone has signed in, and a 401 there would be a console error.
+        api.MapGet("/session", static ctx => DashboardAuth.Session(ctx) is { } session
+            ? WriteSessionAsync(ctx, session)
+            : JsonResponses.WriteJsonAsync(ctx, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteBoolean("signed_in", false);
+                w.WriteEndObject();
+            }));
         var signedIn = api.MapGroup("").AddEndpointFilter<DashboardFilter>();
-        signedIn.MapGet("/session", static ctx => WriteSessionAsync(ctx, Current(ctx)));
         signedIn.MapDelete("/session", SignOutAsync);
         signedIn.MapGet("/overview", static ctx => DashboardOverview.WriteAsync(ctx));
         signedIn.MapPost("/migrations/{route}/{command}", MigrationActionAsync);
         app.MapFallback("/dashboard/api/{**rest}", static ctx => JsonResponses.ErrorAsync(ctx, 404,
             $"Unknown endpoint {ctx.Request.Method} {ctx.Request.Path}.", ErrorTypes.InvalidRequest, null, "unknown_url"));
 
-        app.MapMethods("/dashboard/{**path}", [HttpMethods.Get, HttpMethods.Head], ctx => assets.ServeAsync(ctx, (string?)ctx.Request.RouteValues["path"]));
+        // Routing ignores a trailing slash, so /dashboard lands here too: send it to /dashboard/, where relative links work.
+        app.MapMethods("/dashboard/{**path}", [HttpMethods.Get, HttpMethods.Head], ctx =>
+        {
+            if (!ctx.Request.Path.Value!.EndsWith('/') && ctx.Request.RouteValues["path"] is null)
+            {
+                ctx.Response.Redirect("/dashboard/");
+                return Task.CompletedTask;
+            }
+
+            return assets.ServeAsync(ctx, (string?)ctx.Request.RouteValues["path"]);
+        });
     }
 
     private static DashboardSession Current(HttpContext ctx) => (DashboardSession)ctx.Items[typeof(DashboardSession)]!;
@@ -87,6 +99,7 @@ internal static class DashboardEndpoints
         return JsonResponses.WriteJsonAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
+            w.WriteBoolean("signed_in", true);
             w.WriteString("name", session.Principal.Name);
             w.WriteString("role", session.Principal.Role);
             w.WriteString("csrf_token", session.CsrfToken);
