@@ -14,6 +14,7 @@ root.Subcommands.Add(StorageCommand.Create());
 root.Subcommands.Add(FeedbackCommand.Create());
 root.Subcommands.Add(AdaptersCommand.Create());
 root.Subcommands.Add(RouterCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 var parse = root.Parse(args);
 var invocation = new InvocationConfiguration();
 invocation.ProcessTerminationTimeout = ServeCommand.TerminationTimeout(parse, invocation.ProcessTerminationTimeout);

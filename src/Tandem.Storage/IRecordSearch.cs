@@ -16,7 +16,19 @@ public interface IRecordSearch
     /// or all; null when there are none.
     /// </summary>
     Task<LatencyPercentiles?> LatencyAsync(DateTimeOffset from, DateTimeOffset to, string? deployment = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// What sizing needs of the raw records with <c>from ≤ time &lt; to</c>: the tokens (in and out) of the busiest UTC
+    /// minute, and the nearest-rank 95th percentile of a request's prompt + completion tokens.
+    /// </summary>
+    Task<TrafficPeaks> PeaksAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default);
 }
+
+/// <summary>Peak load and context length of a window.</summary>
+/// <param name="PeakMinuteTokens">Prompt + completion tokens of the busiest minute (0 when empty).</param>
+/// <param name="PeakMinute">Start of that minute, null when empty.</param>
+/// <param name="P95ContextTokens">95th percentile of prompt + completion tokens per request (0 when empty).</param>
+public sealed record TrafficPeaks(long PeakMinuteTokens, DateTimeOffset? PeakMinute, long P95ContextTokens);
 
 /// <summary>Total-latency percentiles (nearest rank: the value at rank ⌈p × n⌉ of n sorted values), milliseconds.</summary>
 /// <param name="Count">Records measured.</param>

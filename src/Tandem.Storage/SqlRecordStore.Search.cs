@@ -139,6 +139,29 @@ internal sealed partial class SqlRecordStore : IRecordSearch
         }
     }
 
+    public async Task<TrafficPeaks> PeaksAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            (string, object?)[] window = [("@a", from.ToUnixTimeMilliseconds()), ("@b", to.ToUnixTimeMilliseconds())];
+            var peak = await Sql.QueryAsync(connection,
+                "SELECT time_ms / 60000, SUM(prompt_tokens + completion_tokens) FROM records WHERE time_ms >= @a AND time_ms < @b " +
+                "GROUP BY time_ms / 60000 ORDER BY 2 DESC, 1 LIMIT 1", cancellationToken,
+                r => (Minute: Convert.ToInt64(r.GetValue(0), CultureInfo.InvariantCulture), Tokens: Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture)), window).ConfigureAwait(false);
+            if (peak.Count == 0)
+            {
+                return new TrafficPeaks(0, null, 0);
+            }
+
+            var count = Convert.ToInt64(await Sql.ScalarAsync(connection, null, "SELECT COUNT(*) FROM records WHERE time_ms >= @a AND time_ms < @b", cancellationToken, window).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            var rank = (long)Math.Ceiling(0.95 * count);
+            var p95 = await Sql.ScalarAsync(connection, null, "SELECT prompt_tokens + completion_tokens FROM records WHERE time_ms >= @a AND time_ms < @b ORDER BY 1 LIMIT 1 OFFSET "
+                + (rank - 1).ToString(CultureInfo.InvariantCulture), cancellationToken, window).ConfigureAwait(false);
+            return new TrafficPeaks(peak[0].Tokens, DateTimeOffset.FromUnixTimeMilliseconds(peak[0].Minute * 60_000), Convert.ToInt64(p95, CultureInfo.InvariantCulture));
+        }
+    }
+
     private async Task<int?> FindIdAsync(DbConnection connection, DictionaryKind kind, string value, CancellationToken cancellationToken)
     {
         if (_ids.TryGetValue((kind, value), out var cached))

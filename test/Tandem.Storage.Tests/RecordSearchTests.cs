@@ -145,6 +145,19 @@ public abstract class RecordSearchTests : IAsyncLifetime
         Assert.Null(await Database.Search.LatencyAsync(T0, T0.AddMinutes(1), "nowhere", Ct));
     }
 
+    [Fact]
+    public async Task Peaks_SevenRecordsInOneMinute_SumTheirTokensAndTakeTheP95Context()
+    {
+        // Record i has 10(i+1) prompt and i completion tokens: contexts 10, 21, 32, 43, 54, 65, 76 — all in 12:00.
+        // Busiest minute: 10+21+32+43+54+65+76 = 301. p95: rank ⌈6.65⌉ = 7 ⇒ 76.
+        var peaks = await Database.Search.PeaksAsync(T0, T0.AddMinutes(1), Ct);
+        Assert.Equal(new TrafficPeaks(301, T0, 76), peaks);
+
+        // r0 to r2: 10 + 21 + 32 = 63; p95 rank ⌈2.85⌉ = 3 ⇒ 32.
+        Assert.Equal(new TrafficPeaks(63, T0, 32), await Database.Search.PeaksAsync(T0, T0.AddSeconds(3), Ct));
+        Assert.Equal(new TrafficPeaks(0, null, 0), await Database.Search.PeaksAsync(T0.AddDays(1), T0.AddDays(2), Ct));
+    }
+
     [Theory]
     [InlineData("1764000000000.req-1", 1764000000000L, "req-1")]
     [InlineData("5.a.b", 5L, "a.b")]
