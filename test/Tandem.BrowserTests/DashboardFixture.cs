@@ -180,7 +180,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         _dir?.Dispose();
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
