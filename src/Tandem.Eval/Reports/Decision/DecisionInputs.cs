@@ -30,32 +30,34 @@ internal sealed record TrafficProfile
 /// <summary>The team's answers to the checklist (a JSON file), and the prices only the team knows.</summary>
 internal sealed record DecisionAnswers
 {
+    // Setters, not init: System.Text.Json's source generator assigns every init-only property, so an answer left out
+    // of the file would become 0 or null instead of keeping its default.
     /// <summary><c>none</c> (data may go to an API), <c>some_routes</c> (some may not), <c>all_data</c> (none may).</summary>
-    public string Privacy { get; init; } = "none";
+    public string Privacy { get; set; } = "none";
 
     /// <summary><c>none</c>, <c>prompting</c>, or <c>fine_tuning</c> (the team needs its own weights).</summary>
-    public string Customisation { get; init; } = "none";
+    public string Customisation { get; set; } = "none";
 
     /// <summary><c>none</c> (nobody to run GPUs), <c>some</c>, <c>mlops</c> (runs inference servers today).</summary>
-    public string TeamSkills { get; init; } = "some";
+    public string TeamSkills { get; set; } = "some";
 
     /// <summary>Most the team may spend a month on self-hosting; null: no cap.</summary>
-    public decimal? BudgetMonthlyUsd { get; init; }
+    public decimal? BudgetMonthlyUsd { get; set; }
 
     /// <summary>The model to self-host: a name of the sizing table (<c>8b</c>, <c>70b</c>).</summary>
-    public string ModelSize { get; init; } = "8b";
+    public string ModelSize { get; set; } = "8b";
 
     /// <summary>Its weight format: <c>fp16</c>, <c>int8</c>, <c>int4</c>.</summary>
-    public string Quantisation { get; init; } = "fp16";
+    public string Quantisation { get; set; } = "fp16";
 
     /// <summary>Hourly price per GPU the team can get, by GPU name; GPUs without a price are sized but not costed.</summary>
-    public IReadOnlyDictionary<string, decimal> GpuHourlyUsd { get; init; } = new Dictionary<string, decimal>();
+    public IReadOnlyDictionary<string, decimal> GpuHourlyUsd { get; set; } = new Dictionary<string, decimal>();
 
     /// <summary>People and operations a month for running the self-hosted stack.</summary>
-    public decimal OpsMonthlyUsd { get; init; }
+    public decimal OpsMonthlyUsd { get; set; }
 
     /// <summary>Share of the roofline throughput to plan for (0–1, default 0.5).</summary>
-    public double TargetUtilisation { get; init; } = 0.5;
+    public double TargetUtilisation { get; set; } = 0.5;
 }
 
 /// <summary>The decision report's recommendation, from least to most self-hosting.</summary>
