@@ -6,6 +6,7 @@ import { migrations } from "./pages/migrations";
 import { deployments } from "./pages/deployments";
 import { costs } from "./pages/costs";
 import { requests } from "./pages/requests";
+import { quality } from "./pages/quality";
 
 const main = document.getElementById("main")!;
 const nav = document.getElementById("nav")!;
@@ -16,7 +17,17 @@ const titles: Record<string, string> = {
   migrations: "Routes & migrations",
   deployments: "Deployments",
   costs: "Costs",
+  quality: "Quality",
   requests: "Requests",
+};
+
+const pages: Record<string, (params: URLSearchParams) => Promise<HTMLElement[]>> = {
+  overview: () => overview(),
+  migrations: () => migrations(() => void render()),
+  deployments: () => deployments(),
+  costs: () => costs(),
+  quality: () => quality(),
+  requests: (params) => requests(params, (p) => (location.hash = "#/requests?" + p.toString())),
 };
 
 function route(): { page: string; params: URLSearchParams } {
@@ -35,16 +46,7 @@ async function render(): Promise<void> {
   main.dataset.page = page;
   main.dataset.ready = "false";
   try {
-    const parts =
-      page === "migrations"
-        ? await migrations(() => void render())
-        : page === "deployments"
-          ? await deployments()
-          : page === "costs"
-            ? await costs()
-            : page === "requests"
-              ? await requests(params, (p) => (location.hash = "#/requests?" + p.toString()))
-              : await overview();
+    const parts = await pages[page](params);
     main.replaceChildren(el("h1", {}, titles[page]), ...parts);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {

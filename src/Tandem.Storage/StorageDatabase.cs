@@ -30,6 +30,7 @@ public abstract class StorageDatabase : IAsyncDisposable
         Records = records;
         Search = records;
         Migrations = new SqlMigrationStore(this);
+        Quality = new SqlQualitySearch(this);
         var feedback = new SqlFeedbackStore(this);
         Feedback = feedback;
         Adapters = feedback;
@@ -49,6 +50,9 @@ public abstract class StorageDatabase : IAsyncDisposable
 
     /// <summary>Migration state, stage changes, gate evaluations and shadow samples.</summary>
     public IMigrationStore Migrations { get; }
+
+    /// <summary>Shadow agreement and judge scores of a route's migration per day (the dashboard's quality page).</summary>
+    public IQualitySearch Quality { get; }
 
     /// <summary>Feedback on requests (ratings, corrections), kept apart from the records it refers to.</summary>
     public IFeedbackStore Feedback { get; }

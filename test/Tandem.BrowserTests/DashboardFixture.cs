@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Tandem.Migration;
 using Tandem.Server;
 using Tandem.Simulator;
 using Tandem.Storage;
@@ -38,6 +39,9 @@ public sealed class DashboardFixture : IAsyncLifetime
             deployment: gpt-4o-mini
             migration: { to: llama-8b, stage: shadow, auto: false, evaluate_every: 1h }
           - name: support
+            deployment: gpt-4o-mini
+            migration: { to: llama-8b, stage: shadow, auto: false, evaluate_every: 1h }
+          - name: review
             deployment: gpt-4o-mini
             migration: { to: llama-8b, stage: shadow, auto: false, evaluate_every: 1h }
         """;
@@ -107,6 +111,18 @@ public sealed class DashboardFixture : IAsyncLifetime
             using var response = await client.PostAsJsonAsync("v1/chat/completions", new { model, messages = new[] { new { role = "user", content = "question " + i } } }, Ct);
             response.EnsureSuccessStatusCode();
         }
+
+        // Route review takes no traffic: its shadow samples are these four, so the quality page's figures for it are
+        // known (4 samples, 3 compared, 2 agreeing, 3 judged with 4, 5 and 3).
+        var now = TimeProvider.System.GetUtcNow();
+        ShadowSample Sample(int i, bool? agree, double? judge, string? candidateLabel) => new()
+        {
+            Route = "review", RequestId = "review-" + i, Time = now.AddSeconds(-i), Stage = "shadow",
+            IncumbentLabel = "refund", CandidateLabel = candidateLabel, Agree = agree, JudgeScore = judge,
+            CandidateError = agree is null ? "timeout" : null,
+        };
+        await Gateway.Services.GetRequiredService<IMigrationStore>().AddSamplesAsync(
+            [Sample(1, true, 4, "refund"), Sample(2, true, 5, "refund"), Sample(3, false, 3, "billing"), Sample(4, null, null, null)], Ct);
 
         var writer = Gateway.Services.GetRequiredService<RecordWriter>();
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(Ct);

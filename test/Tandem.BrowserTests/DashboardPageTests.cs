@@ -8,7 +8,7 @@ namespace Tandem.BrowserTests;
 /// <summary>The dashboard in headless Chromium against a seeded gateway.</summary>
 public sealed class DashboardPageTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
 {
-    private static readonly string[] Pages = ["overview", "migrations", "deployments", "costs", "requests"];
+    private static readonly string[] Pages = ["overview", "migrations", "deployments", "costs", "quality", "requests"];
 
     private void SkipWithoutBrowser() => Assert.SkipWhen(fixture.Unavailable is not null, fixture.Unavailable ?? "");
 
@@ -127,6 +127,41 @@ public sealed class DashboardPageTests(DashboardFixture fixture) : IClassFixture
         var decision = await page.Locator($"[data-decision='{ids[0]}']").TextContentAsync();
         var record = await fixture.AdminJsonAsync("admin/records/" + ids[0]);
         Assert.Equal(record.GetProperty("decision").GetString(), decision);
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Quality_ShowsTheSeededShadowSamples_AndTheAdminApisGates()
+    {
+        SkipWithoutBrowser();
+        var (page, errors) = await fixture.SignedInPageAsync();
+        await OpenAsync(page, "quality");
+        // Route review's four samples (DashboardFixture): 3 compared, 2 agreeing (66.7%), 3 judged: (4 + 5 + 3) / 3 = 4.00.
+        var today = DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var row = page.Locator($"[data-table=quality-days-review] tr[data-row='{today}']");
+        string[] columns = ["samples", "compared", "agreed", "agreement", "judged", "judge"];
+        var cells = new List<string>();
+        foreach (var column in columns)
+        {
+            cells.Add((await row.Locator($"td[data-col={column}]").TextContentAsync())!);
+        }
+
+        Assert.Equal(["4", "3", "2", "66.7%", "3", "4.00"], cells);
+
+        // The current figures are the admin API's gate report for the route.
+        var gates = (await fixture.AdminJsonAsync("admin/migrations/review")).GetProperty("migrations")[0].GetProperty("gates");
+        var agreement = gates.GetProperty("agreement").GetDouble();
+        Assert.Equal(agreement, double.Parse((await page.Locator("[data-agreement=review]").GetAttributeAsync("data-value"))!, CultureInfo.InvariantCulture));
+        var disagreements = gates.GetProperty("top_disagreements");
+        Assert.Equal(disagreements.GetArrayLength(), await page.Locator("[data-table=quality-disagreements-review] tbody tr").CountAsync());
+        for (var i = 0; i < disagreements.GetArrayLength(); i++)
+        {
+            var cellsOf = await page.Locator("[data-table=quality-disagreements-review] tbody tr").Nth(i).Locator("td").AllTextContentsAsync();
+            var d = disagreements[i];
+            Assert.Equal([d.GetProperty("incumbent").GetString()!, d.GetProperty("candidate").GetString()!, d.GetProperty("count").GetInt32().ToString(CultureInfo.InvariantCulture)], cellsOf);
+        }
+
         Assert.Empty(errors);
         await page.Context.CloseAsync();
     }

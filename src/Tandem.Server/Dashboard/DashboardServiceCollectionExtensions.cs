@@ -17,6 +17,7 @@ public static class DashboardServiceCollectionExtensions
         services.TryAddSingleton(_ => DashboardAssets.Load());
         services.TryAddSingleton<IAdminActionLog, LoggingAdminActionLog>();
         services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Search);
+        services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Quality);
         return services;
     }
 }
