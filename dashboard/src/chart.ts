@@ -12,7 +12,7 @@ export interface Series {
  * A chart of series over days. The series' totals are also written as data attributes on the container
  * (data-series-NAME), so that what the chart was given can be checked against the admin API.
  */
-export function dayChart(id: string, days: string[], series: Series[], unit: string, stacked = false): HTMLElement {
+export function dayChart(id: string, days: string[], series: Series[], unit: string, stacked = false, yRange?: [number, number]): HTMLElement {
   const box = document.createElement("div");
   box.className = "chart";
   box.dataset.chart = id;
@@ -30,7 +30,7 @@ export function dayChart(id: string, days: string[], series: Series[], unit: str
   const opts: uPlot.Options = {
     width: 640,
     height: 240,
-    scales: { x: { time: true }, y: stacked ? { range: [0, 1] } : {} },
+    scales: { x: { time: true }, y: stacked ? { range: [0, 1] } : yRange ? { range: yRange } : {} },
     axes: [{}, { label: unit, values: (_u, ticks) => ticks.map((t) => (stacked ? Math.round(t * 100) + "%" : String(t))) }],
     series: [
       {},

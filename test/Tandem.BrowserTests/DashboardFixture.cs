@@ -114,10 +114,11 @@ public sealed class DashboardFixture : IAsyncLifetime
 
         // Route review takes no traffic: its shadow samples are these four, so the quality page's figures for it are
         // known (4 samples, 3 compared, 2 agreeing, 3 judged with 4, 5 and 3).
-        var now = TimeProvider.System.GetUtcNow();
+        // They are taken just after the stage began (the gate report reads the samples since then), before now.
+        var entered = (await AdminJsonAsync("admin/migrations/review")).GetProperty("migrations")[0].GetProperty("stage_entered_at").GetDateTimeOffset();
         ShadowSample Sample(int i, bool? agree, double? judge, string? candidateLabel) => new()
         {
-            Route = "review", RequestId = "review-" + i, Time = now.AddSeconds(-i), Stage = "shadow",
+            Route = "review", RequestId = "review-" + i, Time = entered.AddMilliseconds(i), Stage = "shadow",
             IncumbentLabel = "refund", CandidateLabel = candidateLabel, Agree = agree, JudgeScore = judge,
             CandidateError = agree is null ? "timeout" : null,
         };

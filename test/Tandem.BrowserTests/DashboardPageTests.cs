@@ -138,8 +138,9 @@ public sealed class DashboardPageTests(DashboardFixture fixture) : IClassFixture
         var (page, errors) = await fixture.SignedInPageAsync();
         await OpenAsync(page, "quality");
         // Route review's four samples (DashboardFixture): 3 compared, 2 agreeing (66.7%), 3 judged: (4 + 5 + 3) / 3 = 4.00.
-        var today = DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var row = page.Locator($"[data-table=quality-days-review] tr[data-row='{today}']");
+        var review = (await fixture.AdminJsonAsync("admin/migrations/review")).GetProperty("migrations")[0];
+        var day = review.GetProperty("stage_entered_at").GetDateTimeOffset().AddMilliseconds(1).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var row = page.Locator($"[data-table=quality-days-review] tr[data-row='{day}']");
         string[] columns = ["samples", "compared", "agreed", "agreement", "judged", "judge"];
         var cells = new List<string>();
         foreach (var column in columns)
@@ -150,7 +151,7 @@ public sealed class DashboardPageTests(DashboardFixture fixture) : IClassFixture
         Assert.Equal(["4", "3", "2", "66.7%", "3", "4.00"], cells);
 
         // The current figures are the admin API's gate report for the route.
-        var gates = (await fixture.AdminJsonAsync("admin/migrations/review")).GetProperty("migrations")[0].GetProperty("gates");
+        var gates = review.GetProperty("gates");
         var agreement = gates.GetProperty("agreement").GetDouble();
         Assert.Equal(agreement, double.Parse((await page.Locator("[data-agreement=review]").GetAttributeAsync("data-value"))!, CultureInfo.InvariantCulture));
         var disagreements = gates.GetProperty("top_disagreements");

@@ -38,10 +38,13 @@ const when = (t: string): string => t.replace("T", " ").slice(0, 16);
 
 /** Shadow agreement and judge scores per day, the gates' current figures, top disagreements and gate evaluation runs. */
 export async function quality(): Promise<HTMLElement[]> {
-  const [{ routes }, { migrations }] = await Promise.all([
-    get<{ routes: Series[] }>("/dashboard/api/quality"),
+  const [{ from, routes }, { migrations }] = await Promise.all([
+    get<{ from: string; routes: Series[] }>("/dashboard/api/quality"),
     get<{ migrations: Migration[] }>("/admin/migrations"),
   ]);
+  // The chart spans the whole window (days without samples are gaps).
+  const start = Date.parse(from.slice(0, 10) + "T00:00:00Z");
+  const window = Array.from({ length: 14 }, (_, i) => new Date(start + i * 86_400_000).toISOString().slice(0, 10));
   if (routes.length === 0) return [empty("No route has a migration: shadow comparisons start with one.")];
   return routes.map((s) => {
     const m = migrations.find((x) => x.route === s.route);
@@ -62,14 +65,16 @@ export async function quality(): Promise<HTMLElement[]> {
         ` · ${g?.samples ?? 0} samples`,
       ),
       section(
-        "Agreement and judge score per day (last 14 days)",
+        "Agreement per day, with judge scores in the table (last 14 days)",
         s.days.length === 0
           ? empty("No shadow samples in the last 14 days.")
           : dayChart(
               "agreement-" + s.route,
-              s.days.map((d) => d.day),
-              [{ name: "agreement", values: s.days.map((d) => (d.agreement === null ? null : d.agreement * 100)) as number[] }],
+              window,
+              [{ name: "agreement", values: window.map((day) => s.days.find((d) => d.day === day)?.agreement ?? null).map((a) => (a === null ? null : a * 100)) as number[] }],
               "% agree",
+              false,
+              [0, 100],
             ),
         s.days.length === 0
           ? ""
