@@ -107,6 +107,12 @@ export TANDEM_TEST_PACKAGES="$PACKAGES" TANDEM_TEST_PACKAGE_VERSION="$PACKAGE_VE
 log=$(mktemp)
 dotnet test --solution Tandem.slnx -c Release --no-build 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+if [ -d artifacts/screenshots ]; then
+  echo "dashboard screenshots: $PWD/artifacts/screenshots"
+fi
+if [ ! -x "${TANDEM_CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "note: chromium is not installed, so the dashboard's browser tests were skipped (apt-get install chromium)"
+fi
 awk '/^  failed:/{f+=$2} /^  succeeded:/{p+=$2} /^  skipped:/{s+=$2} END{printf "%d passed, %d failed, %d skipped\n",p,f,s}' "$log"
 rm -f "$log"
 exit "$rc"

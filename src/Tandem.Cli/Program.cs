@@ -18,6 +18,7 @@ root.Subcommands.Add(RouterCommand.Create());
 root.Subcommands.Add(RecordsCommand.Create());
 root.Subcommands.Add(ClassifierCommand.Create());
 root.Subcommands.Add(LabelsCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 var parse = root.Parse(args);
 var invocation = new InvocationConfiguration();
 invocation.ProcessTerminationTimeout = ServeCommand.TerminationTimeout(parse, invocation.ProcessTerminationTimeout);

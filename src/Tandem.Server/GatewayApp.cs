@@ -186,6 +186,7 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddHostedService<Hosting.LifecycleService>();
         builder.Services.AddTandemTelemetry(state.Current.Config.Telemetry);
         builder.Services.AddTandemAccess(services.VirtualKeys);
+        builder.Services.AddTandemDashboard();
 
         var app = builder.Build();
         var gateway = new GatewayApp(app, state) { _listeners = listeners };

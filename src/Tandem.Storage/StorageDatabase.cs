@@ -27,8 +27,11 @@ public abstract partial class StorageDatabase : IAsyncDisposable
         Options = options;
         Time = time ?? TimeProvider.System;
         Cipher = cipher;
-        Records = new SqlRecordStore(this);
+        var records = new SqlRecordStore(this);
+        Records = records;
+        Search = records;
         Migrations = new SqlMigrationStore(this);
+        Quality = new SqlQualitySearch(this);
         var feedback = new SqlFeedbackStore(this);
         Feedback = feedback;
         Adapters = feedback;
@@ -48,11 +51,16 @@ public abstract partial class StorageDatabase : IAsyncDisposable
     /// <summary>Request records, roll-ups and retention.</summary>
     public IRecordStore Records { get; }
 
+    /// <summary>Paged, filtered listing of request records (the dashboard's request log).</summary>
+    public IRecordSearch Search { get; }
+
     /// <summary>Migration state, stage changes, gate evaluations and shadow samples.</summary>
     public IMigrationStore Migrations { get; }
 
     /// <summary>Versioned human labels of a route's requests, and the captured requests they are drawn from.</summary>
     public Classification.ILabelStore Labels { get; }
+    /// <summary>Shadow agreement and judge scores of a route's migration per day (the dashboard's quality page).</summary>
+    public IQualitySearch Quality { get; }
 
     /// <summary>Feedback on requests (ratings, corrections), kept apart from the records it refers to.</summary>
     public IFeedbackStore Feedback { get; }

@@ -15,7 +15,6 @@ public sealed class GatewayKey
         AdminRole? role = null, DateTimeOffset? expiresAt = null)
     {
         Name = name;
-        Team = team;
         Hash = hash;
         AllowsAll = routes.Contains("*");
         Allowed = new HashSet<string>(routes, StringComparer.Ordinal);
@@ -56,6 +55,9 @@ public sealed class GatewayKey
 
     /// <summary>The key used when authentication is disabled.</summary>
     public static GatewayKey Anonymous { get; } = new("anonymous", new byte[32], ["*"]);
+
+    /// <summary>A signed-in dashboard session reading the admin API (GET only: its changes go through the dashboard's CSRF-checked API).</summary>
+    public static GatewayKey DashboardReader { get; } = new("dashboard", new byte[32], [], role: AdminRole.Viewer);
 }
 
 /// <summary>

@@ -69,5 +69,8 @@ public static class EventIds
     public const int LimitAlert = 82;
     public const int LimitSettleFailed = 83;
     public const int LimitWebhookFailed = 84;
+
+    // Dashboard 110-119
+    public const int DashboardAction = 110;
 #pragma warning restore CS1591
 }

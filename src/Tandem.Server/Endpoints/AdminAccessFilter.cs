@@ -40,6 +40,13 @@ internal sealed partial class AdminAccessFilter(GatewayState state, IAuditLog au
     {
         var ctx = context.HttpContext;
         var key = state.Current.Keys.AuthenticateAdmin(RequestBody.PresentedKey(ctx.Request));
+        if (key is null && HttpMethods.IsGet(ctx.Request.Method) && Dashboard.DashboardAuth.Session(ctx) is not null)
+        {
+            // The dashboard reads the admin API with its session cookie, as a viewer; its changes go through
+            // /dashboard/api, which checks the session's CSRF token.
+            key = GatewayKey.DashboardReader;
+        }
+
         if (key is null)
         {
             await JsonResponses.ErrorAsync(ctx, 401, "The admin API needs the admin key.", ErrorTypes.InvalidRequest, null, "invalid_api_key").ConfigureAwait(false);

@@ -37,10 +37,12 @@ internal static class TandemEndpoints
         DeploymentEndpoints.Map(admin);
         RecordsEndpoints.Map(admin);
         PrivacyEndpoints.Map(admin);
+        Dashboard.RecordLogEndpoints.Map(admin);
         Feedback.FeedbackEndpoints.MapAdmin(admin);
         Adapters.AdapterEndpoints.Map(admin);
         AdminKeyEndpoints.Map(admin);
         AdminAuditEndpoints.Map(admin);
+        Dashboard.DashboardEndpoints.Map(app);
         MigrationEndpoints.Map(admin, app.Services.GetRequiredService<GatewayState>(), app.Services.GetRequiredService<MigrationCoordinator>(), app.Services.GetRequiredService<TimeProvider>());
     }
 }
