@@ -123,6 +123,12 @@ public sealed class DashboardAuthTests
             using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(Ct));
             var latest = doc.RootElement.GetProperty("migrations")[0].GetProperty("history")[0];
             Assert.Equal(("rollback", "dashboard:admin"), (latest.GetProperty("kind").GetString(), latest.GetProperty("trigger").GetString()));
+
+            // The dashboard's actions are in the one audit log: the sign-in and the rollback, the refusals too.
+            var audit = JsonDocument.Parse(await admin.GetStringAsync("admin/audit?actor=dashboard:admin", Ct)).RootElement.GetProperty("entries");
+            var actions = audit.EnumerateArray().Select(e => (e.GetProperty("action").GetString(), e.GetProperty("object").GetString(), e.GetProperty("status").GetInt32())).ToList();
+            Assert.Contains(("dashboard.migration.rollback", "chat", 200), actions);
+            Assert.Contains(("dashboard.session.sign_in", "dashboard", 200), actions);
         }
 
         // Signing out (itself guarded by the token) ends the session on the server.

@@ -37,6 +37,8 @@ internal static class AdminOperations
         [("GET", "/admin/keys")] = Read("keys.read"),
         [("GET", "/admin/keys/{id}")] = Read("key.read"),
         [("GET", "/admin/audit")] = Read("audit.read"),
+        [("GET", "/admin/records")] = Read("records.read"),
+        [("GET", "/admin/latency")] = Read("latency.read"),
 
         // Operator: migrations and deployments.
         [("POST", "/admin/migrations/{route}/start")] = new(AdminRole.Operator, "migration.start", "route"),
@@ -56,6 +58,7 @@ internal static class AdminOperations
         [("POST", "/admin/keys/{id}/rotate")] = new(AdminRole.Admin, "key.rotate", "key"),
         [("POST", "/admin/keys/{id}/revoke")] = new(AdminRole.Admin, "key.revoke", "key"),
         [("DELETE", "/admin/keys/{id}")] = new(AdminRole.Admin, "key.revoke", "key"),
+        [("POST", "/admin/records/erase")] = new(AdminRole.Admin, "records.erase", "end_user"),
     };
 
     /// <summary>The operation of the endpoint serving <paramref name="ctx"/>: its metadata, else the table; null when neither names it.</summary>

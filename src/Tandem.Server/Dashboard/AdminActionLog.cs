@@ -36,3 +36,27 @@ internal sealed partial class LoggingAdminActionLog(ILoggerFactory loggers) : IA
         Message = "dashboard action by {Principal} ({Role}): {Action} {Target} → {Outcome} at {Time:O}")]
     private static partial void LogAction(ILogger logger, string principal, string role, string action, string target, string outcome, DateTimeOffset time);
 }
+
+/// <summary>
+/// Records dashboard actions in the audit log (who, what, on what, how it ended) as well as a log event, so that every
+/// admin action — through the admin API or the dashboard — is in the one append-only audit log (issue 16).
+/// </summary>
+internal sealed class AuditingAdminActionLog(ILoggerFactory loggers, Tandem.Access.IAuditLog audit) : IAdminActionLog
+{
+    private readonly LoggingAdminActionLog _log = new(loggers);
+
+    public async ValueTask RecordAsync(AdminAction action, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        await _log.RecordAsync(action, cancellationToken).ConfigureAwait(false);
+        await audit.AppendAsync(new Tandem.Access.AuditEntry
+        {
+            Time = action.Time,
+            Actor = "dashboard:" + action.Principal.Name,
+            Action = "dashboard." + action.Action,
+            Object = action.Target,
+            After = null,
+            Status = action.Outcome == "ok" ? 200 : 403,
+        }, CancellationToken.None).ConfigureAwait(false);
+    }
+}

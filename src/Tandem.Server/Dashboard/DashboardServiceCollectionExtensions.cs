@@ -15,7 +15,7 @@ public static class DashboardServiceCollectionExtensions
     {
         services.TryAddSingleton(sp => new DashboardSessions(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         services.TryAddSingleton(_ => DashboardAssets.Load());
-        services.TryAddSingleton<IAdminActionLog, LoggingAdminActionLog>();
+        services.TryAddSingleton<IAdminActionLog, AuditingAdminActionLog>();
         services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Search);
         services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Quality);
         return services;
