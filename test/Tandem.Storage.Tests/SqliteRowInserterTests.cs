@@ -10,13 +10,15 @@ public sealed class SqliteRowInserterTests : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("tandem-inserter-").FullName;
     private SqliteConnection _connection = null!;
 
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     public async ValueTask InitializeAsync()
     {
         _connection = new SqliteConnection($"Data Source={Path.Combine(_dir, "t.db")};Pooling=False");
-        await _connection.OpenAsync();
+        await _connection.OpenAsync(Ct);
         await using var cmd = _connection.CreateCommand();
         cmd.CommandText = "CREATE TABLE t (a INTEGER NOT NULL, b REAL, c TEXT, d INTEGER)";
-        await cmd.ExecuteNonQueryAsync();
+        await cmd.ExecuteNonQueryAsync(Ct);
     }
 
     public async ValueTask DisposeAsync()
@@ -40,10 +42,10 @@ public sealed class SqliteRowInserterTests : IAsyncLifetime
             [int.MaxValue, RowValue.Null, RowValue.Null, RowValue.Null],
             [0L, -0.125, "", 1],
         ];
-        await using (var tx = (SqliteTransaction)await _connection.BeginTransactionAsync())
+        await using (var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(Ct))
         {
             SqliteRowInserter.Insert(_connection, SqliteRowInserter.SingleRowSql("t", ["a", "b", "c", "d"]), 4, rows.Length, (r, c) => rows[r][c], CancellationToken.None);
-            await tx.CommitAsync();
+            await tx.CommitAsync(Ct);
         }
 
         var read = await ReadAllAsync();
@@ -75,13 +77,13 @@ public sealed class SqliteRowInserterTests : IAsyncLifetime
     public async Task Insert_ConstraintViolation_ThrowsSqliteErrorAndTheTransactionRollsBackEveryRow()
     {
         RowValue[][] rows = [[1, 1.0, "ok", 1], [RowValue.Null, 2.0, "violates NOT NULL", 2]];
-        await using (var tx = (SqliteTransaction)await _connection.BeginTransactionAsync())
+        await using (var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(Ct))
         {
             var e = Assert.Throws<SqliteException>(() =>
                 SqliteRowInserter.Insert(_connection, SqliteRowInserter.SingleRowSql("t", ["a", "b", "c", "d"]), 4, rows.Length, (r, c) => rows[r][c], CancellationToken.None));
             Assert.Equal(19, e.SqliteErrorCode); // SQLITE_CONSTRAINT
             Assert.Contains("NOT NULL", e.Message, StringComparison.Ordinal);
-            await tx.RollbackAsync();
+            await tx.RollbackAsync(Ct);
         }
 
         Assert.Empty(await ReadAllAsync());
@@ -117,9 +119,9 @@ public sealed class SqliteRowInserterTests : IAsyncLifetime
     {
         await using var cmd = _connection.CreateCommand();
         cmd.CommandText = "SELECT a, typeof(a), b, typeof(b), c, typeof(c), d, typeof(d) FROM t ORDER BY rowid";
-        await using var reader = await cmd.ExecuteReaderAsync();
+        await using var reader = await cmd.ExecuteReaderAsync(Ct);
         var rows = new List<string>();
-        while (await reader.ReadAsync())
+        while (await reader.ReadAsync(Ct))
         {
             var cells = new string[8];
             for (var i = 0; i < 8; i++)
