@@ -49,7 +49,8 @@ public sealed class LimitsReplicaTests
         Assert.Equal(50, admitted.Count);
         Assert.Equal(32, refused.Count);
         Assert.All(refused, code => Assert.Equal("insufficient_quota", code));
-        Assert.True(admitted.Count(a => a.Gateway == 0) > 0 && admitted.Count(a => a.Gateway == 1) > 0, "both instances admitted some");
+        // The clients are split across both instances by construction; which instance wins the last units of the
+        // budget is the scheduler's choice (one may take them all), so only the total is asserted.
         Assert.Equal(50, set.Simulator.Stats.Completed);
     }
 
