@@ -317,6 +317,14 @@ public sealed class MigrationTests
         (code, text) = await RunAsync("migrate", "start", "intent", "--to", "llama-8b");
         Assert.Equal(1, code);
         Assert.Contains("already has a migration", text, StringComparison.Ordinal);
+
+        // Something that is not a Tandem gateway answers with a body that is not JSON: a refusal with its status, not a crash.
+        var notTandem = new System.CommandLine.RootCommand("test") { Tandem.Cli.Commands.MigrateCommand.Create() };
+        using var notTandemOutput = new StringWriter();
+        code = await notTandem.Parse(["migrate", "status", "--gateway", a.BaseAddress.ToString(), "--admin-key-env", "TANDEM_TEST_ADMIN_KEY"])
+            .InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = notTandemOutput, Error = notTandemOutput }, Ct);
+        Assert.Equal(1, code);
+        Assert.StartsWith("tandem migrate: 404", notTandemOutput.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -8,7 +8,7 @@ namespace Tandem.Cli.Commands;
 
 /// <summary>
 /// The options and one HTTP call shared by the commands that talk to a running gateway's admin API
-/// (<c>tandem keys create|list|show|rotate|revoke</c>, <c>tandem audit list</c>).
+/// (<c>tandem keys create|list|show|rotate|revoke</c>, <c>tandem audit list</c>, <c>tandem migrate</c>).
 /// </summary>
 internal sealed class AdminApi
 {

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -11,29 +9,29 @@ internal static class MigrateCommand
 {
     public static Command Create()
     {
-        var gateway = new Option<string>("--gateway") { Description = "Gateway base URL (default: $TANDEM_URL, else http://127.0.0.1:8080)" };
-        var keyEnv = new Option<string>("--admin-key-env") { Description = "Environment variable holding the admin key", DefaultValueFactory = _ => "TANDEM_ADMIN_KEY" };
-        var format = new Option<string>("--format") { Description = "table or json", DefaultValueFactory = _ => "table" };
+        var api = new AdminApi();
         var routeOptional = new Argument<string?>("route") { Description = "Route (all when omitted)", Arity = ArgumentArity.ZeroOrOne };
         var historyLimit = new Option<int>("--history") { Description = "Stage changes to show per page (default 20, at most 500)", DefaultValueFactory = _ => 20 };
         var before = new Option<long?>("--before") { Description = "Show the page of history before this event id (printed under the history)" };
         var status = new Command("status", "Stage, traffic split, gate table, stage-change history (paged) and gate evaluations of migrations.")
         {
-            routeOptional, gateway, keyEnv, format, historyLimit, before,
+            routeOptional, historyLimit, before,
         };
+        api.AddTo(status);
         status.SetAction((parse, ct) =>
         {
             var path = parse.GetValue(routeOptional) is { } r ? $"admin/migrations/{Uri.EscapeDataString(r)}" : "admin/migrations";
             var query = "?history_limit=" + parse.GetValue(historyLimit).ToString(System.Globalization.CultureInfo.InvariantCulture)
                 + (parse.GetValue(before) is long b ? "&history_before=" + b.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
-            return RunAsync(parse, gateway, keyEnv, format, HttpMethod.Get, path + query, null, ct);
+            return RunAsync(parse, api, HttpMethod.Get, path + query, null, ct);
         });
 
         var migrate = new Command("migrate", "Move a route from its incumbent to a candidate: shadow, canary, cutover, full.") { status };
         var to = new Option<string>("--to") { Description = "The candidate deployment", Required = true };
         var routeArg = new Argument<string>("route") { Description = "Route" };
-        var start = new Command("start", "Start migrating a route to a candidate (in shadow).") { routeArg, to, gateway, keyEnv, format };
-        start.SetAction((parse, ct) => RunAsync(parse, gateway, keyEnv, format, HttpMethod.Post,
+        var start = new Command("start", "Start migrating a route to a candidate (in shadow).") { routeArg, to };
+        api.AddTo(start);
+        start.SetAction((parse, ct) => RunAsync(parse, api, HttpMethod.Post,
             $"admin/migrations/{Uri.EscapeDataString(parse.GetValue(routeArg)!)}/start", JsonSerializer.Serialize(parse.GetValue(to), CliJsonContext.Default.String) is var t ? "{\"to\":" + t + "}" : null, ct));
         migrate.Subcommands.Add(start);
         foreach (var (name, description) in new[]
@@ -45,8 +43,9 @@ internal static class MigrateCommand
         })
         {
             var route = new Argument<string>("route") { Description = "Route" };
-            var command = new Command(name, description) { route, gateway, keyEnv, format };
-            command.SetAction((parse, ct) => RunAsync(parse, gateway, keyEnv, format, HttpMethod.Post,
+            var command = new Command(name, description) { route };
+            api.AddTo(command);
+            command.SetAction((parse, ct) => RunAsync(parse, api, HttpMethod.Post,
                 $"admin/migrations/{Uri.EscapeDataString(parse.GetValue(route)!)}/{name}", null, ct));
             migrate.Subcommands.Add(command);
         }
@@ -54,76 +53,14 @@ internal static class MigrateCommand
         return migrate;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, Option<string> gatewayOption, Option<string> keyEnvOption, Option<string> formatOption,
-        HttpMethod method, string path, string? body, CancellationToken cancellationToken)
-    {
-        var output = parse.InvocationConfiguration.Output;
-        var error = parse.InvocationConfiguration.Error;
-        var baseUrl = parse.GetValue(gatewayOption) ?? Environment.GetEnvironmentVariable("TANDEM_URL") ?? "http://127.0.0.1:8080";
-        var key = Environment.GetEnvironmentVariable(parse.GetValue(keyEnvOption)!);
-        if (string.IsNullOrEmpty(key))
+    private static Task<int> RunAsync(ParseResult parse, AdminApi api, HttpMethod method, string path, string? body, CancellationToken cancellationToken) =>
+        api.SendAsync(parse, "migrate", method, path, body, static (console, root) =>
         {
-            await error.WriteLineAsync($"tandem migrate: set the admin key in ${parse.GetValue(keyEnvOption)}").ConfigureAwait(false);
-            return 2;
-        }
-
-        using var http = new HttpClient { BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(60) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-        {
-            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-        }
-
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException e)
-        {
-            await error.WriteLineAsync($"tandem migrate: cannot reach {baseUrl}: {e.Message}").ConfigureAwait(false);
-            return 2;
-        }
-
-        using (response)
-        {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            using var doc = JsonDocument.Parse(text);
-            if (!response.IsSuccessStatusCode)
-            {
-                var message = doc.RootElement.TryGetProperty("error", out var e) ? e.GetProperty("message").GetString() : text;
-                await error.WriteLineAsync($"tandem migrate: {message}").ConfigureAwait(false);
-                return 1;
-            }
-
-            if (parse.GetValue(formatOption) == "json")
-            {
-                await output.WriteLineAsync(text).ConfigureAwait(false);
-                return 0;
-            }
-
-            var redirected = !ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected;
-            var console = AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Out = new AnsiConsoleOutput(output),
-                Interactive = InteractionSupport.No,
-                Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
-                ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-            });
-            if (redirected)
-            {
-                console.Profile.Width = 160;
-            }
-
-            foreach (var m in doc.RootElement.GetProperty("migrations").EnumerateArray())
+            foreach (var m in root.GetProperty("migrations").EnumerateArray())
             {
                 Render(console, m);
             }
-
-            return 0;
-        }
-    }
+        }, cancellationToken);
 
     private static void Render(IAnsiConsole console, JsonElement m)
     {
