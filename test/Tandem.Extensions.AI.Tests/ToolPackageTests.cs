@@ -26,5 +26,12 @@ public sealed class ToolPackageTests(LocalFeed feed) : IClassFixture<LocalFeed>
         Assert.Contains("intent: 200 from proprietary: ", output, StringComparison.Ordinal);
         Assert.Contains("support-chat: 200 from self-hosted: ", output, StringComparison.Ordinal);
         Assert.Contains("demo: every route answered", output, StringComparison.Ordinal);
+
+        // The runtime settings the gateway ships with (measured in docs/BENCHMARKS.md) reach the installed tool.
+        var runtimeConfig = Assert.Single(Directory.GetFiles(tools, "tandem.runtimeconfig.json", SearchOption.AllDirectories));
+        using var json = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(runtimeConfig, TestContext.Current.CancellationToken));
+        var properties = json.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+        Assert.False(properties.GetProperty("System.GC.Server").GetBoolean());
     }
 }
