@@ -11,13 +11,16 @@
 #                           worktree), interleaved with this tree's: a regression check in one run.
 #          --variant-env K=V,K2=V2  also runs this tree's `tandem serve` with these environment variables (target
 #                           "variant", interleaved): an A/B of runtime settings in one run.
-#          --only PHASES    only these phases, e.g. json-0ms:1000,stream:200,json-0ms:closed (a quick look; no cold phase)
+#          --variant-r2r    target "variant" is this tree published ReadyToRun as deploy/Containerfile publishes it (the
+#                           image's build), to compare start-up JIT: add json-0ms:cold to --only to keep the cold phase
+#          --only PHASES    only these phases, e.g. json-0ms:1000,stream:200,json-0ms:closed (a quick look; no cold phase
+#                           unless json-0ms:cold is listed)
 # Results: bench/results/e2e/{results.md,results.json,chart.svg} (smoke: bench/results/tmp/smoke/, soak: bench/results/soak/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-mode=full; out=""; install=1; pass=(); baseline=""; router=0
+mode=full; out=""; install=1; pass=(); baseline=""; router=0; r2r=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) mode=smoke; pass+=(--smoke) ;;
@@ -29,7 +32,8 @@ while [ $# -gt 0 ]; do
     --variant-env) pass+=(--variant-env "$2"); shift ;;
     --only) pass+=(--only "$2"); shift ;;
     --router) pass+=(--router); router=1 ;;
-    *) echo "usage: bench/run.sh [--smoke|--soak] [--targets LIST] [--out DIR] [--no-install] [--baseline REV] [--variant-env K=V,...] [--only PHASES] [--router]" >&2; exit 2 ;;
+    --variant-r2r) r2r=1 ;;
+    *) echo "usage: bench/run.sh [--smoke|--soak] [--targets LIST] [--out DIR] [--no-install] [--baseline REV] [--variant-env K=V,...] [--variant-r2r] [--only PHASES] [--router]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -66,6 +70,15 @@ dotnet build bench/Bench.slnx -c Release -warnaserror -nologo -v:q >"$log" 2>&1 
   || { grep -E "error|warn" "$log" >&2; rm -f "$log"; echo "bench: build of bench/Bench.slnx failed" >&2; exit 1; }
 rm -f "$log"
 
+if [ "$r2r" = 1 ]; then
+  r2r_dir=$(mktemp -d /tmp/tandem-r2r.XXXXXX)
+  rid=$(dotnet --info | sed -n 's/^ *RID: *//p' | head -1)
+  echo "bench: publishing tandem ReadyToRun for $rid (as deploy/Containerfile does)..."
+  dotnet publish src/Tandem.Cli/Tandem.Cli.csproj -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -p:PackAsTool=false \
+    -o "$r2r_dir" -nologo -v:q >"$log" 2>&1 || { grep -E "error" "$log" >&2; echo "bench: ReadyToRun publish failed" >&2; exit 1; }
+  pass+=(--variant-exe "$r2r_dir/tandem")
+fi
+
 if [ -n "$baseline" ]; then
   rev=$(git rev-parse --verify "$baseline^{commit}") || { echo "bench: --baseline $baseline is not a git revision" >&2; exit 2; }
   base_dir=$(mktemp -d /tmp/tandem-baseline.XXXXXX)
@@ -80,4 +93,5 @@ fi
 cmd="bench/run.sh"; [ "$mode" != full ] && cmd="bench/run.sh --$mode"
 [ -n "$baseline" ] && cmd="$cmd --baseline $baseline"
 [ "$router" = 1 ] && cmd="$cmd --router"
+[ "$r2r" = 1 ] && cmd="$cmd --variant-r2r"
 dotnet bench/LoadRunner/bin/Release/net10.0/LoadRunner.dll --repo . --out "$out" --command "$cmd" "${pass[@]}"

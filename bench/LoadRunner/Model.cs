@@ -13,7 +13,7 @@ internal enum RunMode
 }
 
 internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashSet<string>? Targets, double SoakMinutes, string Command, bool ReportOnly = false, string? Baseline = null, string? BaselineName = null,
-    IReadOnlyDictionary<string, string>? VariantEnv = null, IReadOnlyList<string>? Only = null, bool Router = false)
+    IReadOnlyDictionary<string, string>? VariantEnv = null, IReadOnlyList<string>? Only = null, bool Router = false, string? VariantExe = null)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -27,6 +27,7 @@ internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashS
         Dictionary<string, string>? variantEnv = null;
         List<string>? only = null;
         var router = false;
+        string? variantExe = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -51,12 +52,17 @@ internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashS
                     only = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
                     break;
                 case "--router": router = true; break;
+                case "--variant-exe":
+                    // Another build of tandem as the target "variant" (bench/run.sh --variant-r2r: the image's ReadyToRun publish).
+                    variantExe = args[++i];
+                    variantEnv ??= new Dictionary<string, string>(StringComparer.Ordinal);
+                    break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
         }
 
         return new BenchOptions(Path.GetFullPath(repo), Path.GetFullPath(output), mode, targets, soakMinutes, command, reportOnly,
-            baseline is null ? null : Path.GetFullPath(baseline), baselineName, variantEnv, only, router);
+            baseline is null ? null : Path.GetFullPath(baseline), baselineName, variantEnv, only, router, variantExe is null ? null : Path.GetFullPath(variantExe));
     }
 }
 

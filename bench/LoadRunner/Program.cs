@@ -160,11 +160,13 @@ var allTargets = new List<TargetDefinition>
     new()
     {
         Name = "variant",
-        Description = $"`tandem serve` from this tree with {string.Join(' ', (options.VariantEnv ?? new Dictionary<string, string>()).Select(kv => kv.Key + "=" + kv.Value))} (an A/B of settings)",
+        Description = options.VariantExe is not null
+            ? $"`tandem serve` from {options.VariantExe}{string.Concat((options.VariantEnv ?? new Dictionary<string, string>()).Select(kv => " " + kv.Key + "=" + kv.Value))} (an A/B of builds)"
+            : $"`tandem serve` from this tree with {string.Join(' ', (options.VariantEnv ?? new Dictionary<string, string>()).Select(kv => kv.Key + "=" + kv.Value))} (an A/B of settings)",
         Unavailable = options.VariantEnv is null ? "no --variant-env given" : null,
         StartAsync = async () =>
         {
-            var p = ChildProcess.Start("variant", tandemExe, ["serve", "--config", variantConfig], Path.Combine(logs, "variant.log"), options.VariantEnv, Path.GetDirectoryName(variantConfig));
+            var p = ChildProcess.Start("variant", options.VariantExe ?? tandemExe, ["serve", "--config", variantConfig], Path.Combine(logs, "variant.log"), options.VariantEnv, Path.GetDirectoryName(variantConfig));
             await p.WaitForPortAsync(VariantPort, TimeSpan.FromSeconds(30));
             return p;
         },
@@ -311,7 +313,7 @@ else
             Console.WriteLine($"bench: starting {target.Name} ({target.Description})");
             var process = target.StartAsync is null ? null : await target.StartAsync();
             running.Add((target, process));
-            if (process is not null && options.Only is null)
+            if (process is not null && (options.Only is null || options.Only.Contains($"{json0.Name}:cold")))
             {
                 // The first phase right after start, before any warm-up: what the first users see after a deploy.
                 using var client = NewClient();
