@@ -29,7 +29,8 @@ internal sealed class AdminCaller(GatewayKey key)
 ///       | role &lt; endpoint's role? --yes--> 403 (audited when the endpoint changes something)
 ///       v
 ///   reads: run --> (503 when storage is down)
-///   changes: state before --> run --> state after --> audit entry (who, what, object, before, after, status)
+///   changes: state before --> run --> state after --> audit entry (who, what, object, before, after, status),
+///            appended before the answer goes out
 /// </code>
 /// The endpoint's role and action come from <see cref="AdminOperations"/>; an endpoint it does not name needs the
 /// admin role. The audit entry is written even when the client has gone away.
@@ -57,6 +58,15 @@ internal sealed partial class AdminAccessFilter(GatewayState state, IAuditLog au
         var caller = new AdminCaller(key) { Object = AdminOperations.ObjectOf(op, ctx) };
         ctx.Features.Set(caller);
         string? before = null;
+        var audited = 0;
+        if (op.Mutates)
+        {
+            // Appended as the answer starts, before the client can read it: an action the client makes next is
+            // appended after this one (order by id is the order things happened). Answers that never start are
+            // audited in the finally below.
+            ctx.Response.OnStarting(() => Interlocked.Exchange(ref audited, 1) == 0 ? AuditAsync(ctx, caller, op, before) : Task.CompletedTask);
+        }
+
         try
         {
             if ((key.Role ?? 0) < op.Role)
@@ -87,7 +97,7 @@ internal sealed partial class AdminAccessFilter(GatewayState state, IAuditLog au
         }
         finally
         {
-            if (op.Mutates)
+            if (op.Mutates && Interlocked.Exchange(ref audited, 1) == 0)
             {
                 await AuditAsync(ctx, caller, op, before).ConfigureAwait(false);
             }
