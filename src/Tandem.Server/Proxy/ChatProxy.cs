@@ -20,6 +20,7 @@ namespace Tandem.Server.Proxy;
 /// <remarks>
 /// <code>
 ///   entry      authenticate ─► read body (bounded) ─► parse top-level fields ─► resolve route       (this class)
+///   local      the route's distilled classifier, when sure: limits, then answered here               (Core: LocalStage, LocalRelay)
 ///   decide     route policy (rules, split, tiers) ─► migration stage                                 (Core: Routing, Migration)
 ///   limits     budgets and rate limits of key, team, route: atomic take in the shared store           (LimitGate, Core: Limits)
 ///   serve      fallback chain ─► upstream seam per deployment (limiter, retries, breaker, adapter)   (Core: FallbackChain, DeploymentInvoker)
@@ -142,7 +143,13 @@ internal sealed class ChatProxy
             var decision = local.Decide(body.WrittenSpan);
             if (decision.Answered)
             {
+                // A local answer is still the caller's request: its rate limits and token budgets count it (at no cost).
                 x.Record.Decision = decision.Reason;
+                if (!await _limits.AdmitAsync(x, key, new RoutePlan([], decision.Reason)).ConfigureAwait(false))
+                {
+                    return;
+                }
+
                 await LocalRelay.RelayAsync(x, local, decision.Prediction.Label).ConfigureAwait(false);
                 return;
             }
