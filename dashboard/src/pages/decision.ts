@@ -193,7 +193,7 @@ export function render(r: DecisionReport): HTMLElement[] {
             (g) => g.gpu,
           ),
     ),
-    el("p", { class: "empty" }, `Measured over ${t.days.toFixed(2)} days: ${whole(t.prompt_tokens)} tokens in, ${whole(t.completion_tokens)} out. Sources: ${r.sources}`),
+    el("p", { class: "empty" }, `Measured over ${t.days < 1 ? (t.days * 24).toFixed(1) + " hours" : t.days.toFixed(1) + " days"}: ${whole(t.prompt_tokens)} tokens in, ${whole(t.completion_tokens)} out. Sources: ${r.sources}`),
   ];
 }
 
