@@ -38,12 +38,15 @@ export async function get<T>(path: string): Promise<T> {
   return read<T>(await fetch(path, { credentials: "same-origin", headers: { accept: "application/json" } }));
 }
 
-export async function post<T>(path: string): Promise<T> {
+export async function post<T>(path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json", "X-CSRF-Token": session?.csrf_token ?? "" };
+  if (body !== undefined) headers["content-type"] = "application/json";
   return read<T>(
     await fetch(path, {
       method: "POST",
       credentials: "same-origin",
-      headers: { accept: "application/json", "X-CSRF-Token": session?.csrf_token ?? "" },
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
     }),
   );
 }

@@ -7,6 +7,8 @@ import { deployments } from "./pages/deployments";
 import { costs } from "./pages/costs";
 import { requests } from "./pages/requests";
 import { quality } from "./pages/quality";
+import { decision } from "./pages/decision";
+import { report } from "./pages/report";
 
 const main = document.getElementById("main")!;
 const nav = document.getElementById("nav")!;
@@ -19,6 +21,8 @@ const titles: Record<string, string> = {
   costs: "Costs",
   quality: "Quality",
   requests: "Requests",
+  decision: "Decision",
+  report: "Migration report",
 };
 
 const pages: Record<string, (params: URLSearchParams) => Promise<HTMLElement[]>> = {
@@ -28,6 +32,8 @@ const pages: Record<string, (params: URLSearchParams) => Promise<HTMLElement[]>>
   costs: () => costs(),
   quality: () => quality(),
   requests: (params) => requests(params, (p) => (location.hash = "#/requests?" + p.toString())),
+  decision: () => decision(),
+  report: (params) => report(params, (r) => (location.hash = "#/report?route=" + encodeURIComponent(r))),
 };
 
 function route(): { page: string; params: URLSearchParams } {

@@ -6,9 +6,9 @@ using Xunit;
 namespace Tandem.BrowserTests;
 
 /// <summary>The dashboard in headless Chromium against a seeded gateway.</summary>
-public sealed class DashboardPageTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+public sealed partial class DashboardPageTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
 {
-    private static readonly string[] Pages = ["overview", "migrations", "deployments", "costs", "quality", "requests"];
+    private static readonly string[] Pages = ["overview", "migrations", "deployments", "costs", "quality", "requests", "decision", "report"];
 
     private void SkipWithoutBrowser() => Assert.SkipWhen(fixture.Unavailable is not null, fixture.Unavailable ?? "");
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Tandem.Configuration;
 using Tandem.Eval.Reports.Migration;
 using Tandem.Storage;
@@ -47,6 +46,7 @@ internal static class MigrationReportCommand
         return command;
     }
 
+    /// <summary>Runs the report over the configuration's records and migration history (<see cref="MigrationReportQuery"/>).</summary>
     internal static async Task<MigrationReport> BuildAsync(string configPath, string route, string? since, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var config = ConfigLoader.LoadFile(configPath, ConfigUse.Tool);
@@ -59,32 +59,8 @@ internal static class MigrationReportCommand
         await using (database.ConfigureAwait(false))
         {
             await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
-            var state = (await database.Migrations.ListAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.Route == route)
+            return await MigrationReportQuery.RunAsync(database.Records, database.Search, database.Migrations, config, route, window, now, cancellationToken).ConfigureAwait(false)
                 ?? throw new ArgumentException($"route '{route}' has no migration in this database");
-            var from = now - window;
-            var usage = await database.Records.QueryUsageAsync(from, now.AddMilliseconds(1), cancellationToken).ConfigureAwait(false);
-            var costs = Tandem.Costs.CostReportBuilder.Build(config, usage.Rows.Where(r => r.Route == route).ToList(), from, now, usage.FirstSeen, Tandem.Costs.CostGrouping.Deployment, null);
-            async Task<SideFigures> SideAsync(string deployment)
-            {
-                var g = costs.Groups.FirstOrDefault(g => g.Name == deployment);
-                var latency = await database.Search.LatencyAsync(from, now.AddMilliseconds(1), deployment, cancellationToken).ConfigureAwait(false);
-                return new SideFigures { Deployment = deployment, Requests = g?.Requests ?? 0, Errors = g?.Errors ?? 0, Cost = g?.Spend ?? 0, P95Ms = latency?.P95Ms };
-            }
-
-            var before = await SideAsync(state.Incumbent).ConfigureAwait(false);
-            var after = await SideAsync(state.Candidate).ConfigureAwait(false);
-            var events = await database.Migrations.EventsAsync(route, 500, null, cancellationToken).ConfigureAwait(false);
-            var latest = (await database.Migrations.EvaluationsAsync(route, 1, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
-            double? agreement = null, judge = null;
-            if (latest is not null)
-            {
-                using var evidence = JsonDocument.Parse(latest.Evidence);
-                agreement = evidence.RootElement.TryGetProperty("agreement", out var ag) && ag.ValueKind == JsonValueKind.Number ? ag.GetDouble() : null;
-                judge = evidence.RootElement.TryGetProperty("judge_score", out var js) && js.ValueKind == JsonValueKind.Number ? js.GetDouble() : null;
-            }
-
-            var stage = config.Routes.FirstOrDefault(r => r.Name == route)?.Migration?.CanarySteps is { Count: > 0 } steps ? state.Describe(steps) : state.Describe([5, 25, 50]);
-            return MigrationReportBuilder.Build(route, stage, before, after, events, agreement, judge, from, now);
         }
     }
 }

@@ -41,7 +41,7 @@ internal static class ReportCommand
         return new Command("report", "Reports for deciding and steering a migration.") { decision, MigrationReportCommand.Create() };
     }
 
-    /// <summary>Measures the window's traffic from the configuration's records and builds the report.</summary>
+    /// <summary>Reads the answers file and runs the report over the configuration's records (<see cref="DecisionReportQuery"/>).</summary>
     internal static async Task<DecisionReport> DecisionAsync(string configPath, string answersPath, string? since, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var config = ConfigLoader.LoadFile(configPath, ConfigUse.Tool);
@@ -53,29 +53,21 @@ internal static class ReportCommand
         DecisionAnswers answers;
         await using (var file = File.OpenRead(answersPath))
         {
-            answers = await System.Text.Json.JsonSerializer.DeserializeAsync(file, DecisionJsonContext.Default.DecisionAnswers, cancellationToken).ConfigureAwait(false)
-                ?? throw new ArgumentException($"--answers: {answersPath} is empty");
+            try
+            {
+                answers = await DecisionReportQuery.ReadAnswersAsync(file, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"--answers: {answersPath}: {e.Message}", e);
+            }
         }
 
         var database = StorageFactory.Open(config.Storage, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
         await using (database.ConfigureAwait(false))
         {
             await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
-            var costs = await CostReportQuery.RunAsync(database.Records, config, window, Tandem.Costs.CostGrouping.Deployment, null, now, cancellationToken).ConfigureAwait(false);
-            var peaks = await database.Search.PeaksAsync(now - window, now.AddMilliseconds(1), cancellationToken).ConfigureAwait(false);
-            var traffic = new TrafficProfile
-            {
-                Days = costs.ObservedDays,
-                Requests = costs.Requests,
-                PromptTokens = costs.Groups.Sum(g => g.PromptTokens),
-                CompletionTokens = costs.Groups.Sum(g => g.CompletionTokens),
-                PeakTokensPerSecond = peaks.PeakMinuteTokens / 60.0,
-                P95ContextTokens = (int)Math.Min(int.MaxValue, peaks.P95ContextTokens),
-                // Token-priced spend: what the API bill is for this traffic (fixed capacity costs are not an API's).
-                ApiSpend = costs.Spend - costs.FixedSpend,
-                SensitiveRoutes = [.. config.Routes.Where(r => r.Capture != CaptureModes.Off || r.Rules.Any(rule => rule.When.Pii is { Count: > 0 })).Select(r => r.Name)],
-            };
-            return DecisionReportBuilder.Build(traffic, answers, GpuTable.Default);
+            return await DecisionReportQuery.RunAsync(database.Records, database.Search, config, answers, window, now, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -39,6 +39,10 @@ internal static class AdminOperations
         [("GET", "/admin/audit")] = Read("audit.read"),
         [("GET", "/admin/records")] = Read("records.read"),
         [("GET", "/admin/latency")] = Read("latency.read"),
+        [("GET", "/admin/reports/decision")] = Read("report.checklist"),
+        // A POST that only reads: the checklist's answers are its body (docs/DECISION.md).
+        [("POST", "/admin/reports/decision")] = Read("report.decision"),
+        [("GET", "/admin/reports/migration/{route}")] = Read("report.migration"),
 
         // Operator: migrations and deployments.
         [("POST", "/admin/migrations/{route}/start")] = new(AdminRole.Operator, "migration.start", "route"),

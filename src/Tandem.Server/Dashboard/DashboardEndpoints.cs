@@ -37,6 +37,7 @@ internal static class DashboardEndpoints
         signedIn.MapGet("/overview", static ctx => DashboardOverview.WriteAsync(ctx));
         signedIn.MapGet("/quality", static ctx => DashboardQuality.WriteAsync(ctx));
         signedIn.MapPost("/migrations/{route}/{command}", MigrationActionAsync);
+        ReportEndpoints.MapDashboard(signedIn);
         app.MapFallback("/dashboard/api/{**rest}", static ctx => JsonResponses.ErrorAsync(ctx, 404,
             $"Unknown endpoint {ctx.Request.Method} {ctx.Request.Path}.", ErrorTypes.InvalidRequest, null, "unknown_url"));
 

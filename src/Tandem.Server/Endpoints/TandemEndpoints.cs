@@ -38,6 +38,7 @@ internal static class TandemEndpoints
         RecordsEndpoints.Map(admin);
         PrivacyEndpoints.Map(admin);
         Dashboard.RecordLogEndpoints.Map(admin);
+        Dashboard.ReportEndpoints.MapAdmin(admin);
         Feedback.FeedbackEndpoints.MapAdmin(admin);
         Adapters.AdapterEndpoints.Map(admin);
         AdminKeyEndpoints.Map(admin);

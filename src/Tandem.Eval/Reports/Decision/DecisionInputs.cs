@@ -28,6 +28,9 @@ internal sealed record TrafficProfile
 }
 
 /// <summary>The team's answers to the checklist (a JSON file), and the prices only the team knows.</summary>
+/// <remarks>A field the checklist does not have is refused rather than ignored: a misspelt answer ("privasy") would
+/// otherwise leave its default in place without a word.</remarks>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 internal sealed record DecisionAnswers
 {
     // Setters, not init: System.Text.Json's source generator assigns every init-only property, so an answer left out

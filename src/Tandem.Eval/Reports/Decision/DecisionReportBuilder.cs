@@ -14,19 +14,94 @@ namespace Tandem.Eval.Reports.Decision;
 /// </summary>
 internal static class DecisionReportBuilder
 {
+    /// <summary>The answers the rules know for <c>privacy</c>, <c>customisation</c> and <c>team_skills</c> (the dashboard's choices too).</summary>
+    public static readonly string[] PrivacyAnswers = ["none", "some_routes", "all_data"];
+
+    /// <inheritdoc cref="PrivacyAnswers"/>
+    public static readonly string[] CustomisationAnswers = ["none", "prompting", "fine_tuning"];
+
+    /// <inheritdoc cref="PrivacyAnswers"/>
+    public static readonly string[] SkillAnswers = ["none", "some", "mlops"];
+
+    /// <summary>
+    /// Every answer that is not one the rules know, each as a sentence naming the field (empty: the answers are good).
+    /// A value the rules do not know would otherwise fall through them silently ("sometimes" read as privacy none).
+    /// </summary>
+    public static IReadOnlyList<string> Problems(DecisionAnswers answers, GpuTable table)
+    {
+        ArgumentNullException.ThrowIfNull(answers);
+        ArgumentNullException.ThrowIfNull(table);
+        var problems = new List<string>();
+        if (!table.Models.Any(m => m.Name == answers.ModelSize))
+        {
+            problems.Add($"model_size '{answers.ModelSize}' is not in the sizing table ({string.Join(", ", table.Models.Select(m => m.Name))})");
+        }
+
+        if (!table.Quantisations.Any(q => q.Name == answers.Quantisation))
+        {
+            problems.Add($"quantisation '{answers.Quantisation}' is not one of {string.Join(", ", table.Quantisations.Select(q => q.Name))}");
+        }
+
+        if (answers.TargetUtilisation is <= 0 or > 1 || double.IsNaN(answers.TargetUtilisation))
+        {
+            problems.Add("target_utilisation must be above 0 and at most 1");
+        }
+
+        void OneOf(string field, string? value, string[] allowed)
+        {
+            if (value is null || !allowed.Contains(value))
+            {
+                problems.Add($"{field} '{value}' is not one of {string.Join(", ", allowed)}");
+            }
+        }
+
+        OneOf("privacy", answers.Privacy, PrivacyAnswers);
+        OneOf("customisation", answers.Customisation, CustomisationAnswers);
+        OneOf("team_skills", answers.TeamSkills, SkillAnswers);
+        if (answers.BudgetMonthlyUsd is < 0)
+        {
+            problems.Add("budget_monthly_usd must not be negative (leave it out for no cap)");
+        }
+
+        if (answers.OpsMonthlyUsd < 0)
+        {
+            problems.Add("ops_monthly_usd must not be negative");
+        }
+
+        // JSON null reaches a non-nullable property through the source generator; say so rather than crash later.
+        if (answers.GpuHourlyUsd is null)
+        {
+            problems.Add("gpu_hourly_usd must be an object of GPU name and hourly price, such as { \"L4\": 0.80 }");
+            return problems;
+        }
+
+        foreach (var (gpu, price) in answers.GpuHourlyUsd)
+        {
+            if (!table.Gpus.Any(g => g.Name == gpu))
+            {
+                problems.Add($"gpu_hourly_usd: '{gpu}' is not a GPU of the sizing table ({string.Join(", ", table.Gpus.Select(g => g.Name))})");
+            }
+            else if (price < 0)
+            {
+                problems.Add($"gpu_hourly_usd: the price of {gpu} must not be negative");
+            }
+        }
+
+        return problems;
+    }
+
     public static DecisionReport Build(TrafficProfile traffic, DecisionAnswers answers, GpuTable table)
     {
         ArgumentNullException.ThrowIfNull(traffic);
         ArgumentNullException.ThrowIfNull(answers);
         ArgumentNullException.ThrowIfNull(table);
-        var model = table.Models.FirstOrDefault(m => m.Name == answers.ModelSize)
-            ?? throw new ArgumentException($"model_size '{answers.ModelSize}' is not in the sizing table ({string.Join(", ", table.Models.Select(m => m.Name))})");
-        var quantisation = table.Quantisations.FirstOrDefault(q => q.Name == answers.Quantisation)
-            ?? throw new ArgumentException($"quantisation '{answers.Quantisation}' is not one of {string.Join(", ", table.Quantisations.Select(q => q.Name))}");
-        if (answers.TargetUtilisation is <= 0 or > 1)
+        if (Problems(answers, table) is { Count: > 0 } problems)
         {
-            throw new ArgumentException("target_utilisation must be above 0 and at most 1");
+            throw new ArgumentException(string.Join("; ", problems));
         }
+
+        var model = table.Models.First(m => m.Name == answers.ModelSize);
+        var quantisation = table.Quantisations.First(q => q.Name == answers.Quantisation);
 
         var pricePerToken = traffic.Tokens == 0 ? 0m : traffic.ApiSpend / traffic.Tokens;
         CostAtVolume At(double factor, out List<GpuOption> options)
