@@ -91,11 +91,12 @@ public sealed class ReportEndpointsTests
         Assert.Equal(168_206_896.5517, r.GetProperty("break_even_tokens_per_month").GetDouble(), 4);
 
         // GPU sizing of the L4 for a 27-token context: weights 8.03e9 × 2 = 16.06 GB; KV 131,072 B/token × 27 = 3,538,944 B a
-        // sequence; ⌊(21.6e9 − 16.06e9) ÷ 3,538,944⌋ = 1,565 sequences; 1,565 × 300e9 ÷ (16.06e9 + 1,565 × 3,538,944) = 21,737.67 tokens/s.
+        // sequence; ⌊(21.6e9 − 16.06e9) ÷ 3,538,944⌋ = 1,565 sequences; memory allows 1,565 × 300e9 ÷ (16.06e9 + 1,565 × 3,538,944)
+        // = 21,737.67 tokens/s, compute 121e12 FLOP/s ÷ (2 × 8.03e9) = 7,534.25 tokens/s: the lower one.
         var l4 = r.GetProperty("gpus").EnumerateArray().Single(g => g.GetProperty("gpu").GetString() == "L4");
         Assert.Equal((1, 1565, 1, 584.00m), (l4.GetProperty("gpus_per_replica").GetInt32(), l4.GetProperty("concurrent_sequences").GetInt32(),
             l4.GetProperty("replicas").GetInt32(), l4.GetProperty("monthly_cost").GetDecimal()));
-        Assert.Equal(21_737.67, l4.GetProperty("replica_tokens_per_second").GetDouble(), 2);
+        Assert.Equal(7_534.25, l4.GetProperty("replica_tokens_per_second").GetDouble(), 2);
         Assert.Equal(5, r.GetProperty("gpus").GetArrayLength());
         Assert.Equal(JsonValueKind.Null, r.GetProperty("gpus")[1].GetProperty("monthly_cost").ValueKind);
 

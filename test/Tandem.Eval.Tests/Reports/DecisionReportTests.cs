@@ -27,6 +27,26 @@ public sealed class DecisionReportTests
     }
 
     [Fact]
+    public void Size_8bFp16OnL4_ShortContexts_AreComputeBound()
+    {
+        // A 31-token context: KV 131,072 × 31 = 4,063,232 B a sequence; ⌊(21.6e9 − 16.06e9) ÷ 4,063,232⌋ = ⌊1,363.44⌋ = 1,363.
+        // Memory ceiling 1,363 × 300e9 ÷ (16.06e9 + 1,363 × 4,063,232) = 4.089e14 ÷ 21.5982e9 = 18,932 tokens/s, but
+        // the step's 2 × 8.03e9 FLOPs a token on 121 dense FP16 TFLOPS allow 121e12 ÷ 16.06e9 = 7,534.2466 tokens/s.
+        // Peak 10,000 at 50 %: ⌈10,000 ÷ 3,767.12⌉ = 3 replicas.
+        var option = GpuSizing.Size(Gpu("L4"), Model("8b"), Q("fp16"), 0.9, 10_000, 31, 0.5, null)!;
+        Assert.Equal((1, 1363, 3, 3), (option.GpusPerReplica, option.ConcurrentSequences, option.Replicas, option.Gpus));
+        Assert.Equal(7534.2466, option.ReplicaTokensPerSecond, 4);
+    }
+
+    [Fact]
+    public void ShippedTable_EveryGpuHasItsDatasheetFigures()
+    {
+        // A figure left out of gpu-sizing.json would read as 0 and size nothing (or divide by it).
+        Assert.All(Table.Gpus, g => Assert.True(g.MemoryGb > 0 && g.BandwidthGbS > 0 && g.Fp16Tflops > 0, g.Name));
+        Assert.Equal([121, 125, 362, 312, 989.5], Table.Gpus.Select(g => g.Fp16Tflops));
+    }
+
+    [Fact]
     public void Size_70bFp16OnH100_TwoWayTensorParallelAndSixReplicasFor500TokensPerSecond()
     {
         // weights 70.6e9 × 2 = 141.2 GB > 72 GB on one; two hold 144 GB ≥ 141.2 GB + 655.36 MB (KV/token 327,680 B × 2,000).

@@ -4,22 +4,25 @@ namespace Tandem.Eval.Reports.Decision;
 /// <param name="Gpu">The GPU.</param>
 /// <param name="GpusPerReplica">GPUs one copy of the model needs (tensor parallel: 1, 2, 4 or 8).</param>
 /// <param name="ConcurrentSequences">Sequences of the sized context that fit in one replica's KV cache.</param>
-/// <param name="ReplicaTokensPerSecond">Decode roofline of one replica at that concurrency (an upper bound).</param>
+/// <param name="ReplicaTokensPerSecond">Decode roofline of one replica at that concurrency (an upper bound): the lower of the memory and compute ceilings.</param>
 /// <param name="Replicas">Replicas for the peak at the target utilisation.</param>
 /// <param name="Gpus">GPUs in all.</param>
 /// <param name="MonthlyCost">GPUs × hourly price × 730 hours; null without a price for this GPU.</param>
 internal sealed record GpuOption(string Gpu, int GpusPerReplica, int ConcurrentSequences, double ReplicaTokensPerSecond, int Replicas, int Gpus, decimal? MonthlyCost);
 
 /// <summary>
-/// Sizing from first principles, with every input sourced (<see cref="GpuTable"/>): decoding is memory-bound, so a
-/// decode step reads the weights once plus the KV cache of every running sequence.
+/// Sizing from first principles, with every input sourced (<see cref="GpuTable"/>): decoding is memory-bound while a
+/// step reads the weights once plus the KV cache of every running sequence, and compute-bound once so many sequences
+/// run that the step's 2 FLOPs per parameter per token take longer than those reads.
 /// <code>
 ///   weights     = parameters × bytes per parameter
 ///   kv/token    = 2 × layers × KV heads × head dim × 2 bytes
 ///   usable      = GPUs × memory × memory utilisation (0.9, vLLM's default)
 ///   GPUs/replica= smallest of 1, 2, 4, 8 whose usable memory holds the weights and one sequence of the context
 ///   sequences   = ⌊(usable − weights) ÷ (kv/token × context)⌋
-///   tokens/s    = sequences × GPUs × bandwidth ÷ (weights + sequences × context × kv/token)
+///   memory      = sequences × GPUs × bandwidth ÷ (weights + sequences × context × kv/token)
+///   compute     = GPUs × dense FP16 TFLOPS ÷ (2 × parameters)
+///   tokens/s    = min(memory, compute)
 ///   replicas    = ⌈peak tokens/s ÷ (tokens/s × target utilisation)⌉, at least 1
 /// </code>
 /// The tokens/s is a roofline (an upper bound): real engines reach a fraction of it, which the target utilisation
@@ -49,7 +52,9 @@ internal static class GpuSizing
             }
 
             var sequences = (int)Math.Floor((usable - weights) / perSequence);
-            var tokensPerSecond = sequences * n * gpu.BandwidthGbS * 1e9 / (weights + sequences * perSequence);
+            var memoryBound = sequences * n * gpu.BandwidthGbS * 1e9 / (weights + sequences * perSequence);
+            var computeBound = n * gpu.Fp16Tflops * 1e12 / (2 * model.ParametersB * 1e9);
+            var tokensPerSecond = Math.Min(memoryBound, computeBound);
             var replicas = Math.Max(1, (int)Math.Ceiling(peakTokensPerSecond / (tokensPerSecond * targetUtilisation)));
             var gpus = replicas * n;
             return new GpuOption(gpu.Name, n, sequences, tokensPerSecond, replicas, gpus,

@@ -2,12 +2,15 @@ using System.Text.Json.Serialization;
 
 namespace Tandem.Eval.Reports.Decision;
 
-/// <summary>One GPU: memory and memory bandwidth, from its datasheet.</summary>
+/// <summary>One GPU: memory, memory bandwidth and dense FP16 tensor throughput, from its datasheet.</summary>
 internal sealed record GpuSpec
 {
     public string Name { get; init; } = "";
     public double MemoryGb { get; init; }
     public double BandwidthGbS { get; init; }
+
+    /// <summary>Dense (no sparsity) FP16 tensor-core TFLOPS: the compute ceiling of a decode step.</summary>
+    public double Fp16Tflops { get; init; }
     public string Source { get; init; } = "";
 }
 
