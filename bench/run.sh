@@ -5,6 +5,8 @@
 #   bench/run.sh --smoke    seconds-long run of every phase, no timing assertions (CI)
 #   bench/run.sh --soak     Tandem at 1,000 req/s for 10 minutes (BENCH_SOAK_MINUTES), RSS every 30 s
 # Options: --targets direct,tandem,yarp,nginx,portkey,baseline   --out DIR   --no-install
+#          --router         also runs target "tandem-router": the gateway with every route on a linear router model
+#                           (tiers.scorer: model, trained on test/TestData/routellm-mmlu), to measure the router's added p50
 #          --baseline REV   also runs `tandem serve` built from git revision REV (target "baseline", in a temporary
 #                           worktree), interleaved with this tree's: a regression check in one run.
 # Results: bench/results/e2e/{results.md,results.json,chart.svg} (smoke: bench/results/tmp/smoke/, soak: bench/results/soak/).
@@ -12,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-mode=full; out=""; install=1; pass=(); baseline=""
+mode=full; out=""; install=1; pass=(); baseline=""; router=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) mode=smoke; pass+=(--smoke) ;;
@@ -21,7 +23,8 @@ while [ $# -gt 0 ]; do
     --out) out="$2"; shift ;;
     --no-install) install=0 ;;
     --baseline) baseline="$2"; shift ;;
-    *) echo "usage: bench/run.sh [--smoke|--soak] [--targets LIST] [--out DIR] [--no-install] [--baseline REV]" >&2; exit 2 ;;
+    --router) pass+=(--router); router=1 ;;
+    *) echo "usage: bench/run.sh [--smoke|--soak] [--targets LIST] [--out DIR] [--no-install] [--baseline REV] [--router]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -71,4 +74,5 @@ fi
 
 cmd="bench/run.sh"; [ "$mode" != full ] && cmd="bench/run.sh --$mode"
 [ -n "$baseline" ] && cmd="$cmd --baseline $baseline"
+[ "$router" = 1 ] && cmd="$cmd --router"
 dotnet bench/LoadRunner/bin/Release/net10.0/LoadRunner.dll --repo . --out "$out" --command "$cmd" "${pass[@]}"

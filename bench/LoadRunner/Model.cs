@@ -12,7 +12,7 @@ internal enum RunMode
     Soak,
 }
 
-internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashSet<string>? Targets, double SoakMinutes, string Command, bool ReportOnly = false, string? Baseline = null, string? BaselineName = null)
+internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashSet<string>? Targets, double SoakMinutes, string Command, bool ReportOnly = false, string? Baseline = null, string? BaselineName = null, bool Router = false)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -23,6 +23,7 @@ internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashS
         var command = "bench/run.sh";
         var reportOnly = false;
         string? baseline = null, baselineName = null;
+        var router = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -37,12 +38,13 @@ internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashS
                 case "--report": reportOnly = true; output = args[++i]; break;
                 case "--baseline": baseline = args[++i]; break;
                 case "--baseline-name": baselineName = args[++i]; break;
+                case "--router": router = true; break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
         }
 
         return new BenchOptions(Path.GetFullPath(repo), Path.GetFullPath(output), mode, targets, soakMinutes, command, reportOnly,
-            baseline is null ? null : Path.GetFullPath(baseline), baselineName);
+            baseline is null ? null : Path.GetFullPath(baseline), baselineName, router);
     }
 }
 

@@ -96,6 +96,17 @@ internal sealed class ChildProcess : IAsyncDisposable
         throw new TimeoutException($"{Name} did not listen on port {port} within {timeout.TotalSeconds:0} s");
     }
 
+    /// <summary>Waits for a one-shot command (e.g. <c>tandem router train</c>) and throws unless it exits 0 in time.</summary>
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        if (_process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode}");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

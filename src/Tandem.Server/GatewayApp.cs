@@ -41,6 +41,12 @@ public sealed record GatewayAppOptions
     /// <summary>The source of sampled decisions (shadow and judge sampling, replica choice); null: seeded by <c>server.random_seed</c>, else unseeded.</summary>
     public Runtime.RandomSource? Random { get; init; }
 
+    /// <summary>
+    /// Finds sentence encoders by name for encoder router models (<c>tandem serve</c> passes all-MiniLM-L6-v2 from
+    /// Tandem.Routing.Encoder); null serves linear router models only.
+    /// </summary>
+    public Func<string, Routing.Learned.ISentenceEncoder?>? SentenceEncoders { get; init; }
+
     /// <summary>The clock of the gateway (time windows of rules, breakers, records, migrations); null: the system clock.</summary>
     public TimeProvider? Time { get; init; }
 }
@@ -97,6 +103,7 @@ public sealed class GatewayApp : IAsyncDisposable
             Logging = loggerFactory,
             Adapters = options.Adapters ?? Providers.ProviderAdapters.BuiltIn,
             Random = options.Random ?? Runtime.RandomSource.Shared,
+            SentenceEncoders = options.SentenceEncoders,
         };
         // Registered adapters are deployments that routes may name: read them before the configuration is validated.
         // Start-up only, before the host runs; an unreadable database yields none, and AdapterService adds them later.

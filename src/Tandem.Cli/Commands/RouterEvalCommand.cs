@@ -22,9 +22,12 @@ internal static class RouterEvalCommand
         split.AcceptOnlyFromAmong("held-out", "all");
         var svg = new Option<string?>("--svg") { Description = "Write the curves as an SVG to this file" };
         var seed = new Option<int>("--seed") { Description = "Seed of the random router (default 42)", DefaultValueFactory = _ => 42 };
+        var targetShare = new Option<double?>("--target-strong-share") { Description = "Calibrate: the tier min sending at most this share (0–1) to the strong model" };
+        var targetQuality = new Option<double?>("--target-quality") { Description = "Calibrate: the tier min with the smallest strong share reaching this fraction (0–1) of the strong model's quality" };
+        var tierShares = new Option<string?>("--tier-shares") { Description = "Calibrate three or more tiers: their target shares in %, cheapest first, e.g. 70,25,5" };
         var eval = new Command("eval", "Quality-versus-strong-share curve, APGR and CPT of a router beside random and the features scorer.")
         {
-            data, model, exclude, split, svg, seed,
+            data, model, exclude, split, svg, seed, targetShare, targetQuality, tierShares,
         };
         eval.SetAction(async (parse, cancellationToken) =>
         {
@@ -32,13 +35,13 @@ internal static class RouterEvalCommand
             var output = parse.InvocationConfiguration.Output;
             var c = CultureInfo.InvariantCulture;
             List<RouterExample> outcomes;
-            LinearRouterModel? trained = null;
+            RouterModel? trained = null;
             try
             {
                 outcomes = RouterData.Read(parse.GetValue(data)!, parse.GetValue(exclude));
                 if (parse.GetValue(model) is { } path)
                 {
-                    trained = LinearRouterModel.Load(path);
+                    trained = RouterModelFile.Load(path, Tandem.Routing.Encoder.MiniLmEncoder.Resolve);
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or JsonException)
@@ -58,15 +61,24 @@ internal static class RouterEvalCommand
                 return 2;
             }
 
+            if (!RouterCalibrationReport.TryParse(parse.GetValue(targetShare), parse.GetValue(targetQuality), parse.GetValue(tierShares), out var calibration, out var calibrationError))
+            {
+                await error.WriteLineAsync($"tandem router eval: {calibrationError}").ConfigureAwait(false);
+                return 2;
+            }
+
             var random = new Random(parse.GetValue(seed));
             var features = new FeatureComplexityScorer();
             var routers = new List<(string Name, RouterCurve Curve)>();
+            var featureScores = Scores(features, outcomes);
+            var calibrated = featureScores;
             if (trained is not null)
             {
-                routers.Add(($"model {trained.Version}", RouterCurve.Build(outcomes, [.. outcomes.Select(o => trained.Score(o.Text))])));
+                calibrated = Scores(trained.Scorer, outcomes);
+                routers.Add(($"model {trained.Version}", RouterCurve.Build(outcomes, calibrated)));
             }
 
-            routers.Add(("features", RouterCurve.Build(outcomes, [.. outcomes.Select(o => features.Score(RequestView.For(JsonSerializer.Serialize(new EvalChat("router-eval", [new EvalChatMessage("user", o.Text)]), RouterEvalJson.Default.EvalChat))))])));
+            routers.Add(("features", RouterCurve.Build(outcomes, featureScores)));
             routers.Add(($"random (seed {parse.GetValue(seed).ToString(c)})", RouterCurve.Build(outcomes, [.. outcomes.Select(_ => random.NextDouble())])));
 
             var first = routers[0].Curve;
@@ -99,6 +111,7 @@ internal static class RouterEvalCommand
                 }
             }
 
+            await RouterCalibrationReport.WriteAsync(output, calibration, routers[0].Name, routers[0].Curve, calibrated).ConfigureAwait(false);
             if (parse.GetValue(svg) is { } svgPath)
             {
                 await File.WriteAllTextAsync(svgPath, RouterCurveSvg.Render(routers), cancellationToken).ConfigureAwait(false);
@@ -106,6 +119,14 @@ internal static class RouterEvalCommand
             }
 
             return 0;
+
+            // Each prompt as the gateway sees it (one user message); an encoder model scores on every core.
+            static double[] Scores(IComplexityScorer scorer, List<RouterExample> outcomes)
+            {
+                var scores = new double[outcomes.Count];
+                Parallel.For(0, outcomes.Count, i => scores[i] = scorer.Score(RequestView.For(JsonSerializer.Serialize(new EvalChat("router-eval", [new EvalChatMessage("user", outcomes[i].Text)]), RouterEvalJson.Default.EvalChat))));
+                return scores;
+            }
 
             string Share(double? share) => share is { } s ? s.ToString("P1", c) : "never";
             static string Short(string name) => name.Length <= 16 ? name : name[..16];

@@ -64,7 +64,8 @@ internal static class ServeCommand
         GatewayApp gateway;
         try
         {
-            gateway = GatewayApp.Create(options);
+            // Encoder router models run all-MiniLM-L6-v2 in process; it loads on first use only.
+            gateway = GatewayApp.Create(options with { SentenceEncoders = options.SentenceEncoders ?? Tandem.Routing.Encoder.MiniLmEncoder.Resolve });
         }
         catch (ConfigException e)
         {

@@ -73,7 +73,7 @@ public static partial class ConfigValidator
                 {
                     try
                     {
-                        _ = Routing.Learned.LinearRouterModel.Load(tiers.Model!);
+                        _ = Routing.Learned.RouterModelFile.Read(tiers.Model!);
                     }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
                     {

@@ -41,7 +41,8 @@ public sealed partial class RoutePolicy
     // decision that no rule's only-list and no context window changes, shared (plans only read their chain).
     private readonly Dictionary<DeploymentRuntime, DeploymentRuntime[]> _chains = new(ReferenceEqualityComparer.Instance);
 
-    internal RoutePolicy(RouteConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments, RandomSource? random = null, TimeProvider? time = null)
+    internal RoutePolicy(RouteConfig config, IReadOnlyDictionary<string, DeploymentRuntime> deployments, RandomSource? random = null, TimeProvider? time = null,
+        Func<string, Learned.ISentenceEncoder?>? encoders = null)
     {
         _random = random ?? RandomSource.Shared;
         _time = time ?? TimeProvider.System;
@@ -68,8 +69,9 @@ public sealed partial class RoutePolicy
         if (config.Tiers is { } tiers)
         {
             _tiers = tiers.Levels.OrderByDescending(l => l.Min).Select(l => (l.Min, deployments[l.Deployment])).ToArray();
-            _scorer = tiers.Scorer == "model" ? new Learned.LinearModelScorer(LoadModel(config.Name, tiers.Model!)) : new FeatureComplexityScorer();
-            _scorerNote = _scorer is Learned.LinearModelScorer m ? $" (model {m.Version})" : "";
+            var model = tiers.Scorer == "model" ? LoadModel(config.Name, tiers.Model!, encoders) : null;
+            _scorer = model?.Scorer ?? new FeatureComplexityScorer();
+            _scorerNote = model is not null ? $" (model {model.Version})" : "";
         }
         else
         {
@@ -95,11 +97,11 @@ public sealed partial class RoutePolicy
 
     // Validation read the file already; one changed or removed since fails this snapshot like any invalid
     // configuration (a reload keeps the last good one) rather than escaping as an I/O error.
-    private static Learned.LinearRouterModel LoadModel(string route, string path)
+    private static Learned.RouterModel LoadModel(string route, string path, Func<string, Learned.ISentenceEncoder?>? encoders)
     {
         try
         {
-            return Learned.LinearRouterModel.Load(path);
+            return Learned.RouterModelFile.Load(path, encoders);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {

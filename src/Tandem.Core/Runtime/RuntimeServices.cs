@@ -28,6 +28,12 @@ public sealed record RuntimeServices
     /// </summary>
     public Func<Configuration.ProviderConfig, HttpMessageHandler>? HttpHandler { get; init; }
 
+    /// <summary>
+    /// Finds a sentence encoder by name for encoder router models (<c>tiers.scorer: model</c> with a head file); null
+    /// when the host provides none (then such a model is a configuration error naming the encoder).
+    /// </summary>
+    public Func<string, Routing.Learned.ISentenceEncoder?>? SentenceEncoders { get; init; }
+
     /// <summary>The source of sampled decisions.</summary>
     public RandomSource Random { get; init; } = RandomSource.Shared;
 }

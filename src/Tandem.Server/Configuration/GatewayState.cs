@@ -17,6 +17,7 @@ public sealed class GatewayState : IDisposable
     private readonly TimeProvider _time;
     private readonly RuntimeServices _services;
     private readonly FileSystemWatcher? _watcher;
+    private readonly ModelFileWatch? _modelWatch;
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private readonly object _debounceLock = new();
     private ITimer? _debounce;
@@ -70,6 +71,8 @@ public sealed class GatewayState : IDisposable
             _watcher.Created += (_, _) => ScheduleReload();
             _watcher.Renamed += (_, _) => ScheduleReload();
             _watcher.EnableRaisingEvents = true;
+            _modelWatch = new ModelFileWatch(ScheduleReload);
+            _modelWatch.Track(config);
         }
     }
 
@@ -123,6 +126,7 @@ public sealed class GatewayState : IDisposable
                 Volatile.Write(ref _adapters, adapters ?? _adapters);
                 LoadedAt = _time.GetUtcNow();
                 LastReloadErrors = null;
+                _modelWatch?.Track(config);
                 RetireLater(previous.ProvidersRetiredBy(next).ToList(), previous);
                 Log.ConfigReloaded(_logger, Path, next.Version);
                 LogWarnings(config);
@@ -187,6 +191,7 @@ public sealed class GatewayState : IDisposable
     public void Dispose()
     {
         _watcher?.Dispose();
+        _modelWatch?.Dispose();
         lock (_debounceLock)
         {
             _debounce?.Dispose();

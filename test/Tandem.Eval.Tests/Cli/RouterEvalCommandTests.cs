@@ -57,6 +57,43 @@ public sealed class RouterEvalCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Eval_CalibrationTargets_PrintTheHandComputedMinsAndLevels()
+    {
+        // The model and outcomes of the test above. Scores: sigmoid(√14) = 0.976835 ("a b c d"), sigmoid(√10) =
+        // 0.959390 ("a b c"), sigmoid(√6) = 0.920524 ("a b"), sigmoid(√2) = 0.804430 ("a").
+        var modelPath = Path.Combine(_dir, "m.bin");
+        await using (var file = File.Create(modelPath))
+        {
+            new LinearRouterModel(Enumerable.Repeat(1f, 1024).ToArray(), 0f).Save(file);
+        }
+
+        var data = Path.Combine(_dir, "outcomes.jsonl");
+        await File.WriteAllLinesAsync(data,
+        [
+            """{"prompt":"a b","weak_good":true,"strong_good":true}""",
+            """{"prompt":"a b c d","weak_good":false,"strong_good":true}""",
+            """{"prompt":"a","weak_good":true,"strong_good":false}""",
+            """{"prompt":"a b c","weak_good":false,"strong_good":true}""",
+        ], Ct);
+
+        var (code, output) = await RunAsync("router", "eval", "--data", data, "--model", modelPath, "--split", "all",
+            "--target-strong-share", "0.6", "--target-quality", "0.95", "--tier-shares", "50,25,25");
+
+        Assert.True(code == 0, output);
+        // 60 %: two prompts (50 %), quality 4/4, PGR (1 − 0.5) / 0.25 = 2.
+        Assert.Contains("  target strong share 60 %: min 0.95939 (50.0 % strong, quality 100.0 %, PGR 2.000)", output, StringComparison.Ordinal);
+        // 95 % of 75 % = 71.25 %: reached with one prompt on the strong model (quality 75 %).
+        Assert.Contains("  target quality 95 % of the strong model's (71.2 %): min 0.976835 (25.0 % strong, quality 75.0 %, PGR 1.000)", output, StringComparison.Ordinal);
+        // Top 25 %: the first score; top 50 %: the first two.
+        Assert.Contains("shares on this data 50.0 %, 25.0 %, 25.0 %", output, StringComparison.Ordinal);
+        Assert.Contains("  levels: [ { min: 0, deployment: TIER0 }, { min: 0.95939, deployment: TIER1 }, { min: 0.976835, deployment: TIER2 } ]", output, StringComparison.Ordinal);
+
+        var (bad, message) = await RunAsync("router", "eval", "--data", data, "--split", "all", "--tier-shares", "70,20");
+        Assert.Equal(2, bad);
+        Assert.Contains("--tier-shares '70,20' needs two or more percentages, cheapest tier first, that add up to 100", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Eval_OutcomesWithoutTheStrongResult_ExitsTwo()
     {
         var data = Path.Combine(_dir, "outcomes.jsonl");

@@ -74,9 +74,11 @@ public sealed class LinearRouterModel
     }
 
     /// <summary>Reads a model file; throws <see cref="InvalidDataException"/> naming what is wrong.</summary>
-    public static LinearRouterModel Load(string path)
+    public static LinearRouterModel Load(string path) => Read(path, File.ReadAllBytes(path));
+
+    /// <summary>Reads a model file from its bytes.</summary>
+    internal static LinearRouterModel Read(string path, byte[] bytes)
     {
-        var bytes = File.ReadAllBytes(path);
         if (bytes.Length < 20 || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
         {
             throw new InvalidDataException($"'{path}' is not a Tandem router model (no TNDMLR01 header)");
