@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
 # Runs every Tandem test: builds with warnings as errors, starts a throw-away PostgreSQL 15 for the storage
-# suite (installing it from apt when missing and running as root), packs the Tandem.Extensions.AI packages into a
+# suite and a throw-away Redis for the limit-store tests (installing both from apt when missing and running as
+# root; Redis on TANDEM_TEST_REDISPORT, default 56379, exported as TANDEM_TEST_REDIS), packs the Tandem.Extensions.AI packages into a
 # folder feed for the example tests, runs the xunit suites and prints "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 PGBIN=/usr/lib/postgresql/15/bin
-if [ ! -x "$PGBIN/initdb" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "installing PostgreSQL 15 from apt..."
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql) >/dev/null 2>&1 \
-    || echo "warning: could not install postgresql; PostgreSQL tests will fail"
+if { [ ! -x "$PGBIN/initdb" ] || ! command -v redis-server >/dev/null; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing PostgreSQL 15 and Redis from apt..."
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql redis-server) >/dev/null 2>&1 \
+    || echo "warning: could not install postgresql/redis-server; PostgreSQL and Redis tests will fail"
+fi
+
+# kubectl renders the Kubernetes manifests (deploy/k8s) in a test; Debian 12 has no helm package, so the Helm chart's
+# values are checked without a `helm template` run (test/Tandem.FunctionalTests/Deployment).
+if ! command -v kubectl >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubectl) >/dev/null 2>&1 \
+    || echo "note: kubectl is not installable here; the kustomize rendering test is skipped"
 fi
 
 PGDATA=""
+REDISDIR=""
 stop_pg() {
+  if [ -n "$REDISDIR" ] && [ -f "$REDISDIR/redis.pid" ]; then
+    kill "$(cat "$REDISDIR/redis.pid")" 2>/dev/null || true
+  fi
+  [ -n "$REDISDIR" ] && rm -rf "$REDISDIR"
   if [ -n "$PGDATA" ] && [ -f "$PGDATA/postmaster.pid" ]; then
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
   fi
@@ -55,6 +68,19 @@ if [ -x "$PGBIN/initdb" ] && [ -z "${TANDEM_TEST_POSTGRES:-}" ]; then
   fi
 fi
 
+# Redis for the limit-store tests (limits.store: redis), on its own port; the tests that stop Redis start their own.
+if command -v redis-server >/dev/null && [ -z "${TANDEM_TEST_REDIS:-}" ]; then
+  REDISPORT=${TANDEM_TEST_REDISPORT:-56379}
+  REDISDIR=$(mktemp -d /tmp/tandem-redis.XXXXXX)
+  if redis-server --port "$REDISPORT" --bind 127.0.0.1 --daemonize yes --save '' --appendonly no --dir "$REDISDIR" \
+    --pidfile "$REDISDIR/redis.pid" --logfile "$REDISDIR/redis.log" >/dev/null; then
+    export TANDEM_TEST_REDIS="127.0.0.1:$REDISPORT"
+    echo "Redis started on 127.0.0.1:$REDISPORT"
+  else
+    echo "warning: Redis could not be started; the Redis tests will fail"
+  fi
+fi
+
 dotnet build Tandem.slnx -c Release -warnaserror -p:TreatWarningsAsErrors=true -nologo -v:q 2>&1 | tail -20
 build=${PIPESTATUS[0]}
 if [ "$build" != 0 ]; then
@@ -81,6 +107,12 @@ export TANDEM_TEST_PACKAGES="$PACKAGES" TANDEM_TEST_PACKAGE_VERSION="$PACKAGE_VE
 log=$(mktemp)
 dotnet test --solution Tandem.slnx -c Release --no-build 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+if [ -d artifacts/screenshots ]; then
+  echo "dashboard screenshots: $PWD/artifacts/screenshots"
+fi
+if [ ! -x "${TANDEM_CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "note: chromium is not installed, so the dashboard's browser tests were skipped (apt-get install chromium)"
+fi
 awk '/^  failed:/{f+=$2} /^  succeeded:/{p+=$2} /^  skipped:/{s+=$2} END{printf "%d passed, %d failed, %d skipped\n",p,f,s}' "$log"
 rm -f "$log"
 exit "$rc"

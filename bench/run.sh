@@ -9,6 +9,9 @@
 #                           (tiers.scorer: model, trained on test/TestData/routellm-mmlu), to measure the router's added p50
 #          --baseline REV   also runs `tandem serve` built from git revision REV (target "baseline", in a temporary
 #                           worktree), interleaved with this tree's: a regression check in one run.
+#          --variant-env K=V,K2=V2  also runs this tree's `tandem serve` with these environment variables (target
+#                           "variant", interleaved): an A/B of runtime settings in one run.
+#          --only PHASES    only these phases, e.g. json-0ms:1000,stream:200,json-0ms:closed (a quick look; no cold phase)
 # Results: bench/results/e2e/{results.md,results.json,chart.svg} (smoke: bench/results/tmp/smoke/, soak: bench/results/soak/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,8 +26,10 @@ while [ $# -gt 0 ]; do
     --out) out="$2"; shift ;;
     --no-install) install=0 ;;
     --baseline) baseline="$2"; shift ;;
+    --variant-env) pass+=(--variant-env "$2"); shift ;;
+    --only) pass+=(--only "$2"); shift ;;
     --router) pass+=(--router); router=1 ;;
-    *) echo "usage: bench/run.sh [--smoke|--soak] [--targets LIST] [--out DIR] [--no-install] [--baseline REV] [--router]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--smoke|--soak] [--targets LIST] [--out DIR] [--no-install] [--baseline REV] [--variant-env K=V,...] [--only PHASES] [--router]" >&2; exit 2 ;;
   esac
   shift
 done

@@ -12,7 +12,8 @@ internal enum RunMode
     Soak,
 }
 
-internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashSet<string>? Targets, double SoakMinutes, string Command, bool ReportOnly = false, string? Baseline = null, string? BaselineName = null, bool Router = false)
+internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashSet<string>? Targets, double SoakMinutes, string Command, bool ReportOnly = false, string? Baseline = null, string? BaselineName = null,
+    IReadOnlyDictionary<string, string>? VariantEnv = null, IReadOnlyList<string>? Only = null, bool Router = false)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -23,6 +24,8 @@ internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashS
         var command = "bench/run.sh";
         var reportOnly = false;
         string? baseline = null, baselineName = null;
+        Dictionary<string, string>? variantEnv = null;
+        List<string>? only = null;
         var router = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -38,13 +41,22 @@ internal sealed record BenchOptions(string Repo, string Out, RunMode Mode, HashS
                 case "--report": reportOnly = true; output = args[++i]; break;
                 case "--baseline": baseline = args[++i]; break;
                 case "--baseline-name": baselineName = args[++i]; break;
+                case "--variant-env":
+                    // "K=V,K2=V2": a target "variant", this tree's tandem with these environment variables (an A/B of settings).
+                    variantEnv = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        .Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "", StringComparer.Ordinal);
+                    break;
+                case "--only":
+                    // "json-0ms:1000,stream:200,json-0ms:closed": only these phases (a quick look; no cold phase).
+                    only = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+                    break;
                 case "--router": router = true; break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
         }
 
         return new BenchOptions(Path.GetFullPath(repo), Path.GetFullPath(output), mode, targets, soakMinutes, command, reportOnly,
-            baseline is null ? null : Path.GetFullPath(baseline), baselineName, router);
+            baseline is null ? null : Path.GetFullPath(baseline), baselineName, variantEnv, only, router);
     }
 }
 

@@ -20,8 +20,8 @@ Directory.CreateDirectory(logs);
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-const int Sim0Port = 19100, Sim20Port = 19120, SimStreamPort = 19140, TandemPort = 19200, BaselinePort = 19210, RouterPort = 19220, NginxPort = 19300, YarpPort = 19400, PortkeyPort = 19787;
-foreach (var port in new[] { Sim0Port, Sim20Port, SimStreamPort, TandemPort, BaselinePort, RouterPort, NginxPort, YarpPort, PortkeyPort })
+const int Sim0Port = 19100, Sim20Port = 19120, SimStreamPort = 19140, TandemPort = 19200, BaselinePort = 19210, RouterPort = 19220, VariantPort = 19230, NginxPort = 19300, YarpPort = 19400, PortkeyPort = 19787;
+foreach (var port in new[] { Sim0Port, Sim20Port, SimStreamPort, TandemPort, BaselinePort, RouterPort, VariantPort, NginxPort, YarpPort, PortkeyPort })
 {
     if (!ChildProcess.PortIsFree(port))
     {
@@ -71,6 +71,13 @@ if (baselineExe is not null)
 {
     Directory.CreateDirectory(Path.GetDirectoryName(baselineConfig)!);
     File.WriteAllText(baselineConfig, TandemConfig(BaselinePort));
+}
+
+var variantConfig = Path.Combine(options.Out, "variant", "tandem-bench.yaml");
+if (options.VariantEnv is not null)
+{
+    Directory.CreateDirectory(Path.GetDirectoryName(variantConfig)!);
+    File.WriteAllText(variantConfig, TandemConfig(VariantPort));
 }
 
 // The learned router's cost (issue 12): the same gateway with each route's deployment chosen by a linear router model
@@ -152,6 +159,19 @@ var allTargets = new List<TargetDefinition>
     },
     new()
     {
+        Name = "variant",
+        Description = $"`tandem serve` from this tree with {string.Join(' ', (options.VariantEnv ?? new Dictionary<string, string>()).Select(kv => kv.Key + "=" + kv.Value))} (an A/B of settings)",
+        Unavailable = options.VariantEnv is null ? "no --variant-env given" : null,
+        StartAsync = async () =>
+        {
+            var p = ChildProcess.Start("variant", tandemExe, ["serve", "--config", variantConfig], Path.Combine(logs, "variant.log"), options.VariantEnv, Path.GetDirectoryName(variantConfig));
+            await p.WaitForPortAsync(VariantPort, TimeSpan.FromSeconds(30));
+            return p;
+        },
+        Request = s => Spec($"http://127.0.0.1:{VariantPort}/v1/chat/completions", TandemRoute(s), s),
+    },
+    new()
+    {
         Name = "tandem-router",
         Description = "`tandem serve` (Release), same config but every route chooses its deployment with a linear router model (tiers.scorer: model)",
         StartAsync = async () =>
@@ -211,7 +231,9 @@ var allTargets = new List<TargetDefinition>
             new("x-portkey-provider", "openai"), new("x-portkey-custom-host", $"{SimUrl(s)}/v1")),
     },
 };
-var targets = allTargets.Where(t => options.Targets is null ? (t.Name != "baseline" || baselineExe is not null) && (t.Name != "tandem-router" || options.Router) : options.Targets.Contains(t.Name)).ToList();
+var targets = allTargets.Where(t => options.Targets is null
+    ? (t.Name != "baseline" || baselineExe is not null) && (t.Name != "variant" || options.VariantEnv is not null) && (t.Name != "tandem-router" || options.Router)
+    : options.Targets.Contains(t.Name)).ToList();
 
 static string TandemRoute(Scenario s) => s.Upstream switch { Upstream.Fast => "bench-0ms", Upstream.Slow20 => "bench-20ms", _ => "bench-stream" };
 
@@ -225,6 +247,18 @@ var plan = options.Mode switch
     _ => new Plan(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5),
         [(json0, [200, 500, 1000, 2000, 5000], true), (json20, [500, 1000, 2000, 5000], false), (stream0, [200, 500, 1000, 2000], false)]),
 };
+
+if (options.Only is { } only)
+{
+    // --only json-0ms:1000,stream:200,json-0ms:closed keeps just those phases.
+    plan = plan with
+    {
+        Scenarios = [.. plan.Scenarios.Select(p => (p.Scenario,
+                Rates: p.Rates.Concat([200, 500, 1000, 2000, 5000]).Distinct().Where(r => only.Contains($"{p.Scenario.Name}:{r}")).Order().ToArray(),
+                Closed: only.Contains($"{p.Scenario.Name}:closed")))
+            .Where(p => p.Rates.Length > 0 || p.Closed)],
+    };
+}
 
 var results = new List<PhaseResult>();
 var soak = new List<SoakSample>();
@@ -275,7 +309,17 @@ else
             }
 
             Console.WriteLine($"bench: starting {target.Name} ({target.Description})");
-            running.Add((target, target.StartAsync is null ? null : await target.StartAsync()));
+            var process = target.StartAsync is null ? null : await target.StartAsync();
+            running.Add((target, process));
+            if (process is not null && options.Only is null)
+            {
+                // The first phase right after start, before any warm-up: what the first users see after a deploy.
+                using var client = NewClient();
+                var spec = target.Request(json0);
+                var (sample, cpu, rss) = await MeasureAsync(process, () => OpenLoop.RunAsync(client, spec, 200, plan.Phase, plan.Drain));
+                results.Add(new PhaseResult(target.Name, json0.Name, "cold", 200, sample, cpu, rss, LoadAverage(), PhaseResult.IsSaturated(sample, 200), "first phase after start, not warmed"));
+                Console.WriteLine($"  {target.Name,-8} {json0.Name} @ 200/s, first phase after start: p50 {sample.Latency?.P50:0} µs, p99 {sample.Latency?.P99:0} µs, errors {sample.Errors}");
+            }
         }
 
         foreach (var (scenario, rates, closed) in plan.Scenarios)

@@ -101,6 +101,23 @@ internal static class Report
                 sb.AppendLine();
             }
 
+            var cold = results.Where(r => r.Mode == "cold" && r.Sample is not null).ToList();
+            if (cold.Count > 0)
+            {
+                sb.AppendLine("## First phase after start (json-0ms at 200 req/s, before any warm-up of the target)");
+                sb.AppendLine();
+                sb.AppendLine("| target | p50 µs | p99 µs | added p50 | added p50 when warm (same rate) | errors |");
+                sb.AppendLine("|---|--:|--:|--:|--:|--:|");
+                var direct = Find(results, "direct", "json-0ms", "rate", 200)?.Sample?.Latency;
+                foreach (var r in cold)
+                {
+                    var warm = Find(results, r.Target, "json-0ms", "rate", 200)?.Sample?.Latency;
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Target} | {F(r.Sample!.Latency?.P50)} | {F(r.Sample.Latency?.P99)} | {Added(r.Sample.Latency?.P50, direct?.P50)} | {Added(warm?.P50, direct?.P50)} | {r.Sample.Errors} |");
+                }
+
+                sb.AppendLine();
+            }
+
             var closed = results.Where(r => r.Mode == "closed" && r.Sample is not null).ToList();
             if (closed.Count > 0)
             {
@@ -118,7 +135,7 @@ internal static class Report
                 sb.AppendLine();
             }
 
-            sb.AppendLine("## Issue 7 targets");
+            sb.AppendLine("## Targets (issues 7 and 11)");
             sb.AppendLine();
             sb.AppendLine("| target | measured | verdict |");
             sb.AppendLine("|---|---|---|");
@@ -166,12 +183,26 @@ internal static class Report
         var pClosed = Find(results, "portkey", "json-0ms", "closed", null)?.Sample;
         var tStream = Find(results, "tandem", "stream", "rate", 1000)?.Sample;
         var dStream = Find(results, "direct", "stream", "rate", 1000)?.Sample;
+        var tStream200 = Find(results, "tandem", "stream", "rate", 200)?.Sample;
+        var dStream200 = Find(results, "direct", "stream", "rate", 200)?.Sample;
+        var tStream2000 = Find(results, "tandem", "stream", "rate", 2000)?.Sample;
+        var yStream2000 = Find(results, "yarp", "stream", "rate", 2000)?.Sample;
+        var tCold = Find(results, "tandem", "json-0ms", "cold", 200)?.Sample;
+        var t200 = Find(results, "tandem", "json-0ms", "rate", 200)?.Sample;
+        var d200 = Find(results, "direct", "json-0ms", "rate", 200)?.Sample;
+        var tCpu = Find(results, "tandem", "json-0ms", "rate", 1000)?.CpuPercent;
+        var yCpu = Find(results, "yarp", "json-0ms", "rate", 1000)?.CpuPercent;
         var tRss = Find(results, "tandem", "json-0ms", "rate", 1000)?.PeakRssMb;
 
         double? addedP50 = t1000?.Latency is { } t && d1000?.Latency is { } d ? t.P50 - d.P50 : null;
         double? addedP99 = t1000?.Latency is { } t2 && d1000?.Latency is { } d2 ? t2.P99 - d2.P99 : null;
         yield return ("added p50 ≤ 150 µs at 1,000 req/s (json-0ms)", addedP50 is null ? "–" : $"{addedP50:+0;-0} µs", addedP50 is null ? null : addedP50 <= 150);
         yield return ("added p99 ≤ 1 ms at 1,000 req/s (json-0ms)", addedP99 is null ? "–" : $"{addedP99:+0;-0} µs", addedP99 is null ? null : addedP99 <= 1000);
+        double? coldAdded = tCold?.Latency is { } c && d200?.Latency is { } dc ? c.P50 - dc.P50 : null;
+        double? warmAdded = t200?.Latency is { } w && d200?.Latency is { } dw ? w.P50 - dw.P50 : null;
+        yield return ("first phase after start: added p50 within 2× of warm (json-0ms @ 200/s)", coldAdded is null || warmAdded is null ? "–" : $"{coldAdded:+0;-0} µs cold vs {warmAdded:+0;-0} µs warm",
+            coldAdded is null || warmAdded is null ? null : coldAdded <= 2 * Math.Max(warmAdded.Value, 1));
+        yield return ("CPU at 1,000 req/s ≤ bare YARP hop (json-0ms, % of one core)", tCpu is null || yCpu is null ? "–" : $"{tCpu:0} % vs {yCpu:0} %", tCpu is null || yCpu is null ? null : tCpu <= yCpu);
         yield return ("closed-loop throughput ≥ bare YARP hop", tClosed is null || yClosed is null ? "–" : $"{tClosed.Throughput:0} vs {yClosed.Throughput:0} req/s ({tClosed.Throughput / yClosed.Throughput:0.00}×)", tClosed is null || yClosed is null ? null : tClosed.Throughput >= yClosed.Throughput);
         yield return ("≥ 15× Portkey's closed-loop throughput", tClosed is null || pClosed is not { Throughput: > 0 } ? "–" : $"{tClosed.Throughput / pClosed.Throughput:0.0}×", tClosed is null || pClosed is not { Throughput: > 0 } ? null : tClosed.Throughput >= 15 * pClosed.Throughput);
         var cmpRate = pRow?.Rate ?? 1000;
@@ -182,7 +213,13 @@ internal static class Report
         var pNote = pRow is { Saturated: true } ? ", Portkey saturated even here" : "";
         yield return ($"≥ 10× lower added p50 than Portkey (json-0ms @ {cmpRate}/s{pNote})", tAdded is null || pAdded is null ? "–" : $"tandem {tAdded:+0;-0} µs vs Portkey {pAdded:+0;-0} µs ({pAdded / Math.Max(1, tAdded.Value):0.0}×)", tAdded is null || pAdded is null ? null : pAdded >= 10 * Math.Max(0, tAdded.Value));
         double? ttfb = tStream?.FirstByte is { } tf && dStream?.FirstByte is { } df ? tf.P50 - df.P50 : null;
+        double? ttfb200 = tStream200?.FirstByte is { } tf2 && dStream200?.FirstByte is { } df2 ? tf2.P50 - df2.P50 : null;
+        yield return ("added time to first streamed byte ≤ 200 µs (p50, stream @ 200/s)", ttfb200 is null ? "–" : $"{ttfb200:+0;-0} µs", ttfb200 is null ? null : ttfb200 <= 200);
         yield return ("added time to first streamed byte ≤ 200 µs (p50, stream @ 1,000/s)", ttfb is null ? "–" : $"{ttfb:+0;-0} µs", ttfb is null ? null : ttfb <= 200);
+        var sTandem = tStream2000?.FirstByte?.P50;
+        var sYarp = yStream2000?.FirstByte?.P50;
+        yield return ("no stream collapse at 2,000 req/s: TTFB p50 ≤ 2× bare YARP hop", sTandem is null || sYarp is null ? "–" : $"{sTandem / 1000:0.0} ms vs {sYarp / 1000:0.0} ms",
+            sTandem is null || sYarp is null ? null : sTandem <= 2 * sYarp);
         yield return ("RSS ≤ 150 MB at 1,000 req/s", tRss is null ? "–" : $"{tRss:0} MB peak", tRss is null ? null : tRss <= 150);
         yield return ("flat memory over a 10-minute soak", "see `bench/run.sh --soak`", null);
     }

@@ -55,6 +55,7 @@ public sealed record GatewayAppOptions
 public sealed class GatewayApp : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private Hosting.Listeners? _listeners;
 
     private GatewayApp(WebApplication app, GatewayState state)
     {
@@ -70,6 +71,9 @@ public sealed class GatewayApp : IAsyncDisposable
 
     /// <summary>The first listening address, e.g. <c>http://127.0.0.1:8080/</c>.</summary>
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The first address of the admin port (<c>server.admin_port</c>), null when /admin is on the main port.</summary>
+    public Uri? AdminAddress { get; private set; }
 
     /// <summary>Loads the configuration (throwing <see cref="Tandem.Configuration.ConfigException"/> when invalid) and builds the host.</summary>
     public static GatewayApp Create(GatewayAppOptions options)
@@ -103,6 +107,7 @@ public sealed class GatewayApp : IAsyncDisposable
             Logging = loggerFactory,
             Adapters = options.Adapters ?? Providers.ProviderAdapters.BuiltIn,
             Random = options.Random ?? Runtime.RandomSource.Shared,
+            VirtualKeys = new Tandem.Access.VirtualKeyTable(time),
             SentenceEncoders = options.SentenceEncoders,
         };
         // Registered adapters are deployments that routes may name: read them before the configuration is validated.
@@ -112,18 +117,54 @@ public sealed class GatewayApp : IAsyncDisposable
         var state = new GatewayState(options.ConfigPath, loggerFactory.CreateLogger("Tandem.Configuration"), time, options.WatchConfig, services, adapters);
         builder.Services.AddSingleton(loggerFactory);
         var urls = options.Urls ?? state.Current.Config.Server.Urls ?? "http://127.0.0.1:8080";
-        builder.WebHost.UseUrls(urls);
+        var server = state.Current.Config.Server;
+        var configDirectory = Path.GetDirectoryName(Path.GetFullPath(options.ConfigPath)) ?? Directory.GetCurrentDirectory();
+        // server.admin_port and server.tls: the gateway binds its listeners itself (Hosting/Listeners.cs).
+        var certificates = server.Tls is { CertificateFile: { } certificate, KeyFile: { } key }
+            ? new Hosting.CertificateReloader(Path.Combine(configDirectory, certificate), Path.Combine(configDirectory, key), loggerFactory.CreateLogger("Tandem.Tls"))
+            : null;
+        var listeners = server.AdminPort is not null || certificates is not null ? Hosting.Listeners.Parse(server, urls, certificates) : null;
+        if (listeners is null)
+        {
+            builder.WebHost.UseUrls(urls);
+        }
+        else
+        {
+            builder.Services.AddSingleton(listeners);
+            if (certificates is not null)
+            {
+                builder.Services.AddSingleton(certificates);
+            }
+        }
+
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = Hosting.InlineIo.Enable(server));
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             // The gateway enforces server.max_body_bytes itself (it may change on reload).
             k.Limits.MaxRequestBodySize = null;
+            // server.max_header_bytes is enforced with an OpenAI-shaped 431 (HardeningMiddleware); Kestrel's bare 431
+            // only for heads far past it.
+            k.Limits.MaxRequestHeadersTotalSize = (int)Math.Max(32 * 1024, server.MaxHeaderBytes * 2);
+            listeners?.Bind(k);
         });
+        if (server.Cors.Origins.Count > 0)
+        {
+            // Off unless origins are listed: a browser page elsewhere cannot call the gateway with a user's key.
+            builder.Services.AddCors(c => c.AddDefaultPolicy(p =>
+            {
+                var origins = server.Cors.Origins;
+                _ = origins.Contains("*") ? p.AllowAnyOrigin() : p.WithOrigins([.. origins]);
+                p.AllowAnyHeader().WithMethods("GET", "POST").WithExposedHeaders("x-request-id", "x-tandem-route", "x-tandem-deployment");
+            }));
+        }
 
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton(time);
         // Records and migration state: one database, built by the storage factory (AddTandemStorage).
         builder.Services.AddTandemStorage(state);
+        // Budgets and rate limits, counted in that database or in Redis (limits.store).
+        builder.Services.AddTandemLimits(state);
         // A stop (SIGTERM, Ctrl+C) lets in-flight requests finish, then writes their records, within this bound.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TandemStorageServiceCollectionExtensions.ShutdownTimeoutOf(state.Current.Config.Server));
         builder.Services.AddSingleton(sp =>
@@ -144,9 +185,17 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddSingleton(sp => new LifecycleWatch(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tandem.Lifecycle")));
         builder.Services.AddHostedService<Hosting.LifecycleService>();
         builder.Services.AddTandemTelemetry(state.Current.Config.Telemetry);
+        builder.Services.AddTandemAccess(services.VirtualKeys);
+        builder.Services.AddTandemDashboard();
 
         var app = builder.Build();
-        var gateway = new GatewayApp(app, state);
+        var gateway = new GatewayApp(app, state) { _listeners = listeners };
+        app.UseMiddleware<Hosting.HardeningMiddleware>();
+        if (server.Cors.Origins.Count > 0)
+        {
+            app.UseCors();
+        }
+
         Endpoints.TandemEndpoints.Map(app);
         return gateway;
     }
@@ -155,6 +204,13 @@ public sealed class GatewayApp : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (_listeners is not null)
+        {
+            BaseAddress = _listeners.MainAddress;
+            AdminAddress = _listeners.AdminAddress;
+            return;
+        }
+
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
     }

@@ -42,7 +42,7 @@ internal static class RecordColumns
 
     public static readonly string[] Attempts = ["request_id", "time_ms", "seq", "deployment_id", "status", "error_id", "latency_us"];
 
-    public static readonly string[] Contents = ["request_id", "time_ms", "prompt", "response"];
+    public static readonly string[] Contents = ["request_id", "time_ms", "prompt", "response", "key_id"];
 
     public static short Operation(string operation) => operation switch
     {

@@ -12,7 +12,7 @@ namespace Tandem.Storage;
 /// </summary>
 internal sealed class SqlFeedbackStore : IFeedbackStore, IAdapterStore
 {
-    private const string Columns = "id, request_id, time, author, route, deployment, scale, rating, correction, comment, end_user, tags, messages, answer";
+    private const string Columns = "id, request_id, time, author, route, deployment, scale, rating, correction, comment, end_user, tags, messages, answer, key_id";
 
     private readonly StorageDatabase _db;
 
@@ -43,14 +43,18 @@ internal sealed class SqlFeedbackStore : IFeedbackStore, IAdapterStore
     {
         ArgumentNullException.ThrowIfNull(entry);
         var tags = entry.Tags is { Count: > 0 } t ? JsonSerializer.Serialize(new Dictionary<string, string>(t), StorageJsonContext.Default.DictionaryStringString) : null;
+        // The free text (correction, comment, conversation, answer) is content; the rest is metadata kept in clear.
+        var cipher = _db.Cipher;
+        string? Protect(string? text, string column) => cipher is null ? text : cipher.Encrypt(text, column);
         return WithConnectionAsync(async c =>
         {
             var id = await Sql.ScalarAsync(c, null,
-                "INSERT INTO tandem_feedback (request_id, time, author, route, deployment, scale, rating, correction, comment, end_user, tags, messages, answer) " +
-                "VALUES (@request, @time, @author, @route, @deployment, @scale, @rating, @correction, @comment, @user, @tags, @messages, @answer) RETURNING id",
+                "INSERT INTO tandem_feedback (request_id, time, author, route, deployment, scale, rating, correction, comment, end_user, tags, messages, answer, key_id) " +
+                "VALUES (@request, @time, @author, @route, @deployment, @scale, @rating, @correction, @comment, @user, @tags, @messages, @answer, @key) RETURNING id",
                 cancellationToken, ("@request", entry.RequestId), ("@time", Micros(entry.Time)), ("@author", entry.Author), ("@route", entry.Route),
-                ("@deployment", entry.Deployment), ("@scale", ScaleName(entry.Scale)), ("@rating", entry.Rating), ("@correction", entry.Correction),
-                ("@comment", entry.Comment), ("@user", entry.EndUser), ("@tags", tags), ("@messages", entry.Messages), ("@answer", entry.Answer)).ConfigureAwait(false);
+                ("@deployment", entry.Deployment), ("@scale", ScaleName(entry.Scale)), ("@rating", entry.Rating), ("@correction", Protect(entry.Correction, "correction")),
+                ("@comment", Protect(entry.Comment, "comment")), ("@user", entry.EndUser), ("@tags", tags), ("@messages", Protect(entry.Messages, "messages")),
+                ("@answer", Protect(entry.Answer, "answer")), ("@key", cipher?.ActiveKeyId)).ConfigureAwait(false);
             return entry with { Id = Convert.ToInt64(id, CultureInfo.InvariantCulture) };
         }, cancellationToken);
     }
@@ -60,7 +64,7 @@ internal sealed class SqlFeedbackStore : IFeedbackStore, IAdapterStore
     {
         ArgumentNullException.ThrowIfNull(requestId);
         return WithConnectionAsync<IReadOnlyList<FeedbackEntry>>(async c => await Sql.QueryAsync(c,
-            "SELECT " + Columns + " FROM tandem_feedback WHERE request_id = @request ORDER BY id", cancellationToken, Read, ("@request", requestId)).ConfigureAwait(false), cancellationToken);
+            "SELECT " + Columns + " FROM tandem_feedback WHERE request_id = @request ORDER BY id", cancellationToken, ReadEntry, ("@request", requestId)).ConfigureAwait(false), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -68,7 +72,7 @@ internal sealed class SqlFeedbackStore : IFeedbackStore, IAdapterStore
     {
         ArgumentNullException.ThrowIfNull(route);
         return WithConnectionAsync<IReadOnlyList<FeedbackEntry>>(async c => await Sql.QueryAsync(c,
-            "SELECT " + Columns + " FROM tandem_feedback WHERE route = @route AND time >= @since ORDER BY id", cancellationToken, Read,
+            "SELECT " + Columns + " FROM tandem_feedback WHERE route = @route AND time >= @since ORDER BY id", cancellationToken, ReadEntry,
             ("@route", route), ("@since", Micros(since))).ConfigureAwait(false), cancellationToken);
     }
 
@@ -79,7 +83,14 @@ internal sealed class SqlFeedbackStore : IFeedbackStore, IAdapterStore
         _ => "none",
     };
 
-    private static FeedbackEntry Read(DbDataReader r) => new()
+    private FeedbackEntry ReadEntry(DbDataReader r)
+    {
+        var key = Str(r, 14);
+        string? Open(int i, string column) => Tandem.Privacy.ContentCipher.Decrypt(_db.Cipher, Str(r, i), key, column);
+        return Read(r, Open);
+    }
+
+    private static FeedbackEntry Read(DbDataReader r, Func<int, string, string?> open) => new()
     {
         Id = L(r, 0),
         RequestId = r.GetString(1),
@@ -94,12 +105,12 @@ internal sealed class SqlFeedbackStore : IFeedbackStore, IAdapterStore
             _ => RatingScale.None,
         },
         Rating = r.IsDBNull(7) ? null : (int)L(r, 7),
-        Correction = Str(r, 8),
-        Comment = Str(r, 9),
+        Correction = open(8, "correction"),
+        Comment = open(9, "comment"),
         EndUser = Str(r, 10),
         Tags = Str(r, 11) is { } tags ? JsonSerializer.Deserialize(tags, StorageJsonContext.Default.DictionaryStringString) : null,
-        Messages = Str(r, 12),
-        Answer = Str(r, 13),
+        Messages = open(12, "messages"),
+        Answer = open(13, "answer"),
     };
 
     /// <inheritdoc />

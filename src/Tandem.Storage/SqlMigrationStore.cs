@@ -13,7 +13,7 @@ namespace Tandem.Storage;
 internal sealed class SqlMigrationStore : IMigrationStore, IAsyncDisposable
 {
     private const string SampleColumns = "route, request_id, time, stage, served_by, incumbent_answer, candidate_answer, incumbent_label, candidate_label, " +
-        "agree, similarity, candidate_error, incumbent_error, incumbent_latency_ms, candidate_latency_ms, candidate_cost, judge_score";
+        "agree, similarity, candidate_error, incumbent_error, incumbent_latency_ms, candidate_latency_ms, candidate_cost, judge_score, key_id";
 
     private readonly StorageDatabase _db;
 
@@ -192,6 +192,8 @@ internal sealed class SqlMigrationStore : IMigrationStore, IAsyncDisposable
             var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (tx.ConfigureAwait(false))
             {
+                // The two answers are content (encrypted when privacy.encryption is set); labels, scores and errors are metadata.
+                var cipher = _db.Cipher;
                 await _db.InsertRowsAsync(connection, tx, "tandem_shadow_sample", SampleColumns.Split(", "), samples.Count, (row, column) =>
                 {
                     var s = samples[row];
@@ -202,8 +204,8 @@ internal sealed class SqlMigrationStore : IMigrationStore, IAsyncDisposable
                         2 => Micros(s.Time),
                         3 => s.Stage,
                         4 => s.ServedBy,
-                        5 => s.IncumbentAnswer,
-                        6 => s.CandidateAnswer,
+                        5 => cipher is null ? s.IncumbentAnswer : cipher.Encrypt(s.IncumbentAnswer, "incumbent_answer"),
+                        6 => cipher is null ? s.CandidateAnswer : cipher.Encrypt(s.CandidateAnswer, "candidate_answer"),
                         7 => s.IncumbentLabel,
                         8 => s.CandidateLabel,
                         9 => s.Agree is bool a ? (a ? 1 : 0) : null,
@@ -213,7 +215,8 @@ internal sealed class SqlMigrationStore : IMigrationStore, IAsyncDisposable
                         13 => s.IncumbentLatencyMs,
                         14 => s.CandidateLatencyMs,
                         15 => s.CandidateCost,
-                        _ => s.JudgeScore,
+                        16 => s.JudgeScore,
+                        _ => cipher?.ActiveKeyId,
                     };
                 }, cancellationToken).ConfigureAwait(false);
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -232,8 +235,8 @@ internal sealed class SqlMigrationStore : IMigrationStore, IAsyncDisposable
                 Time = FromMicros(L(r, 2)),
                 Stage = r.GetString(3),
                 ServedBy = r.GetString(4),
-                IncumbentAnswer = Str(r, 5),
-                CandidateAnswer = Str(r, 6),
+                IncumbentAnswer = Tandem.Privacy.ContentCipher.Decrypt(_db.Cipher, Str(r, 5), Str(r, 17), "incumbent_answer"),
+                CandidateAnswer = Tandem.Privacy.ContentCipher.Decrypt(_db.Cipher, Str(r, 6), Str(r, 17), "candidate_answer"),
                 IncumbentLabel = Str(r, 7),
                 CandidateLabel = Str(r, 8),
                 Agree = r.IsDBNull(9) ? null : L(r, 9) != 0,

@@ -11,6 +11,18 @@ internal sealed partial class SqlRecordStore
     /// <summary>The dictionary id of a string (0 for null or empty); names must have been resolved first.</summary>
     private int Id(DictionaryKind kind, string? value) => string.IsNullOrEmpty(value) ? 0 : _ids[(kind, value)];
 
+    /// <summary>Drops cached ids of strings whose dictionary entries were replaced (an erased end user).</summary>
+    internal void Forget(DictionaryKind kind, IEnumerable<string> values)
+    {
+        foreach (var value in values)
+        {
+            if (_ids.TryRemove((kind, value), out var id))
+            {
+                _names.TryRemove(id, out _);
+            }
+        }
+    }
+
     private string? Name(int id) => id == 0 ? null : _names.TryGetValue(id, out var name) ? name : "#" + id.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Makes sure every string of the batch has a dictionary id, inserting new ones.</summary>

@@ -106,12 +106,14 @@ internal sealed partial class SqlRecordStore : IRecordStore
 
                 if (contents.Count > 0)
                 {
+                    var cipher = _db.Cipher;
                     await _db.InsertRowsAsync(connection, tx, "contents", RecordColumns.Contents, contents.Count, (row, col) => col switch
                     {
                         0 => contents[row].Id,
                         1 => contents[row].Time.ToUnixTimeMilliseconds(),
-                        2 => contents[row].PromptContent,
-                        _ => contents[row].ResponseContent,
+                        2 => cipher is null ? contents[row].PromptContent : cipher.Encrypt(contents[row].PromptContent, "prompt"),
+                        3 => cipher is null ? contents[row].ResponseContent : cipher.Encrypt(contents[row].ResponseContent, "response"),
+                        _ => cipher?.ActiveKeyId,
                     }, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -229,13 +231,13 @@ internal sealed partial class SqlRecordStore : IRecordStore
 
             if ((flags & (int)RecordFlags.HasContent) != 0)
             {
-                var rows = await Sql.QueryAsync(connection, "SELECT prompt, response FROM contents WHERE request_id = @id AND time_ms = @t", cancellationToken,
-                    r => (P: r.IsDBNull(0) ? null : r.GetString(0), R: r.IsDBNull(1) ? null : r.GetString(1)),
+                var rows = await Sql.QueryAsync(connection, "SELECT prompt, response, key_id FROM contents WHERE request_id = @id AND time_ms = @t", cancellationToken,
+                    r => (P: r.IsDBNull(0) ? null : r.GetString(0), R: r.IsDBNull(1) ? null : r.GetString(1), K: r.IsDBNull(2) ? null : r.GetString(2)),
                     ("@id", requestId), ("@t", record.Time.ToUnixTimeMilliseconds())).ConfigureAwait(false);
                 if (rows.Count > 0)
                 {
-                    record.PromptContent = rows[0].P;
-                    record.ResponseContent = rows[0].R;
+                    record.PromptContent = Tandem.Privacy.ContentCipher.Decrypt(_db.Cipher, rows[0].P, rows[0].K, "prompt");
+                    record.ResponseContent = Tandem.Privacy.ContentCipher.Decrypt(_db.Cipher, rows[0].R, rows[0].K, "response");
                 }
             }
 
@@ -250,41 +252,58 @@ internal sealed partial class SqlRecordStore : IRecordStore
         {
             var fromMs = from.ToUnixTimeMilliseconds();
             var toMs = to.ToUnixTimeMilliseconds();
-            // Raw records for days from the retention cut-off of the last maintenance pass (all days when it never ran),
-            // roll-ups (whole days) before it. Kept in meta rather than read as MIN(time_ms): PostgreSQL's BRIN index
-            // cannot answer MIN without a scan.
+            // Raw records are kept from the retention cut-off of the last maintenance pass (all days when it never ran);
+            // before it only roll-ups (whole days) remain. Kept in meta rather than read as MIN(time_ms): PostgreSQL's
+            // BRIN index cannot answer MIN without a scan.
             var rawSince = await Sql.ScalarAsync(connection, null, "SELECT value FROM meta WHERE name = 'raw_since_day'", cancellationToken).ConfigureAwait(false);
-            var rawStartDay = rawSince is string text ? long.Parse(text, CultureInfo.InvariantCulture) : long.MinValue / RecordColumns.DayMs;
-            var rawFrom = rawSince is null ? fromMs : Math.Max(fromMs, rawStartDay * RecordColumns.DayMs);
+            var rolledThrough = await Sql.ScalarAsync(connection, null, "SELECT value FROM meta WHERE name = 'last_rollup_day'", cancellationToken).ConfigureAwait(false);
+            var plan = UsagePlan.For(fromMs, toMs,
+                rawSince is string text ? long.Parse(text, CultureInfo.InvariantCulture) : null,
+                rolledThrough is string rolledText ? long.Parse(rolledText, CultureInfo.InvariantCulture) : null);
             var rows = new List<(int Day, int Route, int Deployment, int Key, UsageRow Usage)>();
             DateTimeOffset? firstSeen = null;
+            long? firstRolledDay = null;
 
-            var raw = await Sql.QueryAsync(connection,
-                "SELECT time_ms / " + RecordColumns.DayMs.ToString(CultureInfo.InvariantCulture) + " AS day, route_id, deployment_id, key_id, COUNT(*), " +
-                "SUM(CASE WHEN error_id <> 0 THEN 1 ELSE 0 END), SUM(CASE WHEN (flags & 2) <> 0 THEN 1 ELSE 0 END), " +
-                "SUM(prompt_tokens), SUM(cached_tokens), SUM(completion_tokens), SUM(reasoning_tokens), SUM(cost_nanos), MIN(time_ms) " +
-                "FROM records WHERE time_ms >= @a AND time_ms < @b GROUP BY time_ms / " + RecordColumns.DayMs.ToString(CultureInfo.InvariantCulture) + ", route_id, deployment_id, key_id",
-                cancellationToken, ReadUsage, ("@a", rawFrom), ("@b", toMs)).ConfigureAwait(false);
-            foreach (var r in raw)
+            foreach (var (a, b) in plan.Raw)
             {
-                rows.Add((r.Day, r.Route, r.Deployment, r.Key, r.Usage));
-                var seen = DateTimeOffset.FromUnixTimeMilliseconds(r.First);
-                firstSeen = firstSeen is null || seen < firstSeen ? seen : firstSeen;
+                var raw = await Sql.QueryAsync(connection,
+                    "SELECT time_ms / " + RecordColumns.DayMs.ToString(CultureInfo.InvariantCulture) + " AS day, route_id, deployment_id, key_id, COUNT(*), " +
+                    "SUM(CASE WHEN error_id <> 0 THEN 1 ELSE 0 END), SUM(CASE WHEN (flags & 2) <> 0 THEN 1 ELSE 0 END), " +
+                    "SUM(prompt_tokens), SUM(cached_tokens), SUM(completion_tokens), SUM(reasoning_tokens), SUM(cost_nanos), MIN(time_ms) " +
+                    "FROM records WHERE time_ms >= @a AND time_ms < @b GROUP BY time_ms / " + RecordColumns.DayMs.ToString(CultureInfo.InvariantCulture) + ", route_id, deployment_id, key_id",
+                    cancellationToken, ReadUsage, ("@a", a), ("@b", b)).ConfigureAwait(false);
+                foreach (var r in raw)
+                {
+                    rows.Add((r.Day, r.Route, r.Deployment, r.Key, r.Usage));
+                    var seen = DateTimeOffset.FromUnixTimeMilliseconds(r.First);
+                    firstSeen = firstSeen is null || seen < firstSeen ? seen : firstSeen;
+                }
             }
 
-            var fromDay = fromMs / RecordColumns.DayMs;
-            if (rawSince is not null && fromDay < rawStartDay)
+            foreach (var (a, b, rawKept) in plan.Rolled)
             {
                 var rolled = await Sql.QueryAsync(connection,
                     "SELECT day, route_id, deployment_id, key_id, requests, errors, estimated, prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_nanos, " +
-                    "CAST(day AS BIGINT) * " + RecordColumns.DayMs.ToString(CultureInfo.InvariantCulture) + " FROM rollups WHERE day >= @a AND day < @b AND day <= @c",
-                    cancellationToken, ReadUsage, ("@a", fromDay), ("@b", rawStartDay), ("@c", (toMs - 1) / RecordColumns.DayMs)).ConfigureAwait(false);
+                    "CAST(day AS BIGINT) * " + RecordColumns.DayMs.ToString(CultureInfo.InvariantCulture) + " FROM rollups WHERE day >= @a AND day <= @b",
+                    cancellationToken, ReadUsage, ("@a", a), ("@b", b)).ConfigureAwait(false);
                 foreach (var r in rolled)
                 {
                     rows.Add((r.Day, r.Route, r.Deployment, r.Key, r.Usage));
                     var seen = DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(r.First, fromMs));
-                    firstSeen = firstSeen is null || seen < firstSeen ? seen : firstSeen;
+                    if (firstSeen is null || seen < firstSeen)
+                    {
+                        firstSeen = seen;
+                        firstRolledDay = rawKept ? r.Day : null;
+                    }
                 }
+            }
+
+            // A roll-up day whose raw records are still kept: the first record's own time, one day's range on the index.
+            if (firstRolledDay is { } day && firstSeen == DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(day * RecordColumns.DayMs, fromMs))
+                && await Sql.ScalarAsync(connection, null, "SELECT MIN(time_ms) FROM records WHERE time_ms >= @a AND time_ms < @b", cancellationToken,
+                    ("@a", day * RecordColumns.DayMs), ("@b", (day + 1) * RecordColumns.DayMs)).ConfigureAwait(false) is { } min and not DBNull)
+            {
+                firstSeen = DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(min, CultureInfo.InvariantCulture));
             }
 
             await LoadNamesAsync(connection, rows.SelectMany(r => new[] { r.Route, r.Deployment, r.Key }), cancellationToken).ConfigureAwait(false);
@@ -345,7 +364,7 @@ internal sealed partial class SqlRecordStore : IRecordStore
     }
 
     /// <summary>The value of a records column for one record, in <see cref="RecordColumns.Records"/> order.</summary>
-    internal static object? RecordValue(RequestRecord r, int column, Func<DictionaryKind, string?, int> id)
+    internal static RowValue RecordValue(RequestRecord r, int column, Func<DictionaryKind, string?, int> id)
     {
         var last = r.Attempts.Count > 0 ? r.Attempts[^1] : default;
         return column switch
@@ -366,7 +385,7 @@ internal sealed partial class SqlRecordStore : IRecordStore
             13 => RecordColumns.Micros(last.LatencyMs),
             14 => RecordColumns.Micros(r.OverheadMs),
             15 => RecordColumns.Micros(r.UpstreamMs),
-            16 => r.TtftMs is double t ? RecordColumns.Micros(t) : null,
+            16 => r.TtftMs is double t ? RecordColumns.Micros(t) : RowValue.Null,
             17 => RecordColumns.Micros(r.TotalMs),
             18 => r.PromptTokens,
             19 => r.CachedTokens,
@@ -377,7 +396,7 @@ internal sealed partial class SqlRecordStore : IRecordStore
             24 => id(DictionaryKind.Model, r.UpstreamModel),
             25 => id(DictionaryKind.Fingerprint, r.SystemFingerprint),
             26 => id(DictionaryKind.EndUser, r.EndUser),
-            _ => r.Tags is { Count: > 0 } tags ? System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>(tags), StorageJsonContext.Default.DictionaryStringString) : null,
+            _ => r.Tags is { Count: > 0 } tags ? System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>(tags), StorageJsonContext.Default.DictionaryStringString) : RowValue.Null,
         };
     }
 }

@@ -16,21 +16,29 @@ namespace Tandem.Storage;
 /// shared by the <see cref="Records"/> store and the <see cref="Migrations"/> store. Open one with
 /// <see cref="StorageFactory"/>. Disposing the database, or either store, closes the pool.
 /// </summary>
-public abstract class StorageDatabase : IAsyncDisposable
+public abstract partial class StorageDatabase : IAsyncDisposable
 {
     private const int MaxParameters = 30_000;
     private readonly ConcurrentDictionary<(string Table, int Rows), string> _insertSql = new();
     private int _disposed;
 
-    private protected StorageDatabase(StorageConfig options, TimeProvider? time)
+    private protected StorageDatabase(StorageConfig options, TimeProvider? time, Tandem.Privacy.ContentCipher? cipher)
     {
         Options = options;
         Time = time ?? TimeProvider.System;
-        Records = new SqlRecordStore(this);
+        Cipher = cipher;
+        var records = new SqlRecordStore(this);
+        Records = records;
+        Search = records;
         Migrations = new SqlMigrationStore(this);
+        Quality = new SqlQualitySearch(this);
         var feedback = new SqlFeedbackStore(this);
         Feedback = feedback;
         Adapters = feedback;
+        var access = new SqlAccessStore(this);
+        Keys = access;
+        Signals = access;
+        Audit = access;
         Labels = new SqlLabelStore(this);
     }
 
@@ -43,11 +51,16 @@ public abstract class StorageDatabase : IAsyncDisposable
     /// <summary>Request records, roll-ups and retention.</summary>
     public IRecordStore Records { get; }
 
+    /// <summary>Paged, filtered listing of request records (the dashboard's request log).</summary>
+    public IRecordSearch Search { get; }
+
     /// <summary>Migration state, stage changes, gate evaluations and shadow samples.</summary>
     public IMigrationStore Migrations { get; }
 
     /// <summary>Versioned human labels of a route's requests, and the captured requests they are drawn from.</summary>
     public Classification.ILabelStore Labels { get; }
+    /// <summary>Shadow agreement and judge scores of a route's migration per day (the dashboard's quality page).</summary>
+    public IQualitySearch Quality { get; }
 
     /// <summary>Feedback on requests (ratings, corrections), kept apart from the records it refers to.</summary>
     public IFeedbackStore Feedback { get; }
@@ -55,9 +68,21 @@ public abstract class StorageDatabase : IAsyncDisposable
     /// <summary>LoRA adapters registered as deployments.</summary>
     public IAdapterStore Adapters { get; }
 
+    /// <summary>Virtual keys (hashed), made through the admin API.</summary>
+    public Access.IKeyStore Keys { get; }
+
+    /// <summary>Change counters that tell every instance on this database to re-read keys or configuration.</summary>
+    public Access.IChangeSignals Signals { get; }
+
+    /// <summary>The append-only audit log of admin actions and key lifecycle.</summary>
+    public Access.IAuditLog Audit { get; }
+
     internal StorageConfig Options { get; }
 
     internal TimeProvider Time { get; }
+
+    /// <summary>Encryption of captured content at rest (<c>privacy.encryption</c>); null writes clear text.</summary>
+    internal Tandem.Privacy.ContentCipher? Cipher { get; }
 
     /// <summary>Prefix of this dialect's embedded migration scripts (<c>Tandem.Storage.Sqlite.</c>).</summary>
     private protected abstract string MigrationPrefix { get; }
@@ -164,7 +189,8 @@ public abstract class StorageDatabase : IAsyncDisposable
     internal async Task<long> CountRowsAsync(string table, CancellationToken cancellationToken = default)
     {
         if (table is not ("records" or "attempts" or "contents" or "dictionary" or "rollups" or "batches" or "schema_migrations"
-            or "tandem_migration_state" or "tandem_migration_event" or "tandem_migration_evaluation" or "tandem_shadow_sample" or "tandem_feedback" or "tandem_adapter"))
+            or "tandem_migration_state" or "tandem_migration_event" or "tandem_migration_evaluation" or "tandem_shadow_sample" or "tandem_feedback" or "tandem_adapter"
+            or "tandem_key" or "tandem_audit" or "tandem_signal"))
         {
             throw new ArgumentException("unknown table", nameof(table));
         }
@@ -200,7 +226,7 @@ public abstract class StorageDatabase : IAsyncDisposable
     }
 
     /// <summary>Multi-row INSERT in chunks; one prepared command serves every full chunk.</summary>
-    internal async Task InsertRowsAsync(DbConnection connection, DbTransaction? tx, string table, string[] columns, int count, Func<int, int, object?> value, CancellationToken cancellationToken)
+    internal virtual async Task InsertRowsAsync(DbConnection connection, DbTransaction? tx, string table, string[] columns, int count, Func<int, int, object?> value, CancellationToken cancellationToken)
     {
         var perChunk = Math.Max(1, Math.Min(MaxRowsPerInsert, MaxParameters / columns.Length));
         DbCommand? full = null;

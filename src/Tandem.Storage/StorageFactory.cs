@@ -14,7 +14,14 @@ public static class StorageFactory
     /// this throws rather than falling back to another database.
     /// </summary>
     /// <exception cref="InvalidOperationException">PostgreSQL without its connection string.</exception>
-    public static StorageDatabase Open(StorageConfig options, string baseDirectory, TimeProvider? time = null)
+    public static StorageDatabase Open(StorageConfig options, string baseDirectory, TimeProvider? time = null) => Open(options, baseDirectory, time, null);
+
+    /// <summary>
+    /// As <see cref="Open(StorageConfig, string, TimeProvider?)"/>, with captured content (prompts, answers, feedback
+    /// text, shadow answers) encrypted at rest by <paramref name="cipher"/> (<see cref="Tandem.Privacy.ContentCipher.Load"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">PostgreSQL without its connection string.</exception>
+    public static StorageDatabase Open(StorageConfig options, string baseDirectory, TimeProvider? time, Tandem.Privacy.ContentCipher? cipher)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(baseDirectory);
@@ -27,15 +34,15 @@ public static class StorageFactory
                 throw new InvalidOperationException($"storage.connection_string_env: environment variable '{env}' is not set");
             }
 
-            return new PostgresDatabase(connectionString, options, time);
+            return new PostgresDatabase(connectionString, options, time, cipher);
         }
 
-        return new SqliteDatabase(Path.Combine(baseDirectory, options.Path), options, time);
+        return new SqliteDatabase(Path.Combine(baseDirectory, options.Path), options, time, cipher);
     }
 
     /// <summary>Opens a PostgreSQL database from a connection string (tests, tools); <c>options.Schema</c> names the schema.</summary>
-    public static StorageDatabase OpenPostgres(string connectionString, StorageConfig options, TimeProvider? time = null) => new PostgresDatabase(connectionString, options, time);
+    public static StorageDatabase OpenPostgres(string connectionString, StorageConfig options, TimeProvider? time = null, Tandem.Privacy.ContentCipher? cipher = null) => new PostgresDatabase(connectionString, options, time, cipher);
 
     /// <summary>Opens a SQLite file (tests, tools).</summary>
-    public static StorageDatabase OpenSqlite(string path, StorageConfig options, TimeProvider? time = null) => new SqliteDatabase(path, options, time);
+    public static StorageDatabase OpenSqlite(string path, StorageConfig options, TimeProvider? time = null, Tandem.Privacy.ContentCipher? cipher = null) => new SqliteDatabase(path, options, time, cipher);
 }

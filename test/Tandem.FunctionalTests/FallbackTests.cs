@@ -112,6 +112,26 @@ public sealed class FallbackTests
     }
 
     [Fact]
+    public async Task StreamLongerThanTheIdleTimeout_WithEventsCloserThanIt_Completes()
+    {
+        // An event every 250 ms against an idle timeout of 1 s, for 2 s in all: the idle deadline runs from the latest
+        // read, not from the start of the stream, so the stream is never cut.
+        await using var onprem = await SimulatorServer.StartAsync(new SimulatorOptions { OutputTokens = 8, TokensPerSecond = 4 }, cancellationToken: Ct);
+        await using var cloud = await SimulatorServer.StartAsync(new SimulatorOptions(), cancellationToken: Ct);
+        await using var gateway = await TestGateway.StartAsync(Config().Replace("idle: 400ms", "idle: 1s", StringComparison.Ordinal), onprem, cloud);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json("""{"model":"chat","stream":true,"messages":[{"role":"user","content":"hi"}]}""") };
+        using var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+        var (lines, truncated) = await Sse.ReadLinesAsync(response, Ct);
+
+        Assert.False(truncated);
+        Assert.Equal("data: [DONE]", lines[^1]);
+        Assert.DoesNotContain(lines, l => l.Contains("\"error\"", StringComparison.Ordinal));
+        Assert.Equal(1, onprem.Stats.Completed);
+        Assert.Equal(0, cloud.Stats.Received);
+    }
+
+    [Fact]
     public async Task ConcurrencyLimit_WithFullQueue_SendsTheOverflowToTheFallback()
     {
         await using var onprem = await SimulatorServer.StartAsync(new SimulatorOptions { Latency = Distribution.Fixed(TimeSpan.FromSeconds(2)) }, cancellationToken: Ct);

@@ -58,6 +58,43 @@ public abstract class RecordRollupTests : IAsyncLifetime
         // Only the day survives the roll-up: its first record is dated at the day's start (00:00 UTC).
         Assert.Equal(new DateTimeOffset(2026, 8, 12, 0, 0, 0, TimeSpan.Zero), usage.FirstSeen);
     }
+
+    [Fact]
+    public async Task Usage_ReadsCompleteRolledDaysFromRollups_AndTheRestFromRawRecords()
+    {
+        // Day D-2: 3 records from 10:00; D-1: 2 records; today (D, Now is 12:00): 1 record at 08:00. Maintenance at
+        // Now rolls up D-2 and D-1. A record for D-1 written afterwards (a late arrival) is in the raw records only:
+        // a query whose window holds the whole of D-1 reads D-1's roll-up (2), one starting inside D-1 reads raw (3).
+        var d2 = new DateTimeOffset(2026, 11, 18, 10, 0, 0, TimeSpan.Zero);
+        var d1 = new DateTimeOffset(2026, 11, 19, 10, 0, 0, TimeSpan.Zero);
+        var records = new List<RequestRecord>
+        {
+            RecordStoreTests.Sample("a0", d2, prompt: 10, completion: 1, cost: 0m, totalMs: 10),
+            RecordStoreTests.Sample("a1", d2.AddHours(1), prompt: 10, completion: 1, cost: 0m, totalMs: 10),
+            RecordStoreTests.Sample("a2", d2.AddHours(2), prompt: 10, completion: 1, cost: 0m, totalMs: 10),
+            RecordStoreTests.Sample("b0", d1, prompt: 10, completion: 1, cost: 0m, totalMs: 10),
+            RecordStoreTests.Sample("b1", d1.AddHours(1), prompt: 10, completion: 1, cost: 0m, totalMs: 10),
+            RecordStoreTests.Sample("c0", new DateTimeOffset(2026, 11, 20, 8, 0, 0, TimeSpan.Zero), prompt: 10, completion: 1, cost: 0m, totalMs: 10),
+        };
+        await Database.Records.WriteAsync(records, Guid.NewGuid(), Ct);
+        Assert.Equal(2, (await Database.Records.MaintainAsync(Now, Ct)).DaysRolledUp);
+        await Database.Records.WriteAsync([RecordStoreTests.Sample("late", d1.AddHours(2), prompt: 10, completion: 1, cost: 0m, totalMs: 10)], Guid.NewGuid(), Ct);
+
+        var whole = await Database.Records.QueryUsageAsync(new DateTimeOffset(2026, 11, 18, 6, 0, 0, TimeSpan.Zero), Now, Ct);
+        var byDay = whole.Rows.GroupBy(r => r.Day).OrderBy(g => g.Key).Select(g => (g.Key, g.Sum(r => r.Requests))).ToList();
+        Assert.Equal([(new DateOnly(2026, 11, 18), 3L), (new DateOnly(2026, 11, 19), 2L), (new DateOnly(2026, 11, 20), 1L)], byDay);
+        // D-2 starts inside the window's first (partial) day: raw records, and the first record's own time.
+        Assert.Equal(d2, whole.FirstSeen);
+
+        var fromMidnight = await Database.Records.QueryUsageAsync(new DateTimeOffset(2026, 11, 18, 0, 0, 0, TimeSpan.Zero), Now, Ct);
+        Assert.Equal(6L, fromMidnight.Rows.Sum(r => r.Requests));
+        // D-2 is read from its roll-up; the first record's time still comes from the raw records that are kept.
+        Assert.Equal(d2, fromMidnight.FirstSeen);
+
+        var insideD1 = await Database.Records.QueryUsageAsync(d1.AddMinutes(-1), Now, Ct);
+        Assert.Equal([(new DateOnly(2026, 11, 19), 3L), (new DateOnly(2026, 11, 20), 1L)],
+            insideD1.Rows.GroupBy(r => r.Day).OrderBy(g => g.Key).Select(g => (g.Key, g.Sum(r => r.Requests))).ToList());
+    }
 }
 
 public sealed class SqliteRecordRollupTests : RecordRollupTests

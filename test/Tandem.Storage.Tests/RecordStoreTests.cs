@@ -250,8 +250,10 @@ public abstract class RecordStoreTests : IAsyncLifetime
         var result = await StorageMeasurement.RunAsync(Database, 5000, batchSize: 1000, Ct);
         Assert.Equal(5000, await Store.CountAsync(cancellationToken: Ct));
         // Rows carry dictionary ids, not strings: spelled out, key, route, deployment, decision, model and end user
-        // would add over 100 bytes a record and break these bounds (measured: ~184 on SQLite, ~270 on PostgreSQL).
-        Assert.InRange(result.FirstWeekBytesPerRecord, 20, Store.Engine == "sqlite" ? 230 : 330);
+        // would add over 100 bytes a record and break these bounds (measured: ~184 on SQLite, ~270 on PostgreSQL
+        // before schema 007; its request-log indexes add ~20 bytes on SQLite and ~75 on PostgreSQL, which needs a
+        // B-tree on time_ms beside the BRIN one: measured ~205 and ~346).
+        Assert.InRange(result.FirstWeekBytesPerRecord, 20, Store.Engine == "sqlite" ? 230 : 370);
         Assert.InRange(result.SteadyBytesPerRecord, 20, result.FirstWeekBytesPerRecord);
     }
 

@@ -63,7 +63,7 @@ public sealed class UpgradeTests
     {
         Assert.Equal([1], await database.SchemaVersionsAsync(Ct));
         await database.MigrateAsync(Ct);
-        Assert.Equal([1, 2, 3, 8], await database.SchemaVersionsAsync(Ct));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], await database.SchemaVersionsAsync(Ct));
 
         // Records.
         Assert.Equal(12, await database.Records.CountAsync(cancellationToken: Ct));
@@ -97,7 +97,7 @@ public sealed class UpgradeTests
         await database.Migrations.AppendEventAsync(new MigrationEvent { Route = "intent", Time = DateTimeOffset.UnixEpoch.AddTicks((lastEvaluationUs + 1) * 10), Kind = "rollback", From = "canary 5%", To = "rolled back", Trigger = "manual" }, Ct);
         Assert.Equal(8L, (await database.Migrations.EventsAsync("intent", 1, cancellationToken: Ct))[0].Id);
         await database.MigrateAsync(Ct);
-        Assert.Equal([1, 2, 3, 8], await database.SchemaVersionsAsync(Ct));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], await database.SchemaVersionsAsync(Ct));
         Assert.Equal(3, (await database.Migrations.EventsAsync("intent", 10, cancellationToken: Ct)).Count);
     }
 }

@@ -22,14 +22,16 @@ internal static class FeedbackCommand
         var since = new Option<string?>("--since") { Description = "Only feedback from this window (30d, 12h) or date (2026-11-01) on" };
         var minRating = new Option<int>("--min-rating") { Description = "Lowest 1–5 score of a rated or judged answer to learn from (thumbs up is 5, down 1; default 4)", DefaultValueFactory = _ => 4 };
         var split = new Option<double>("--split") { Description = "Share of conversations for training; the rest is validation and the held-out eval suite (default 0.9)", DefaultValueFactory = _ => 0.9 };
-        var scrub = new Option<bool>("--scrub") { Description = "Mask personal data (emails, phones, cards, IBANs, and the route's own patterns) in every text" };
+        var noScrub = new Option<bool>("--no-scrub") { Description = "Export captured content as stored, without masking personal data (by default emails, phones, cards, IBANs and the route's own patterns become [email], [card]…)" };
+        // Scrubbing is the default; --scrub is still accepted so that existing scripts keep working.
+        var scrub = new Option<bool>("--scrub") { Description = "Mask personal data (the default)", Hidden = true };
         var task = new Option<string?>("--task") { Description = "classification or generation: how the held-out suite scores (default: classification when every answer is one short line)" };
         task.AcceptOnlyFromAmong("classification", "generation");
         var output = new Option<string>("--out") { Description = "Directory to write train.jsonl, validation.jsonl, eval-suite.jsonl and the dataset card to", Required = true };
         var config = new Option<string>("--config", "-c") { Description = "Gateway configuration file (its storage holds the records and feedback)", DefaultValueFactory = _ => "tandem.yaml" };
         var export = new Command("export", "Export a route's feedback as a fine-tuning dataset (OpenAI JSONL) with a held-out eval suite and a dataset card.")
         {
-            route, format, since, minRating, split, scrub, task, output, config,
+            route, format, since, minRating, split, noScrub, scrub, task, output, config,
         };
         export.SetAction(async (parse, cancellationToken) =>
         {
@@ -45,6 +47,12 @@ internal static class FeedbackCommand
             if (!(share is > 0 and < 1) || parse.GetValue(minRating) is < 1 or > 5)
             {
                 await error.WriteLineAsync("tandem feedback export: --split must be between 0 and 1 (exclusive), --min-rating from 1 to 5").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (parse.GetValue(noScrub) && parse.GetValue(scrub))
+            {
+                await error.WriteLineAsync("tandem feedback export: --scrub and --no-scrub contradict each other").ConfigureAwait(false);
                 return 2;
             }
 
@@ -76,16 +84,38 @@ internal static class FeedbackCommand
                 Since = from,
                 MinRating = parse.GetValue(minRating),
                 Split = share,
-                Scrub = parse.GetValue(scrub),
+                Scrub = !parse.GetValue(noScrub),
                 Task = parse.GetValue(task),
             };
+            if (!options.Scrub)
+            {
+                await error.WriteLineAsync("tandem feedback export: warning: --no-scrub: prompts, answers and corrections leave Tandem unscrubbed (personal data is written as captured)").ConfigureAwait(false);
+            }
+
             DatasetExportResult result;
-            var database = StorageFactory.Open(gatewayConfig.Storage, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
+            var configDirectory = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
+            Tandem.Privacy.ContentCipher? cipher;
+            try
+            {
+                cipher = Tandem.Privacy.ContentCipher.Load(gatewayConfig.Privacy.Encryption, configDirectory);
+            }
+            catch (ConfigException e)
+            {
+                await error.WriteLineAsync("tandem feedback export: " + e.Message).ConfigureAwait(false);
+                return 2;
+            }
+
+            var database = StorageFactory.Open(gatewayConfig.Storage, configDirectory, null, cipher);
             await using (database.ConfigureAwait(false))
             {
                 try
                 {
                     result = await DatasetExport.RunAsync(database, options, routeConfig, parse.GetValue(output)!, now, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Tandem.Privacy.ContentKeyException e)
+                {
+                    await error.WriteLineAsync("tandem feedback export: " + e.Message).ConfigureAwait(false);
+                    return 2;
                 }
                 catch (Exception e) when (StorageErrors.IsUnavailable(e))
                 {

@@ -120,15 +120,21 @@ public static partial class ConfigValidator
                 errors.Add($"{path}.key_env: environment variable '{key.KeyEnv}' is not set");
             }
 
+            if (key.Team is { } team && string.IsNullOrWhiteSpace(team))
+            {
+                errors.Add($"{path}.team: must not be empty when set");
+            }
+
             if (key.Key is not null && key.Key.Length < 8)
             {
                 errors.Add($"{path}.key: too short (at least 8 characters)");
             }
         }
 
-        if (!config.Auth.Disabled && config.Auth.Keys.Count == 0)
+        // With an admin key, API keys can be made through the admin API (virtual keys) instead of the file.
+        if (!config.Auth.Disabled && config.Auth.Keys.Count == 0 && config.Auth.AdminKeyEnv is null && config.Auth.AdminKeySha256 is null)
         {
-            errors.Add("auth.keys: at least one key is required (or set auth.disabled: true for a local demo)");
+            errors.Add("auth.keys: at least one key is required (or an admin key to create keys with, or auth.disabled: true for a local demo)");
         }
 
         if (config.Auth.AdminKeySha256 is not null && !Sha256Hex().IsMatch(config.Auth.AdminKeySha256))
@@ -153,6 +159,25 @@ public static partial class ConfigValidator
         if (!parsed || timeout <= TimeSpan.Zero || timeout > TimeSpan.FromHours(1))
         {
             errors.Add($"server.shutdown_timeout: '{server.ShutdownTimeout}' must be a duration between 1ms and 1h, e.g. 30s");
+        }
+
+        if (!TryParseSyncInterval(server.SyncInterval, out _))
+        {
+            errors.Add($"server.sync_interval: '{server.SyncInterval}' must be a duration between 100ms and 1m, e.g. 2s");
+        }
+    }
+
+    /// <summary><c>server.sync_interval</c>: a duration from 100 ms to 1 min.</summary>
+    internal static bool TryParseSyncInterval(string? value, out TimeSpan interval)
+    {
+        try
+        {
+            return ConfigLoader.TryParseDuration(value, out interval) && interval >= TimeSpan.FromMilliseconds(100) && interval <= TimeSpan.FromMinutes(1);
+        }
+        catch (Exception e) when (e is OverflowException or ArgumentException)
+        {
+            interval = default;
+            return false;
         }
     }
 }

@@ -120,6 +120,7 @@ public static partial class ConfigValidator
             }
 
             ValidatePersonalData(r, path, errors);
+            ValidateResidency(config, r, path, errors);
 
             if (r.Migration is { } m)
             {
@@ -158,7 +159,7 @@ public static partial class ConfigValidator
             errors.Add($"{path}.name: required");
         }
 
-        if (rule.Deployment is null && rule.Only is null)
+        if (rule.Deployment is null && rule.Only is null && rule.Region is null)
         {
             errors.Add($"{path}: set deployment, only, or both");
         }

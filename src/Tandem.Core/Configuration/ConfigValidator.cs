@@ -23,6 +23,7 @@ public static partial class ConfigValidator
         }
 
         ValidateShutdownTimeout(config.Server, errors);
+        ValidateServerHardening(config.Server, errors);
         var serving = use == ConfigUse.Gateway;
         if (serving)
         {
@@ -35,6 +36,8 @@ public static partial class ConfigValidator
         ValidateRoutes(config, deployments, errors, serving);
         ValidateStorage(config.Storage, errors);
         ValidateTelemetry(config.Telemetry, errors);
+        ValidatePrivacy(config.Privacy, errors);
+        ValidateLimits(config, errors);
         return errors;
     }
 

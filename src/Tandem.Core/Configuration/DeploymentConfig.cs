@@ -18,6 +18,12 @@ public sealed record DeploymentConfig
     /// <summary>A short human label, e.g. "self-hosted (simulated)".</summary>
     public string? Description { get; set; }
 
+    /// <summary>
+    /// Where the deployment processes data (e.g. <c>eu</c>, <c>us</c>, <c>on-prem</c>): the tag that a route's or a
+    /// rule's <c>region</c> keeps requests within. Untagged deployments are in no region.
+    /// </summary>
+    public string? Region { get; set; }
+
     /// <summary>Context window in tokens; requests estimated larger go to a deployment with room.</summary>
     public int? ContextWindow { get; set; }
 

@@ -48,6 +48,11 @@ public sealed record RouteConfig
     /// <summary>Opt-in: judge the served answer and, when it scores low, answer from a stronger deployment.</summary>
     public EscalationConfig? Escalation { get; set; }
 
+    /// <summary>
+    /// Data residency: every deployment this route can reach (its deployment, split arms, tiers, rule targets,
+    /// fallbacks, migration candidate, escalation target) must be tagged with this region; validation refuses others.
+    /// </summary>
+    public string? Region { get; set; }
     /// <summary>Opt-in: a distilled classifier that answers confident requests locally, before the policy runs.</summary>
     public LocalStageConfig? Local { get; set; }
 }
@@ -143,6 +148,12 @@ public sealed record RuleConfig
     /// Matching requests may only reach these deployments, fallbacks included (e.g. personal data stays on-prem).
     /// </summary>
     public IReadOnlyList<string>? Only { get; set; }
+
+    /// <summary>
+    /// Matching requests may only reach deployments tagged with this region, fallbacks included (with
+    /// <see cref="Only"/>, those of its deployments in the region): personal data stays in the region.
+    /// </summary>
+    public string? Region { get; set; }
 }
 
 /// <summary>Conditions of a rule; an omitted condition always holds.</summary>

@@ -28,6 +28,11 @@ public sealed record TandemConfig
 
     /// <summary>Traces and metrics export (OpenTelemetry).</summary>
     public TelemetryConfig Telemetry { get; set; } = new();
+
+    /// <summary>Protection of captured content (encryption at rest).</summary>
+    public PrivacyConfig Privacy { get; set; } = new();
+    /// <summary>Budgets and rate limits per key, team and route.</summary>
+    public LimitsConfig Limits { get; set; } = new();
 }
 
 /// <summary>Listener and request limits.</summary>
@@ -51,6 +56,37 @@ public sealed record ServerConfig
     /// Read at start-up.
     /// </summary>
     public ulong? RandomSeed { get; set; }
+
+    /// <summary>
+    /// Run socket completions and request processing on the I/O threads instead of handing each to the thread pool
+    /// (Kestrel's <c>UnsafePreferInlineScheduling</c> and .NET's inline socket completions, also switched on by
+    /// <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>): one thread hop less per read on both sides of the hop.
+    /// Tandem's request path never blocks a thread, so this is safe for it. Read at start-up.
+    /// </summary>
+    public bool InlineIo { get; set; }
+
+    /// <summary>
+    /// A second port serving only <c>/admin</c> (and the probes and <c>/metrics</c>); when set, the main listeners do
+    /// not serve <c>/admin</c>. Bound on the same addresses as the main listeners. 0 picks a free port (tests).
+    /// Read at start-up.
+    /// </summary>
+    public int? AdminPort { get; set; }
+
+    /// <summary>Largest accepted request head (all headers), in bytes (default 32 KiB); larger heads get a 431.</summary>
+    public long MaxHeaderBytes { get; set; } = 32 * 1024;
+
+    /// <summary>HTTPS certificate for <c>https://</c> listen addresses. Read at start-up; the files are watched.</summary>
+    public TlsConfig? Tls { get; set; }
+
+    /// <summary>Browser origins allowed to call the API; none by default. Read at start-up.</summary>
+    public CorsConfig Cors { get; set; } = new();
+
+    /// <summary>
+    /// How often an instance polls the shared database for changes made by other instances (virtual keys created or
+    /// revoked, migration stage changes, configuration reloads through the admin API): the bound on how long another
+    /// instance may lag (default <c>2s</c>; from 100ms to 1m). Read at start-up.
+    /// </summary>
+    public string SyncInterval { get; set; } = "2s";
 }
 
 /// <summary>Gateway API keys.</summary>
@@ -86,4 +122,7 @@ public sealed record ApiKeyConfig
 
     /// <summary>Routes and deployments the key may use; <c>*</c> (the default) means all.</summary>
     public IReadOnlyList<string> Routes { get; set; } = ["*"];
+
+    /// <summary>The team the key's usage counts under (budgets and limits per team); null: none.</summary>
+    public string? Team { get; set; }
 }

@@ -275,7 +275,14 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
     }
 
     /// <summary>Manual stage change: <c>advance</c>, <c>rollback</c> or <c>pin</c>.</summary>
-    public async Task<MigrationState> CommandAsync(string route, string command, CancellationToken cancellationToken = default)
+    public Task<MigrationState> CommandAsync(string route, string command, CancellationToken cancellationToken = default) =>
+        CommandAsync(route, command, "manual", cancellationToken);
+
+    /// <summary>
+    /// Manual stage change: <c>advance</c>, <c>rollback</c> or <c>pin</c>, with the <paramref name="trigger"/> the
+    /// history records (who asked, e.g. <c>dashboard:admin</c>).
+    /// </summary>
+    public async Task<MigrationState> CommandAsync(string route, string command, string trigger, CancellationToken cancellationToken = default)
     {
         await SyncWithConfigAsync(cancellationToken).ConfigureAwait(false);
         if (!_states.TryGetValue(route, out var state) || !_snapshot().Routes.TryGetValue(route, out var r))
@@ -292,7 +299,7 @@ public sealed partial class MigrationCoordinator : IAsyncDisposable
             "pin" => s => s with { Stage = MigrationStage.Full, Pinned = true },
             _ => throw new MigrationException($"cannot {command} a migration in stage {state.Describe(settings.CanarySteps)}"),
         };
-        return await ChangeAsync(route, change, command, "manual", report, cancellationToken).ConfigureAwait(false)
+        return await ChangeAsync(route, change, command, trigger, report, cancellationToken).ConfigureAwait(false)
             ?? throw new MigrationException("the migration changed concurrently; retry");
     }
 

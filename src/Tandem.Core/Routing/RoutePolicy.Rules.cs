@@ -21,6 +21,16 @@ public sealed partial class RoutePolicy
             _when = config.When;
             Deployment = config.Deployment is { } d ? deployments[d] : null;
             Only = config.Only?.Select(o => deployments[o]).ToArray();
+            if (config.Region is { } region)
+            {
+                // Residency: of the allowed deployments (all, without only:), those in the region, in name order. Validation guarantees at least one, and that a rule's own deployment is among them.
+                Only = (Only ?? deployments.Values.OrderBy(d => d.Config.Name, StringComparer.Ordinal).ToArray())
+                    .Where(d => d.Config.Region == region).ToArray();
+                if (Deployment is not null)
+                {
+                    Only = [Deployment, .. Only.Where(d => d != Deployment)];
+                }
+            }
             if (_when.Time is not null)
             {
                 // Validated with the configuration; a window that does not parse here cannot reach a snapshot.

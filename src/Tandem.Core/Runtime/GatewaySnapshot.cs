@@ -143,7 +143,7 @@ public sealed class GatewaySnapshot
             p.StartHealthChecks();
         }
 
-        var keys = new KeyRing(config.Auth);
+        var keys = new KeyRing(config.Auth, services.VirtualKeys);
         var secrets = new SecretScrubber(providers.Values.Select(p => p.Credential).Concat(keys.Secrets));
 
         var deployments = config.Deployments.ToDictionary(d => d.Name, d =>

@@ -1,22 +1,47 @@
 using System.Security.Cryptography;
 using System.Text;
+using Tandem.Access;
 using Tandem.Configuration;
 
 namespace Tandem.Runtime;
 
-/// <summary>A gateway API key as Tandem keeps it: a name, a SHA-256 and the routes it may use. Never the key.</summary>
+/// <summary>
+/// A gateway key as Tandem keeps it: a name, a SHA-256, the routes it may use and, for a virtual key, its id, owner,
+/// team, admin role and expiry. Never the key.
+/// </summary>
 public sealed class GatewayKey
 {
-    internal GatewayKey(string name, byte[] hash, IReadOnlyList<string> routes)
+    internal GatewayKey(string name, byte[] hash, IReadOnlyList<string> routes, string? id = null, string? team = null, string? owner = null,
+        AdminRole? role = null, DateTimeOffset? expiresAt = null)
     {
         Name = name;
         Hash = hash;
         AllowsAll = routes.Contains("*");
         Allowed = new HashSet<string>(routes, StringComparer.Ordinal);
+        Id = id;
+        Team = team;
+        Owner = owner;
+        Role = role;
+        ExpiresAt = expiresAt;
     }
 
-    /// <summary>The key's configured name.</summary>
+    /// <summary>The key's name (configured, or given at creation for a virtual key).</summary>
     public string Name { get; }
+
+    /// <summary>The virtual key's id (<c>vk_…</c>); null for a key from the configuration file.</summary>
+    public string? Id { get; }
+
+    /// <summary>The team the key belongs to (configuration <c>team</c>, or the virtual key's team); null when none.</summary>
+    public string? Team { get; }
+
+    /// <summary>The virtual key's owner; null for a key from the configuration file.</summary>
+    public string? Owner { get; }
+
+    /// <summary>The admin role of an admin key; null for an API key.</summary>
+    public AdminRole? Role { get; }
+
+    /// <summary>When the key stops working; null: never.</summary>
+    public DateTimeOffset? ExpiresAt { get; }
 
     internal byte[] Hash { get; }
 
@@ -30,20 +55,29 @@ public sealed class GatewayKey
 
     /// <summary>The key used when authentication is disabled.</summary>
     public static GatewayKey Anonymous { get; } = new("anonymous", new byte[32], ["*"]);
+
+    /// <summary>A signed-in dashboard session reading the admin API (GET only: its changes go through the dashboard's CSRF-checked API).</summary>
+    public static GatewayKey DashboardReader { get; } = new("dashboard", new byte[32], [], role: AdminRole.Viewer);
 }
 
 /// <summary>
 /// The accepted keys, held as SHA-256 hashes. A presented key is hashed, looked up by its hash, and the stored
-/// hash compared in constant time, so neither the file nor memory holds a usable key.
+/// hash compared in constant time, so neither the file nor memory holds a usable key. Keys of the configuration
+/// file come first; then the instance's <see cref="VirtualKeyTable"/> (keys made through the admin API), which
+/// outlives configuration reloads.
 /// </summary>
 public sealed class KeyRing
 {
-    private readonly Dictionary<HashKey, GatewayKey> _byHash = [];
+    private const string AdminName = "admin";
+    private readonly Dictionary<KeyHash, GatewayKey> _byHash = [];
     private readonly List<string> _secrets = [];
+    private readonly VirtualKeyTable? _virtual;
+    private readonly GatewayKey? _admin;
 
-    internal KeyRing(AuthConfig auth)
+    internal KeyRing(AuthConfig auth, VirtualKeyTable? virtualKeys = null)
     {
         Disabled = auth.Disabled;
+        _virtual = virtualKeys;
         foreach (var k in auth.Keys)
         {
             byte[] hash;
@@ -61,14 +95,15 @@ public sealed class KeyRing
                 }
             }
 
-            _byHash[new HashKey(hash)] = new GatewayKey(k.Name, hash, k.Routes);
+            _byHash[new KeyHash(hash)] = new GatewayKey(k.Name, hash, k.Routes, team: k.Team);
         }
 
-        AdminHash = auth.AdminKeySha256 is not null
+        var adminHash = auth.AdminKeySha256 is not null
             ? Convert.FromHexString(auth.AdminKeySha256)
             : auth.AdminKeyEnv is not null && Environment.GetEnvironmentVariable(auth.AdminKeyEnv) is { Length: > 0 } admin
                 ? SHA256.HashData(Encoding.UTF8.GetBytes(admin))
                 : null;
+        _admin = adminHash is null ? null : new GatewayKey(AdminName, adminHash, [], role: AdminRole.Admin);
         if (auth.AdminKeyEnv is not null && Environment.GetEnvironmentVariable(auth.AdminKeyEnv) is { Length: > 0 } adminKey)
         {
             _secrets.Add(adminKey);
@@ -81,12 +116,10 @@ public sealed class KeyRing
     /// <summary>Whether requests need no key.</summary>
     public bool Disabled { get; }
 
-    private byte[]? AdminHash { get; }
-
     /// <summary>Whether an admin key is configured.</summary>
-    public bool HasAdminKey => AdminHash is not null;
+    public bool HasAdminKey => _admin is not null;
 
-    /// <summary>Finds the key matching <paramref name="presented"/>.</summary>
+    /// <summary>Finds the API key matching <paramref name="presented"/> (configuration keys, then active virtual keys).</summary>
     public GatewayKey? Authenticate(ReadOnlySpan<char> presented)
     {
         if (Disabled)
@@ -94,49 +127,45 @@ public sealed class KeyRing
             return GatewayKey.Anonymous;
         }
 
-        if (presented.IsEmpty || presented.Length > 512)
+        if (presented.IsEmpty || presented.Length > KeyHash.MaxKeyLength)
         {
             return null;
         }
 
         Span<byte> hash = stackalloc byte[32];
-        HashOf(presented, hash);
-        if (_byHash.TryGetValue(new HashKey(hash), out var key) && CryptographicOperations.FixedTimeEquals(hash, key.Hash))
+        KeyHash.Compute(presented, hash);
+        if (_byHash.TryGetValue(new KeyHash(hash), out var key) && CryptographicOperations.FixedTimeEquals(hash, key.Hash))
         {
             return key;
         }
 
-        return null;
+        return _virtual?.Find(hash, admin: false);
     }
 
-    /// <summary>Whether <paramref name="presented"/> is the admin key.</summary>
-    public bool IsAdmin(ReadOnlySpan<char> presented)
+    /// <summary>
+    /// The admin key matching <paramref name="presented"/>, with its <see cref="GatewayKey.Role"/>: the configuration's
+    /// admin key (named <c>admin</c>, role admin) or an active virtual admin key; null otherwise.
+    /// </summary>
+    public GatewayKey? AuthenticateAdmin(ReadOnlySpan<char> presented)
     {
-        if (AdminHash is null || presented.IsEmpty || presented.Length > 512)
+        if (presented.IsEmpty || presented.Length > KeyHash.MaxKeyLength)
         {
-            return false;
+            return null;
         }
 
         Span<byte> hash = stackalloc byte[32];
-        HashOf(presented, hash);
-        return CryptographicOperations.FixedTimeEquals(hash, AdminHash);
+        KeyHash.Compute(presented, hash);
+        if (_admin is not null && CryptographicOperations.FixedTimeEquals(hash, _admin.Hash))
+        {
+            return _admin;
+        }
+
+        return _virtual?.Find(hash, admin: true);
     }
+
+    /// <summary>Whether <paramref name="presented"/> is an admin key with the role <c>admin</c>.</summary>
+    public bool IsAdmin(ReadOnlySpan<char> presented) => AuthenticateAdmin(presented)?.Role == AdminRole.Admin;
 
     /// <summary>Hex SHA-256 of a key, for writing <c>key_sha256</c> into a configuration.</summary>
     public static string HashHex(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-
-    private static void HashOf(ReadOnlySpan<char> presented, Span<byte> hash)
-    {
-        Span<byte> utf8 = stackalloc byte[1536];
-        var n = Encoding.UTF8.GetBytes(presented, utf8);
-        SHA256.HashData(utf8[..n], hash);
-    }
-
-    private readonly record struct HashKey(ulong A, ulong B, ulong C, ulong D)
-    {
-        public HashKey(ReadOnlySpan<byte> h)
-            : this(BitConverter.ToUInt64(h), BitConverter.ToUInt64(h[8..]), BitConverter.ToUInt64(h[16..]), BitConverter.ToUInt64(h[24..]))
-        {
-        }
-    }
 }

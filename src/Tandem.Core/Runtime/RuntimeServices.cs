@@ -36,4 +36,7 @@ public sealed record RuntimeServices
 
     /// <summary>The source of sampled decisions.</summary>
     public RandomSource Random { get; init; } = RandomSource.Shared;
+
+    /// <summary>The instance's virtual keys (made through the admin API), consulted after the configuration's keys; null: none.</summary>
+    public Access.VirtualKeyTable? VirtualKeys { get; init; }
 }

@@ -48,5 +48,29 @@ public static class EventIds
     public const int AdapterReloaded = 56;
     public const int AdapterLoadFailed = 57;
     public const int AdaptersUnreadable = 58;
+
+    /// <summary>One end user's rows were erased (privacy; 90-99 are privacy and hardening events).</summary>
+    public const int EndUserErased = 90;
+
+    /// <summary>The TLS certificate was read again after its files changed.</summary>
+    public const int CertificateReloaded = 91;
+
+    /// <summary>The TLS certificate files changed but did not load; the previous certificate stays.</summary>
+    public const int CertificateReloadFailed = 92;
+
+    // 100-109: access (virtual keys, audit) and instances sharing one database.
+    public const int KeysRefreshed = 100;
+    public const int SyncFailed = 101;
+    public const int AuditWriteFailed = 102;
+    public const int ConfigReloadedByPeer = 103;
+    // Budgets and rate limits 80–89
+    public const int LimitStoreFailed = 80;
+    public const int LimitStoreRecovered = 81;
+    public const int LimitAlert = 82;
+    public const int LimitSettleFailed = 83;
+    public const int LimitWebhookFailed = 84;
+
+    // Dashboard 110-119
+    public const int DashboardAction = 110;
 #pragma warning restore CS1591
 }

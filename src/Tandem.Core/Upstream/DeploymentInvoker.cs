@@ -163,7 +163,7 @@ public sealed partial class DeploymentInvoker
             trace.FirstSend = sendStart;
         }
 
-        var call = new UpstreamCall(endpoint, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
+        var call = new UpstreamCall(endpoint, cancellationToken);
         using var activity = StartAttemptActivity(request.Purpose);
         activity?.SetTag("server.address", endpoint.BaseUrl);
 
@@ -176,7 +176,7 @@ public sealed partial class DeploymentInvoker
                 return call;
             }
 
-            call.Cancellation.CancelAfter(Min(provider.FirstByteTimeout, remaining));
+            call.CancelAfter(Min(provider.FirstByteTimeout, remaining));
             HttpRequestMessage message;
             try
             {
@@ -213,7 +213,7 @@ public sealed partial class DeploymentInvoker
             call.Status = (int)response.StatusCode;
 
             // From here the total timeout bounds the rest of the exchange.
-            call.Cancellation.CancelAfter(Min(provider.TotalTimeout - Stopwatch.GetElapsedTime(trace.FirstSend), MaxTimer));
+            call.CancelAfter(Min(provider.TotalTimeout - Stopwatch.GetElapsedTime(trace.FirstSend), MaxTimer));
             if (call.Status is < 200 or >= 300)
             {
                 call.ErrorBody = await ReadErrorBodyAsync(response.Content, call.Cancellation.Token).ConfigureAwait(false);

@@ -4,10 +4,10 @@ using System.Diagnostics;
 namespace Tandem.Upstream;
 
 /// <summary>
-/// The cancellation of one in-process try: the caller's token, or the try's deadline (first byte, then total), whichever
-/// comes first. Reused from one try to the next (a token source with its timer costs about 150 bytes, more than anything
-/// else an in-process call allocates; issue 17's budget is 1 KB), so that nothing of an earlier try may ever cancel a
-/// later one:
+/// The cancellation of one try, over HTTP or in process: the caller's token, or the try's deadline (first byte, then
+/// total), whichever comes first. Reused from one try to the next (a linked token source with its timer costs about
+/// 300 bytes and a timer-queue insertion per request; issue 17's budget for an in-process call is 1 KB), so that
+/// nothing of an earlier try may ever cancel a later one:
 /// <list type="bullet">
 /// <item>the deadline is the pool's own timer, armed under a lock: a callback that fires for an earlier arming (queued
 /// before it was moved or released) finds the deadline not due, or none, and re-arms or does nothing;</item>
@@ -130,8 +130,8 @@ internal sealed class TryDeadlinePool(int capacity)
     private readonly ConcurrentQueue<TryDeadline> _idle = new();
     private int _count;
 
-    /// <summary>The pool of the in-process tries (<see cref="InProcessCall{TAnswer}"/>).</summary>
-    public static TryDeadlinePool Shared { get; } = new(256);
+    /// <summary>The pool of every try (<see cref="UpstreamCall"/>, <see cref="InProcessCall{TAnswer}"/>): room for the tries in flight at a few thousand requests a second.</summary>
+    public static TryDeadlinePool Shared { get; } = new(1024);
 
     /// <summary>Idle deadlines held.</summary>
     public int Count => Volatile.Read(ref _count);

@@ -9,15 +9,27 @@ namespace Tandem.Upstream;
 /// </summary>
 internal sealed class UpstreamCall : CallOutcome
 {
+    private readonly TryDeadline _deadline;
     private UpstreamEndpoint? _endpoint;
     private byte[]? _buffer;
+    private int _released;
 
-    public UpstreamCall(UpstreamEndpoint endpoint, CancellationTokenSource cancellation)
-        : base(cancellation)
+    /// <summary>A try of <paramref name="endpoint"/> bounded by the caller's token and a deadline reused from try to try (<see cref="TryDeadline"/>).</summary>
+    public UpstreamCall(UpstreamEndpoint endpoint, CancellationToken caller)
+        : this(endpoint, TryDeadline.Rent(caller))
     {
+    }
+
+    private UpstreamCall(UpstreamEndpoint endpoint, TryDeadline deadline)
+        : base(deadline.Source)
+    {
+        _deadline = deadline;
         _endpoint = endpoint;
         endpoint.Enter();
     }
+
+    /// <summary>Sets the try's deadline (first byte, then total), replacing the one before.</summary>
+    public void CancelAfter(TimeSpan delay) => _deadline.CancelAfter(delay);
 
     /// <summary>The replica called.</summary>
     public UpstreamEndpoint Endpoint => _endpoint!;
@@ -57,6 +69,15 @@ internal sealed class UpstreamCall : CallOutcome
 
     /// <summary>The response's rate-limit headers, for a relayed error.</summary>
     internal override IReadOnlyList<KeyValuePair<string, string>> HeadersToRelay => Response is { } response ? RelayedHeaders.From(response.Headers) : [];
+
+    private protected override void ReleaseCancellation()
+    {
+        // Once: a deadline released twice could end a later try that reuses it.
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            _deadline.Release();
+        }
+    }
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

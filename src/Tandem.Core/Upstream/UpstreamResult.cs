@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Threading.RateLimiting;
 using Tandem.Buffers;
@@ -24,6 +25,8 @@ public sealed class UpstreamResult : IDeploymentOutcome
     private readonly CancellationToken _caller;
     private readonly TimeSpan _idle;
     private CancellationTokenSource? _idleCts;
+    private ITimer? _idleTimer;
+    private long _lastRead;
 
     private UpstreamResult(DeploymentRuntime deployment, UpstreamFailure failure)
     {
@@ -83,8 +86,18 @@ public sealed class UpstreamResult : IDeploymentOutcome
             return 0;
         }
 
-        _idleCts ??= CancellationTokenSource.CreateLinkedTokenSource(call.Cancellation.Token);
-        _idleCts.CancelAfter(_idle);
+        // The idle deadline runs from the start of the latest read. One timer per answer, moved on only when it fires
+        // early: re-arming a timer on every read of a stream cost a timer-queue operation per event.
+        Volatile.Write(ref _lastRead, Stopwatch.GetTimestamp());
+        if (_idleCts is null)
+        {
+            _idleCts = CancellationTokenSource.CreateLinkedTokenSource(call.Cancellation.Token);
+            if (_idle > TimeSpan.Zero)
+            {
+                _idleTimer = TimeProvider.System.CreateTimer(static s => ((UpstreamResult)s!).OnIdleTimer(), this, _idle, Timeout.InfiniteTimeSpan);
+            }
+        }
+
         try
         {
             var n = await call.Content.Body.ReadAsync(buffer, _idleCts.Token).ConfigureAwait(false);
@@ -105,9 +118,31 @@ public sealed class UpstreamResult : IDeploymentOutcome
         }
     }
 
+    /// <summary>The idle timer fired: cancels the read when nothing was read for the idle timeout, else waits for the rest.</summary>
+    private void OnIdleTimer()
+    {
+        var left = _idle - Stopwatch.GetElapsedTime(Volatile.Read(ref _lastRead));
+        try
+        {
+            if (left <= TimeSpan.Zero)
+            {
+                _idleCts?.Cancel();
+            }
+            else
+            {
+                _idleTimer?.Change(left, Timeout.InfiniteTimeSpan);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The answer was disposed while the timer fired: nothing left to cancel.
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
+        _idleTimer?.Dispose();
         _idleCts?.Dispose();
         _call?.Dispose();
         _lease?.Dispose();

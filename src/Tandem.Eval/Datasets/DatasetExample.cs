@@ -68,8 +68,8 @@ public sealed record DatasetExportOptions
     /// <summary>Share of conversations in the training file (the rest: validation and the held-out eval suite).</summary>
     public double Split { get; init; } = 0.9;
 
-    /// <summary>Mask personal data (emails, phones, cards, IBANs… and the route's own patterns) in every text.</summary>
-    public bool Scrub { get; init; }
+    /// <summary>Mask personal data (emails, phones, cards, IBANs… and the route's own patterns) in every text (the default: content leaves Tandem scrubbed unless asked otherwise).</summary>
+    public bool Scrub { get; init; } = true;
 
     /// <summary>Word-bigram Jaccard similarity from which two prompts count as near duplicates.</summary>
     public double NearDuplicate { get; init; } = 0.8;

@@ -46,7 +46,7 @@ internal sealed partial class InProcessRuntime : IAsyncDisposable
         DefaultRoute = options.Route ?? options.InnerDeployment;
         if (options.UseStorage)
         {
-            Database = StorageFactory.Open(snapshot.Config.Storage, baseDirectory, Time);
+            Database = StorageFactory.Open(snapshot.Config.Storage, baseDirectory, Time, Tandem.Privacy.ContentCipher.Load(snapshot.Config.Privacy.Encryption, baseDirectory));
             Writer = new RecordWriter(Database.Records, options.RecordWriter, _loggers.CreateLogger<RecordWriter>(), Time, Metrics);
             Migrations = new MigrationCoordinator(Database.Migrations, () => Snapshot, _loggers.CreateLogger("Tandem.Migration"), Time, options.ShadowQueueCapacity, options.ShadowWorkers);
             Metrics.ObserveMigrations(() => Migrations);

@@ -16,7 +16,7 @@ public sealed class GatewayState : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly RuntimeServices _services;
-    private readonly FileSystemWatcher? _watcher;
+    private readonly PolledFileWatch? _watcher;
     private readonly ModelFileWatch? _modelWatch;
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private readonly object _debounceLock = new();
@@ -63,14 +63,7 @@ public sealed class GatewayState : IDisposable
 
         if (watch)
         {
-            _watcher = new FileSystemWatcher(System.IO.Path.GetDirectoryName(Path)!, System.IO.Path.GetFileName(Path))
-            {
-                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.CreationTime,
-            };
-            _watcher.Changed += (_, _) => ScheduleReload();
-            _watcher.Created += (_, _) => ScheduleReload();
-            _watcher.Renamed += (_, _) => ScheduleReload();
-            _watcher.EnableRaisingEvents = true;
+            _watcher = new PolledFileWatch(Path, ScheduleReload);
             _modelWatch = new ModelFileWatch(ScheduleReload);
             _modelWatch.Track(config);
         }

@@ -13,7 +13,7 @@ internal sealed class ModelFileWatch : IDisposable
 {
     private readonly Action _changed;
     private readonly object _lock = new();
-    private Dictionary<string, FileSystemWatcher> _watchers = new(StringComparer.Ordinal);
+    private Dictionary<string, PolledFileWatch> _watchers = new(StringComparer.Ordinal);
     private bool _disposed;
 
     public ModelFileWatch(Action changed) => _changed = changed;
@@ -33,7 +33,7 @@ internal sealed class ModelFileWatch : IDisposable
                 return;
             }
 
-            var next = new Dictionary<string, FileSystemWatcher>(StringComparer.Ordinal);
+            var next = new Dictionary<string, PolledFileWatch>(StringComparer.Ordinal);
             foreach (var path in paths)
             {
                 if (_watchers.Remove(path, out var kept))
@@ -55,19 +55,8 @@ internal sealed class ModelFileWatch : IDisposable
         }
     }
 
-    private FileSystemWatcher Watch(string path)
-    {
-        var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path))
-        {
-            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.CreationTime,
-        };
-        watcher.Changed += (_, _) => _changed();
-        watcher.Created += (_, _) => _changed();
-        watcher.Renamed += (_, _) => _changed();
-        watcher.Deleted += (_, _) => _changed();
-        watcher.EnableRaisingEvents = true;
-        return watcher;
-    }
+    // Polled, not watched with inotify: see PolledFileWatch (a model beside the database would see every WAL write).
+    private PolledFileWatch Watch(string path) => new(path, _changed);
 
     public void Dispose()
     {

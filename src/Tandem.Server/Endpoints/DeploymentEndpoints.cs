@@ -15,16 +15,22 @@ internal static class DeploymentEndpoints
 {
     public static void Map(IEndpointRouteBuilder admin)
     {
-        admin.MapPost("/reload", static (HttpContext ctx, GatewayState state) => ReloadAsync(ctx, state));
+        admin.MapPost("/reload", static (HttpContext ctx, GatewayState state, Access.ClusterSync sync) => ReloadAsync(ctx, state, sync));
         admin.MapGet("/config", static (HttpContext ctx, GatewayState state) => ConfigStatusAsync(ctx, state));
         admin.MapGet("/deployments", static (HttpContext ctx, GatewayState state, TimeProvider time) => DeploymentsStatusAsync(ctx, state, time));
         admin.MapPost("/deployments/{name}/isolate", static (HttpContext ctx, GatewayState state) => BreakerControlAsync(ctx, state, isolate: true));
         admin.MapPost("/deployments/{name}/close", static (HttpContext ctx, GatewayState state) => BreakerControlAsync(ctx, state, isolate: false));
     }
 
-    private static async Task ReloadAsync(HttpContext ctx, GatewayState state)
+    private static async Task ReloadAsync(HttpContext ctx, GatewayState state, Access.ClusterSync sync)
     {
         var outcome = await state.ReloadAsync().ConfigureAwait(false);
+        if (outcome.Succeeded)
+        {
+            // The other instances on this database reload too, within server.sync_interval.
+            await sync.AnnounceConfigReloadAsync(ctx.RequestAborted).ConfigureAwait(false);
+        }
+
         await JsonResponses.WriteJsonAsync(ctx, outcome.Succeeded ? 200 : 422, w =>
         {
             w.WriteStartObject();

@@ -11,7 +11,7 @@ namespace Tandem.Server.Endpoints;
 
 /// <summary>
 /// Every endpoint of the gateway, as route groups: <c>/v1</c> (OpenAI's API, keys checked by the proxy), <c>/admin</c>
-/// (one admin-key filter for the whole group), probes and <c>/metrics</c>.
+/// (one role-aware filter for the whole group), probes and <c>/metrics</c>.
 /// </summary>
 internal static class TandemEndpoints
 {
@@ -32,11 +32,17 @@ internal static class TandemEndpoints
         HealthEndpoints.Map(app);
         app.MapPrometheusScrapingEndpoint("/metrics");
 
-        var admin = app.MapGroup("/admin").AddEndpointFilter<AdminKeyFilter>();
+        // One filter for the whole group: the caller's admin key and role, and the audit entry of every change.
+        var admin = app.MapGroup("/admin").AddEndpointFilter<AdminAccessFilter>();
         DeploymentEndpoints.Map(admin);
         RecordsEndpoints.Map(admin);
+        PrivacyEndpoints.Map(admin);
+        Dashboard.RecordLogEndpoints.Map(admin);
         Feedback.FeedbackEndpoints.MapAdmin(admin);
         Adapters.AdapterEndpoints.Map(admin);
+        AdminKeyEndpoints.Map(admin);
+        AdminAuditEndpoints.Map(admin);
+        Dashboard.DashboardEndpoints.Map(app);
         MigrationEndpoints.Map(admin, app.Services.GetRequiredService<GatewayState>(), app.Services.GetRequiredService<MigrationCoordinator>(), app.Services.GetRequiredService<TimeProvider>());
     }
 }

@@ -31,8 +31,10 @@ public static class TandemStorageServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(state);
         var options = state.Current.Config.Storage;
         var baseDirectory = Path.GetDirectoryName(state.Path) ?? Directory.GetCurrentDirectory();
+        // Keys are read now, so that a missing or malformed one stops the start with a configuration error.
+        var cipher = Tandem.Privacy.ContentCipher.Load(state.Current.Config.Privacy.Encryption, baseDirectory);
         // Opening does not connect: a database that is down at start-up is retried by StorageHost.
-        services.TryAddSingleton(sp => StorageFactory.Open(options, baseDirectory, sp.GetService<TimeProvider>()));
+        services.TryAddSingleton(sp => StorageFactory.Open(options, baseDirectory, sp.GetService<TimeProvider>(), cipher));
         services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Records);
         services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Migrations);
         services.TryAddSingleton(sp => sp.GetRequiredService<StorageDatabase>().Feedback);

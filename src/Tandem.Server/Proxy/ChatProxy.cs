@@ -21,9 +21,10 @@ namespace Tandem.Server.Proxy;
 /// <code>
 ///   entry      authenticate ─► read body (bounded) ─► parse top-level fields ─► resolve route       (this class)
 ///   decide     route policy (rules, split, tiers) ─► migration stage                                 (Core: Routing, Migration)
+///   limits     budgets and rate limits of key, team, route: atomic take in the shared store           (LimitGate, Core: Limits)
 ///   serve      fallback chain ─► upstream seam per deployment (limiter, retries, breaker, adapter)   (Core: FallbackChain, DeploymentInvoker)
 ///   relay      JSON whole | SSE event by event | held for escalation                                  (JsonRelay, SseRelay, EscalationRelay)
-///   complete   record + metrics, handed to the background writer; shadow job queued                   (RecordCompletion, Core: MigrationCoordinator)
+///   complete   record + metrics, handed to the background writer; limits settled; shadow job queued   (RecordCompletion, Core: MigrationCoordinator)
 /// </code>
 /// Errors before the answer starts are OpenAI-shaped (401/413/400/404/429/502/503/504); after it starts a stream ends
 /// with an error event, never with <c>[DONE]</c>.
@@ -35,9 +36,11 @@ internal sealed class ChatProxy
     private readonly TimeProvider _time;
     private readonly MigrationCoordinator _migrations;
     private readonly RecordCompletion _completion;
+    private readonly LimitGate _limits;
 
-    public ChatProxy(GatewayState state, ILogger<ChatProxy> logger, TimeProvider time, MigrationCoordinator migrations, RecordCompletion completion)
+    public ChatProxy(GatewayState state, ILogger<ChatProxy> logger, TimeProvider time, MigrationCoordinator migrations, RecordCompletion completion, LimitGate limits)
     {
+        _limits = limits;
         _state = state;
         _logger = logger;
         _time = time;
@@ -151,6 +154,11 @@ internal sealed class ChatProxy
             ? (new RoutePlan([deployment!], "deployment named directly"), null)
             : Decide(x, route, body, key.Name);
         x.Record.Decision = localNote + plan.Reason;
+        if (!await _limits.AdmitAsync(x, key, plan).ConfigureAwait(false))
+        {
+            return;
+        }
+
         x.Upstream = new UpstreamRequest(x.Operation, request, body.WrittenMemory, UpstreamPurpose.Client, x.RequestId, x.Trace);
         var shadowQueued = false;
         if (migration?.Shadow is not null)

@@ -59,6 +59,9 @@ internal sealed class Exchange
 
     public DeploymentRuntime? Deployment { get; set; }
 
+    /// <summary>The limits' verdict and reservation, when the caller has limits (settled when the request ends).</summary>
+    public Tandem.Limits.LimitAdmission? Limits { get; set; }
+
     /// <summary>Stopwatch ticks spent waiting on the client (flushes).</summary>
     public long ClientWaitTicks { get; set; }
 

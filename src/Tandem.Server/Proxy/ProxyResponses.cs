@@ -28,6 +28,7 @@ internal static class ProxyResponses
             }
         }
 
+        LimitGate.WriteHeaders(x, headers);
         WriteOverheadHeader(x, headers);
     }
 
@@ -40,6 +41,8 @@ internal static class ProxyResponses
         {
             headers[name] = value;
         }
+
+        LimitGate.WriteHeaders(x, headers);
 
         if (failure.RetryAfter is { } retryAfter)
         {

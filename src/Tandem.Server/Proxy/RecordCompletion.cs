@@ -16,9 +16,11 @@ internal sealed class RecordCompletion
     private readonly RecordFinisher _finisher;
     private readonly MigrationCoordinator _migrations;
     private readonly TandemMetrics _metrics;
+    private readonly LimitGate _limits;
 
-    public RecordCompletion(IRecordSink records, RecordFinisher finisher, MigrationCoordinator migrations, TandemMetrics metrics)
+    public RecordCompletion(IRecordSink records, RecordFinisher finisher, MigrationCoordinator migrations, TandemMetrics metrics, LimitGate limits)
     {
+        _limits = limits;
         _metrics = metrics;
         _records = records;
         _finisher = finisher;
@@ -57,6 +59,8 @@ internal sealed class RecordCompletion
 
         // Estimated tokens (when the upstream reported none), cost, captured content, hashed end user.
         _finisher.Finish(record, facts, x.Request, x.Route, x.Deployment, x.Snapshot);
+        // Budgets: the reservation made at admission is corrected to the real tokens and cost (not awaited).
+        _limits.Settle(x);
         _metrics.Record(record, total);
         if (x.Activity is { } activity)
         {

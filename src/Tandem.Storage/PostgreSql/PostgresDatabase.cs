@@ -22,8 +22,8 @@ internal sealed class PostgresDatabase : StorageDatabase
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
 
-    public PostgresDatabase(string connectionString, StorageConfig options, TimeProvider? time = null)
-        : base(options, time)
+    public PostgresDatabase(string connectionString, StorageConfig options, TimeProvider? time = null, Tandem.Privacy.ContentCipher? cipher = null)
+        : base(options, time, cipher)
     {
         _schema = options.Schema ?? "public";
         var builder = new NpgsqlConnectionStringBuilder(connectionString)
@@ -74,7 +74,7 @@ internal sealed class PostgresDatabase : StorageDatabase
                 await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
                 for (var c = 0; c < RecordColumns.Records.Length; c++)
                 {
-                    var value = SqlRecordStore.RecordValue(r, c, id);
+                    var value = SqlRecordStore.RecordValue(r, c, id).ToObject();
                     if (value is null)
                     {
                         await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);

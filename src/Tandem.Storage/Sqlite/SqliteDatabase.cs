@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
@@ -10,9 +11,10 @@ namespace Tandem.Storage.Sqlite;
 internal sealed class SqliteDatabase : StorageDatabase
 {
     private readonly string _connectionString;
+    private readonly ConcurrentDictionary<string, (string[] Columns, string Sql)> _insertSql = new(StringComparer.Ordinal);
 
-    public SqliteDatabase(string path, StorageConfig options, TimeProvider? time = null)
-        : base(options, time)
+    public SqliteDatabase(string path, StorageConfig options, TimeProvider? time = null, Tandem.Privacy.ContentCipher? cipher = null)
+        : base(options, time, cipher)
     {
         FilePath = Path.GetFullPath(path);
         _connectionString = new SqliteConnectionStringBuilder
@@ -34,7 +36,6 @@ internal sealed class SqliteDatabase : StorageDatabase
 
     private protected override string MigrationPrefix => "Tandem.Storage.Sqlite.";
 
-    private protected override int MaxRowsPerInsert => 16;
 
     internal override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
@@ -69,8 +70,31 @@ internal sealed class SqliteDatabase : StorageDatabase
         // Microsoft.Data.Sqlite begins transactions with BEGIN IMMEDIATE: the write lock is already held.
         Task.CompletedTask;
 
-    internal override Task InsertRecordsAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RequestRecord> records, Func<DictionaryKind, string?, int> id, CancellationToken cancellationToken) =>
-        InsertRowsAsync(connection, tx, "records", RecordColumns.Records, records.Count, (row, column) => SqlRecordStore.RecordValue(records[row], column, id), cancellationToken);
+    internal override Task InsertRecordsAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RequestRecord> records, Func<DictionaryKind, string?, int> id, CancellationToken cancellationToken)
+    {
+        SqliteRowInserter.Insert(connection, InsertSql("records", RecordColumns.Records), RecordColumns.Records.Length, records.Count,
+            (row, column) => SqlRecordStore.RecordValue(records[row], column, id), cancellationToken);
+        return Task.CompletedTask;
+    }
+
+    internal override Task InsertRowsAsync(DbConnection connection, DbTransaction? tx, string table, string[] columns, int count, Func<int, int, object?> value, CancellationToken cancellationToken)
+    {
+        SqliteRowInserter.Insert(connection, InsertSql(table, columns), columns.Length, count, value, cancellationToken);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The single-row insert of <paramref name="table"/>, made once per table and column list.</summary>
+    private string InsertSql(string table, string[] columns)
+    {
+        if (_insertSql.TryGetValue(table, out var cached) && cached.Columns.AsSpan().SequenceEqual(columns))
+        {
+            return cached.Sql;
+        }
+
+        var sql = SqliteRowInserter.SingleRowSql(table, columns);
+        _insertSql[table] = ([.. columns], sql);
+        return sql;
+    }
 
     internal override async Task<StorageSize> MeasureAsync(CancellationToken cancellationToken)
     {

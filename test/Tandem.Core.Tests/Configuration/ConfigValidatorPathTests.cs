@@ -50,6 +50,12 @@ public sealed class ConfigValidatorPathTests
         { "shutdown zero", Yaml(server: "{ shutdown_timeout: 0s }"), ["server.shutdown_timeout: '0s' must be a duration between 1ms and 1h, e.g. 30s"] },
         { "shutdown text", Yaml(server: "{ shutdown_timeout: soon }"), ["server.shutdown_timeout: 'soon' must be a duration between 1ms and 1h, e.g. 30s"] },
         { "shutdown 1h", Yaml(server: "{ shutdown_timeout: 1h, max_body_bytes: 1 }"), [] },
+        { "sync below 100ms", Yaml(server: "{ sync_interval: 50ms }"), ["server.sync_interval: '50ms' must be a duration between 100ms and 1m, e.g. 2s"] },
+        { "sync over 1m", Yaml(server: "{ sync_interval: 61s }"), ["server.sync_interval: '61s' must be a duration between 100ms and 1m, e.g. 2s"] },
+        { "sync 100ms", Yaml(server: "{ sync_interval: 100ms }"), [] },
+        { "sync 1m", Yaml(server: "{ sync_interval: 1m }"), [] },
+        { "key with empty team", Yaml(auth: "{ keys: [ { name: a, key: sk-test-12345, team: ' ' } ] }"), ["auth.keys[0].team: must not be empty when set"] },
+        { "no keys but an admin key", Yaml(auth: $"{{ keys: [], admin_key_sha256: {Hash} }}"), [] },
 
         // auth
         { "key without name", Yaml(auth: "{ keys: [ { key: sk-test-12345 } ] }"), ["auth.keys[0].name: required"] },
@@ -60,7 +66,7 @@ public sealed class ConfigValidatorPathTests
         { "key env unset", Yaml(auth: $"{{ keys: [ {{ name: a, key_env: {Never} }} ] }}"), [$"auth.keys[0].key_env: environment variable '{Never}' is not set"] },
         { "key 7 chars", Yaml(auth: "{ keys: [ { name: a, key: 1234567 } ] }"), ["auth.keys[0].key: too short (at least 8 characters)"] },
         { "key 8 chars", Yaml(auth: "{ keys: [ { name: a, key: 12345678, routes: [r, d, \"*\"] } ] }"), [] },
-        { "no keys", Yaml(auth: "{ keys: [] }"), ["auth.keys: at least one key is required (or set auth.disabled: true for a local demo)"] },
+        { "no keys", Yaml(auth: "{ keys: [] }"), ["auth.keys: at least one key is required (or an admin key to create keys with, or auth.disabled: true for a local demo)"] },
         { "admin hash", Yaml(auth: "{ disabled: true, admin_key_sha256: xyz }"), ["auth.admin_key_sha256: must be 64 hexadecimal characters"] },
 
         // providers

@@ -8,7 +8,7 @@ namespace Tandem.Core.Tests.Upstream;
 public sealed class FailureClassifierTests
 {
     private static UpstreamCall Call(int status, string? error = null, ProviderErrorKind kind = ProviderErrorKind.Unspecified) =>
-        new(new UpstreamEndpoint("http://a.invalid/v1"), new CancellationTokenSource()) { Status = status, Error = error, ProviderError = new ProviderError(null, kind) };
+        new(new UpstreamEndpoint("http://a.invalid/v1"), CancellationToken.None) { Status = status, Error = error, ProviderError = new ProviderError(null, kind) };
 
     [Theory]
     // status, error, provider kind → retry?, counts against the breaker?

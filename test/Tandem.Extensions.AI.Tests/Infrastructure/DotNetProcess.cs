@@ -38,6 +38,14 @@ internal sealed class DotNetProcess : IAsyncDisposable
         return p.Output;
     }
 
+    /// <summary>Runs another executable (an installed tool) to its end; returns its exit code and output.</summary>
+    public static async Task<(int Code, string Output)> RunExecutableAsync(string executable, string workingDirectory, TimeSpan timeout, params string[] args)
+    {
+        await using var p = Start(executable, workingDirectory, new Dictionary<string, string>(), readyText: null, args);
+        var code = await p.WaitForExitAsync(timeout);
+        return (code, p.Output);
+    }
+
     /// <summary>Starts a long-running app and waits for a line containing <paramref name="readyText"/>; returns the process and that line.</summary>
     public static async Task<(DotNetProcess Process, string Line)> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, string readyText, params string[] args)
     {
@@ -54,9 +62,12 @@ internal sealed class DotNetProcess : IAsyncDisposable
         }
     }
 
-    private static DotNetProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, string? readyText, string[] args)
+    private static DotNetProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, string? readyText, string[] args) =>
+        Start("dotnet", workingDirectory, environment, readyText, args);
+
+    private static DotNetProcess Start(string executable, string workingDirectory, IReadOnlyDictionary<string, string> environment, string? readyText, string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
+        var info = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);

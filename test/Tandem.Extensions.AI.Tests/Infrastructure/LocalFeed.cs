@@ -71,6 +71,12 @@ public sealed class LocalFeed : IAsyncLifetime
             """);
     }
 
+    /// <summary>The nuget.config that restores from the feed into this fixture's own package folder.</summary>
+    public string NuGetConfig => _dir.File("nuget.config");
+
+    /// <summary>A new empty folder inside this fixture's folder.</summary>
+    public string NewFolder(string name) => Directory.CreateDirectory(_dir.File(name)).FullName;
+
     /// <summary>The path of the <c>.nupkg</c> of <paramref name="id"/>.</summary>
     public string Package(string id) => Path.Combine(Feed, $"{id}.{Version}.nupkg");
 
