@@ -14,13 +14,11 @@ internal static class EncoderClassifierCommand
         var encoder = MiniLmEncoder.Shared;
         var c = CultureInfo.InvariantCulture;
         var clock = Stopwatch.StartNew();
-        var train = EncoderIntentTrainer.Embed(encoder, data, cancellationToken);
-        var heldOut = EncoderIntentTrainer.Embed(encoder, held, cancellationToken).Select((e, i) => (e, held[i].Label)).ToList();
-        await console.WriteLineAsync($"embedded {(data.Count + held.Count).ToString(c)} texts in {clock.Elapsed.TotalSeconds.ToString("0", c)} s").ConfigureAwait(false);
         var encoderOptions = new EncoderIntentTrainerOptions { Seed = options.Seed, TargetAccuracy = options.TargetAccuracy };
-        var model = EncoderIntentTrainer.Train(encoder.Name, train, data.Select(e => e.Label).ToList(), heldOut, encoderOptions);
+        var (model, _, heldOut) = EncoderIntentTrainer.Train(encoder, data, held, encoderOptions, cancellationToken);
+        await console.WriteLineAsync($"embedded {(data.Count + held.Count).ToString(c)} texts and fitted the head in {clock.Elapsed.TotalSeconds.ToString("0", c)} s").ConfigureAwait(false);
         EncoderIntentModelFile.Save(model, path);
-        await console.WriteLineAsync($"encoder classifier {model.Version} written to {path}: {model.Labels.Count.ToString(c)} labels, {model.Encoder} ({model.Dimensions.ToString(c)} dimensions)").ConfigureAwait(false);
+        await console.WriteLineAsync($"encoder classifier {model.Version} written to {path}: {model.Labels.Count.ToString(c)} labels, {model.Encoder} ({model.Dimensions.ToString(c)} dimensions), template {Template(model.Prefix, model.Suffix)}").ConfigureAwait(false);
         await console.WriteLineAsync($"trained on {data.Count.ToString(c)} examples (seed {encoderOptions.Seed.ToString(c)}, {encoderOptions.Epochs.ToString(c)} epochs); calibrated on {held.Count.ToString(c)}").ConfigureAwait(false);
         var report = IntentMetrics.Report(EncoderIntentTrainer.Score(model, heldOut), model.Calibration, outOfScope);
         await ClassifierReportWriter.WriteAsync(console, report, model.Calibration).ConfigureAwait(false);
@@ -33,7 +31,7 @@ internal static class EncoderClassifierCommand
         var test = IntentData.FromSuite(suitePath);
         var encoder = MiniLmEncoder.Shared;
         var clock = Stopwatch.StartNew();
-        var embedded = EncoderIntentTrainer.Embed(encoder, test, cancellationToken).Select((e, i) => (e, test[i].Label)).ToList();
+        var embedded = EncoderIntentTrainer.Embed(model, encoder, test, cancellationToken);
         var scored = EncoderIntentTrainer.Score(model, embedded);
         var perQuery = clock.Elapsed.TotalMilliseconds / Math.Max(1, test.Count);
         var calibration = threshold is double t ? model.Calibration with { Threshold = t } : model.Calibration;
@@ -43,4 +41,8 @@ internal static class EncoderClassifierCommand
         await ClassifierReportWriter.WriteAsync(console, report, calibration).ConfigureAwait(false);
         return 0;
     }
+
+    /// <summary>How a model's template is printed: none, or the prefix and suffix lengths in characters.</summary>
+    public static string Template(string prefix, string suffix) =>
+        prefix.Length + suffix.Length == 0 ? "none" : $"{prefix.Length.ToString(CultureInfo.InvariantCulture)}+{suffix.Length.ToString(CultureInfo.InvariantCulture)} characters";
 }

@@ -9,6 +9,11 @@ namespace Tandem.Classification;
 /// (all-MiniLM-L6-v2 in practice), then multinomial logistic regression (one weight per dimension and label, and a
 /// bias per label). File format: <see cref="EncoderIntentModelFile"/>.
 /// </summary>
+/// <remarks>
+/// Like the n-gram kind, the model keeps the prompt template its training texts shared (<see cref="Prefix"/>,
+/// <see cref="Suffix"/>) and embeds only the message inside it: the encoder reads at most 128 tokens, so a route's
+/// instruction with its label list would otherwise fill the input and every query would embed alike.
+/// </remarks>
 public sealed class EncoderIntentClassifier
 {
     private readonly string[] _labels;
@@ -22,7 +27,9 @@ public sealed class EncoderIntentClassifier
     /// <param name="weights">Row-major: row <c>d</c> holds one weight per label for dimension <c>d</c>.</param>
     /// <param name="bias">One bias per label.</param>
     /// <param name="calibration">The confidence threshold chosen for a target accuracy.</param>
-    public EncoderIntentClassifier(string encoder, int dimensions, IReadOnlyList<string> labels, float[] weights, float[] bias, IntentCalibration calibration)
+    /// <param name="prefix">The template text before the message (may be empty).</param>
+    /// <param name="suffix">The template text after the message (may be empty).</param>
+    public EncoderIntentClassifier(string encoder, int dimensions, IReadOnlyList<string> labels, float[] weights, float[] bias, IntentCalibration calibration, string prefix = "", string suffix = "")
     {
         ArgumentException.ThrowIfNullOrEmpty(encoder);
         ArgumentNullException.ThrowIfNull(labels);
@@ -46,6 +53,8 @@ public sealed class EncoderIntentClassifier
         _weights = weights;
         _bias = bias;
         Calibration = calibration;
+        Prefix = prefix ?? "";
+        Suffix = suffix ?? "";
         Version = "ie-" + XxHash64.HashToUInt64(EncoderIntentModelFile.Payload(this)).ToString("x16", CultureInfo.InvariantCulture)[..12];
     }
 
@@ -67,20 +76,40 @@ public sealed class EncoderIntentClassifier
     /// <summary>The calibrated threshold and what it measured when trained.</summary>
     public IntentCalibration Calibration { get; }
 
+    /// <summary>Template text before the message, stripped before embedding.</summary>
+    public string Prefix { get; }
+
+    /// <summary>Template text after the message, stripped before embedding.</summary>
+    public string Suffix { get; }
+
     /// <summary>The version, from the content: <c>ie-</c> and 12 hex digits of the payload's XxHash64.</summary>
     public string Version { get; }
 
-    /// <summary>Encodes <paramref name="text"/> with <paramref name="encoder"/> (which must be the one the model names) and predicts.</summary>
-    public IntentPrediction Predict(string text, ISentenceEncoder encoder)
+    /// <summary>The message inside the model's template: the text without the prefix and suffix, when it has both.</summary>
+    public string Message(string text) => PromptTemplate.Message(text, Prefix, Suffix);
+
+    /// <summary>
+    /// Writes the embedding the model reads for <paramref name="text"/>: its message (the template stripped) through
+    /// <paramref name="encoder"/>, which must be the one the model names.
+    /// </summary>
+    public void Embed(string text, ISentenceEncoder encoder, Span<float> embedding)
     {
+        ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(encoder);
         if (encoder.Name != Encoder || encoder.Dimensions != Dimensions)
         {
             throw new ArgumentException($"the model reads {Encoder} embeddings ({Dimensions.ToString(CultureInfo.InvariantCulture)} dimensions), not {encoder.Name}", nameof(encoder));
         }
 
+        encoder.Encode(Message(text), embedding);
+    }
+
+    /// <summary>Embeds <paramref name="text"/> as <see cref="Embed"/> does and predicts.</summary>
+    public IntentPrediction Predict(string text, ISentenceEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
         Span<float> embedding = stackalloc float[Dimensions];
-        encoder.Encode(text, embedding);
+        Embed(text, encoder, embedding);
         return Predict(embedding);
     }
 

@@ -6,14 +6,15 @@ namespace Tandem.Classification;
 /// <summary>Reads and writes <see cref="EncoderIntentClassifier"/> files: the kind is declared by the header.</summary>
 /// <remarks>
 /// Little-endian: the 8 bytes <c>TNDMIE01</c> (an <em>encoder</em> intent model; <c>TNDMIC01</c> is the n-gram kind of
-/// <see cref="IntentModelFile"/>), then int32 format version (1), the encoder's name (int32 byte length + UTF-8),
-/// int32 dimensions D, int32 labels K, float64 threshold, target accuracy, accuracy and coverage, the K labels, K
+/// <see cref="IntentModelFile"/>), then int32 format version (2), the encoder's name, the template's prefix and
+/// suffix (each int32 byte length + UTF-8), int32 dimensions D, int32 labels K, float64 threshold, target accuracy, accuracy and coverage, the K labels, K
 /// float32 biases and D×K float32 weights, row by row.
 /// </remarks>
 public static class EncoderIntentModelFile
 {
     /// <summary>The current format version.</summary>
-    public const int FormatVersion = 1;
+    /// <remarks>Format 1 had no template: its models embedded the whole prompt, so they are refused (train again).</remarks>
+    public const int FormatVersion = 2;
 
     /// <summary>The kind this file declares.</summary>
     public const string Kind = "encoder";
@@ -32,15 +33,23 @@ public static class EncoderIntentModelFile
     public static void Save(EncoderIntentClassifier classifier, string path)
     {
         ArgumentNullException.ThrowIfNull(classifier);
-        using var file = File.Create(path);
-        file.Write(Magic);
-        file.Write(Payload(classifier));
+        File.WriteAllBytes(path, ToBytes(classifier));
+    }
+
+    /// <summary>The whole file's bytes: the header, then the payload.</summary>
+    public static byte[] ToBytes(EncoderIntentClassifier classifier)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        return [.. Magic, .. Payload(classifier)];
     }
 
     /// <summary>Reads a file; throws <see cref="InvalidDataException"/> naming what is wrong.</summary>
-    public static EncoderIntentClassifier Load(string path)
+    public static EncoderIntentClassifier Load(string path) => Read(File.ReadAllBytes(path), path);
+
+    /// <summary>Reads a file's bytes (<paramref name="path"/> names it in errors); throws <see cref="InvalidDataException"/>.</summary>
+    public static EncoderIntentClassifier Read(byte[] bytes, string path)
     {
-        var bytes = File.ReadAllBytes(path);
+        ArgumentNullException.ThrowIfNull(bytes);
         if (bytes.Length < 12 || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
         {
             throw new InvalidDataException($"'{path}' is not a Tandem encoder intent classifier (no TNDMIE01 header)");
@@ -52,10 +61,12 @@ public static class EncoderIntentModelFile
             var format = reader.ReadInt32();
             if (format != FormatVersion)
             {
-                throw new InvalidDataException($"'{path}' has encoder classifier format {format.ToString(CultureInfo.InvariantCulture)}; this Tandem reads format {FormatVersion.ToString(CultureInfo.InvariantCulture)}");
+                throw new InvalidDataException($"'{path}' has encoder classifier format {format.ToString(CultureInfo.InvariantCulture)}; this Tandem reads format {FormatVersion.ToString(CultureInfo.InvariantCulture)} (train the model again)");
             }
 
             var encoder = Text(reader, bytes.Length);
+            var prefix = Text(reader, bytes.Length);
+            var suffix = Text(reader, bytes.Length);
             var d = reader.ReadInt32();
             var k = reader.ReadInt32();
             if (d is < 1 or > 100_000 || k is < 2 or > 100_000 || (long)d * k * 4 > bytes.Length)
@@ -77,7 +88,7 @@ public static class EncoderIntentModelFile
                 throw new InvalidDataException($"'{path}' has bytes after its weights");
             }
 
-            return new EncoderIntentClassifier(encoder, d, labels, weights, bias, calibration);
+            return new EncoderIntentClassifier(encoder, d, labels, weights, bias, calibration, prefix, suffix);
         }
         catch (Exception e) when (e is EndOfStreamException or ArgumentException or DecoderFallbackException)
         {
@@ -100,6 +111,8 @@ public static class EncoderIntentModelFile
 
             w.Write(FormatVersion);
             Write(c.Encoder);
+            Write(c.Prefix);
+            Write(c.Suffix);
             w.Write(c.Dimensions);
             w.Write(c.Labels.Count);
             w.Write(c.Calibration.Threshold);

@@ -48,10 +48,10 @@ public sealed class LocalStage
     /// <summary>The stage's configuration.</summary>
     public LocalStageConfig Config { get; }
 
-    /// <summary>The n-gram classifier, or null when the model file is of the encoder kind (<see cref="EncoderIntentModelFile"/>).</summary>
+    /// <summary>The n-gram classifier, or null when the model file is of the encoder or ensemble kind (<see cref="EncoderIntentModelFile"/>, <see cref="IntentEnsembleFile"/>).</summary>
     public IntentClassifier? Classifier { get; }
 
-    /// <summary>The model's version (<c>ic-…</c> for the n-gram kind, <c>ie-…</c> for the encoder kind).</summary>
+    /// <summary>The model's version (<c>ic-…</c> for the n-gram kind, <c>ie-…</c> for the encoder kind, <c>ix-…</c> for the ensemble).</summary>
     public string ModelVersion { get; }
 
     /// <summary>The name in decisions.</summary>
@@ -76,14 +76,20 @@ public sealed class LocalStage
 
         try
         {
+            if (IntentEnsembleFile.IsEnsembleModel(config.Classifier))
+            {
+                var ensemble = IntentEnsembleFile.Load(config.Classifier);
+                var forEnsemble = EncoderFor(route, ensemble.Encoder.Encoder, encoders);
+                return new LocalStage(config, ensemble.Version, ensemble.Calibration, text => ensemble.Predict(text, forEnsemble), random);
+            }
+
             if (!EncoderIntentModelFile.IsEncoderModel(config.Classifier))
             {
                 return new LocalStage(config, IntentModelFile.Load(config.Classifier), random);
             }
 
             var model = EncoderIntentModelFile.Load(config.Classifier);
-            var encoder = encoders?.Invoke(model.Encoder)
-                ?? throw new ConfigException([$"route '{route.Name}': local.classifier: the classifier reads {model.Encoder} embeddings, and this gateway has no such encoder"]);
+            var encoder = EncoderFor(route, model.Encoder, encoders);
             return new LocalStage(config, model.Version, model.Calibration, text => model.Predict(text, encoder), random);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
@@ -91,6 +97,10 @@ public sealed class LocalStage
             throw new ConfigException([$"route '{route.Name}': local.classifier: cannot read the classifier: {e.Message}"]);
         }
     }
+
+    private static ISentenceEncoder EncoderFor(RouteConfig route, string name, Func<string, ISentenceEncoder?>? encoders) =>
+        encoders?.Invoke(name)
+        ?? throw new ConfigException([$"route '{route.Name}': local.classifier: the classifier reads {name} embeddings, and this gateway has no such encoder"]);
 
     /// <summary>Whether the stage can answer a request of this shape at all (a chat completion without tools).</summary>
     public static bool AppliesTo(ApiOperation operation, ApiRequest request)

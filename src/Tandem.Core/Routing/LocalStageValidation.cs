@@ -15,8 +15,8 @@ public static partial class ConfigValidator
         {
             try
             {
-                var calibration = EncoderIntentModelFile.IsEncoderModel(local.Classifier)
-                    ? EncoderIntentModelFile.Load(local.Classifier).Calibration
+                var calibration = IntentEnsembleFile.IsEnsembleModel(local.Classifier) ? IntentEnsembleFile.Load(local.Classifier).Calibration
+                    : EncoderIntentModelFile.IsEncoderModel(local.Classifier) ? EncoderIntentModelFile.Load(local.Classifier).Calibration
                     : IntentModelFile.Load(local.Classifier).Calibration;
                 if (local.Threshold is null && double.IsPositiveInfinity(calibration.Threshold))
                 {

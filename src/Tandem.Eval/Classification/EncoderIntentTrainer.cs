@@ -22,6 +22,12 @@ public sealed record EncoderIntentTrainerOptions
     public double TargetAccuracy { get; init; } = 0.99;
 }
 
+/// <summary>A trained encoder classifier, with the embeddings it was trained and calibrated on (messages, template stripped).</summary>
+/// <param name="Model">The classifier.</param>
+/// <param name="Embeddings">The training texts' embeddings, in order.</param>
+/// <param name="HeldOut">The calibration texts' embeddings and labels, in order.</param>
+public sealed record EncoderIntentTraining(EncoderIntentClassifier Model, IReadOnlyList<float[]> Embeddings, IReadOnlyList<(float[] Embedding, string Label)> HeldOut);
+
 /// <summary>
 /// Trains <see cref="EncoderIntentClassifier"/>: multinomial logistic regression (softmax, cross-entropy) on sentence
 /// embeddings by stochastic gradient descent with per-weight AdaGrad steps, visiting examples in a seeded order, so
@@ -29,17 +35,43 @@ public sealed record EncoderIntentTrainerOptions
 /// </summary>
 public static class EncoderIntentTrainer
 {
-    /// <summary>Embeds every text with <paramref name="encoder"/>.</summary>
-    public static float[][] Embed(ISentenceEncoder encoder, IReadOnlyList<IntentExample> examples, CancellationToken cancellationToken)
+    /// <summary>
+    /// Trains on labelled texts as a route receives them: finds the prompt template the training texts share
+    /// (<see cref="IntentTemplate"/>, as the n-gram kind does), embeds each text's message (the template stripped) with
+    /// <paramref name="encoder"/>, fits the head, and calibrates the threshold on <paramref name="calibration"/>,
+    /// embedded the same way. The model carries the template, so serving embeds exactly what training embedded.
+    /// </summary>
+    public static EncoderIntentTraining Train(
+        ISentenceEncoder encoder,
+        IReadOnlyList<IntentExample> train,
+        IReadOnlyList<IntentExample> calibration,
+        EncoderIntentTrainerOptions options,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(calibration);
+        var (prefix, suffix) = IntentTemplate.Find(train.Select(e => e.Text).ToList());
+        var embeddings = Embed(encoder, train.Select(e => PromptTemplate.Message(e.Text, prefix, suffix)), cancellationToken);
+        var heldOut = Embed(encoder, calibration.Select(e => PromptTemplate.Message(e.Text, prefix, suffix)), cancellationToken)
+            .Select((e, i) => (e, calibration[i].Label))
+            .ToList();
+        var model = Train(encoder.Name, embeddings, train.Select(e => e.Label).ToList(), heldOut, options, prefix, suffix);
+        return new EncoderIntentTraining(model, embeddings, heldOut);
+    }
+
+    /// <summary>The embedding <paramref name="model"/> reads for each example (its template stripped), beside the label.</summary>
+    public static List<(float[] Embedding, string Label)> Embed(EncoderIntentClassifier model, ISentenceEncoder encoder, IReadOnlyList<IntentExample> examples, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(examples);
-        var result = new float[examples.Count][];
-        for (var i = 0; i < examples.Count; i++)
+        var result = new List<(float[], string)>(examples.Count);
+        foreach (var e in examples)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            result[i] = new float[encoder.Dimensions];
-            encoder.Encode(examples[i].Text, result[i]);
+            var embedding = new float[model.Dimensions];
+            model.Embed(e.Text, encoder, embedding);
+            result.Add((embedding, e.Label));
         }
 
         return result;
@@ -54,7 +86,9 @@ public static class EncoderIntentTrainer
         IReadOnlyList<float[]> embeddings,
         IReadOnlyList<string> labels,
         IReadOnlyList<(float[] Embedding, string Label)> calibration,
-        EncoderIntentTrainerOptions options)
+        EncoderIntentTrainerOptions options,
+        string prefix = "",
+        string suffix = "")
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         ArgumentNullException.ThrowIfNull(labels);
@@ -110,14 +144,14 @@ public static class EncoderIntentTrainer
 
         var w = weights.AsSpan(0, d * k).ToArray().Select(v => (float)v).ToArray();
         var b = weights.AsSpan(d * k, k).ToArray().Select(v => (float)v).ToArray();
-        var uncalibrated = new EncoderIntentClassifier(encoder, d, classes, w, b, new IntentCalibration(1, options.TargetAccuracy, double.NaN, 0));
+        var uncalibrated = new EncoderIntentClassifier(encoder, d, classes, w, b, new IntentCalibration(1, options.TargetAccuracy, double.NaN, 0), prefix, suffix);
         if (calibration.Count == 0)
         {
             return uncalibrated;
         }
 
         var scored = Score(uncalibrated, calibration);
-        return new EncoderIntentClassifier(encoder, d, classes, w, b, IntentMetrics.Calibrate(scored, options.TargetAccuracy));
+        return new EncoderIntentClassifier(encoder, d, classes, w, b, IntentMetrics.Calibrate(scored, options.TargetAccuracy), prefix, suffix);
     }
 
     /// <summary>The model's answer for each embedding, beside the expected label.</summary>
@@ -130,6 +164,20 @@ public static class EncoderIntentTrainer
             var p = classifier.Predict(e.Embedding);
             return new ScoredIntent(e.Label, p.Label, p.Confidence);
         }).ToList();
+    }
+
+    private static float[][] Embed(ISentenceEncoder encoder, IEnumerable<string> texts, CancellationToken cancellationToken)
+    {
+        var result = new List<float[]>();
+        foreach (var text in texts)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var embedding = new float[encoder.Dimensions];
+            encoder.Encode(text, embedding);
+            result.Add(embedding);
+        }
+
+        return [.. result];
     }
 
     private static void Logits(double[] weights, float[] x, int d, int k, double[] z)

@@ -40,6 +40,24 @@ public sealed class EncoderLocalStageTests
     }
 
     [Fact]
+    public void Decide_EncoderKindWithATemplate_EmbedsTheMessageInsideIt()
+    {
+        // The same hand-made head, trained (say) on "Classify: … Label:" texts: the file carries the template, and
+        // the stage embeds "card", which the encoder maps to (1, 0); the whole prompt would embed to (0, 0), p 0.5.
+        using var dir = new TempDir("tandem-intents-");
+        var path = dir.File("cards.intents");
+        var hand = HandMade();
+        EncoderIntentModelFile.Save(new EncoderIntentClassifier("fake-encoder", 2, hand.Labels, hand.Weights.ToArray(), hand.Bias.ToArray(), hand.Calibration, "Classify: ", "\nLabel:"), path);
+        var route = new RouteConfig { Name = "r", Deployment = "d", Local = new LocalStageConfig { Classifier = path } };
+        var stage = LocalStage.For(route, RandomSource.Seeded(1), name => name == "fake-encoder" ? new CardEncoder() : null)!;
+
+        var templated = stage.Decide("""{"messages":[{"role":"user","content":"Classify: card\nLabel:"}]}"""u8);
+
+        Assert.True(templated.Answered);
+        Assert.Equal($"local cards: card (p 0.998, threshold 0.900, {stage.ModelVersion})", templated.Reason);
+    }
+
+    [Fact]
     public void For_EncoderKindWithoutItsEncoder_IsAConfigurationError()
     {
         using var dir = new TempDir("tandem-intents-");
