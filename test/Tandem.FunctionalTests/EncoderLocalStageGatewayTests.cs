@@ -28,7 +28,7 @@ public sealed class EncoderLocalStageGatewayTests
           - name: support
             deployment: llm
             capture: full
-            local: { classifier: "MODEL", name: intents, threshold: 0.8 }
+            local: { classifier: "MODEL", name: intents }   # the threshold calibrated at training
         """;
 
     private static readonly string Template =
@@ -52,6 +52,7 @@ public sealed class EncoderLocalStageGatewayTests
         var classifier = EncoderIntentModelFile.Load(model);
         Assert.Contains($"encoder classifier {classifier.Version} written to {model}: 3 labels, all-MiniLM-L6-v2 (384 dimensions), template {Template.Length}+0 characters", stdout, StringComparison.Ordinal);
         Assert.Equal(Template, classifier.Prefix);
+        var threshold = classifier.Calibration.Threshold.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture).Replace(".", @"\.", StringComparison.Ordinal);
 
         const string Unsure = "do you sell garden furniture";
         await using var llm = await SimulatorServer.StartAsync(new SimulatorOptions { Answers = new Dictionary<string, string> { [Unsure] = "oos" } }, cancellationToken: Ct);
@@ -64,13 +65,14 @@ public sealed class EncoderLocalStageGatewayTests
         Assert.Equal("local:intents", confident.Value.Model);
         Assert.Equal(classifier.Version, confident.Value.SystemFingerprint);
         Assert.Equal("local:intents", Header(confident, "x-tandem-deployment"));
-        Assert.Matches($@"^local intents: card_lost \(p 0\.\d\d\d, threshold 0\.800, {classifier.Version}\)$", Header(confident, "x-tandem-decision"));
+        Assert.Matches($@"^local intents: card_lost \(p [01]\.\d\d\d, threshold {threshold}, {classifier.Version}\)$", Header(confident, "x-tandem-decision"));
 
-        // Unsure: the LLM answers, the classifier's guess noted first.
+        // Unsure: far from every intent (p about 0.8 against a threshold above 0.99 when measured): the LLM answers,
+        // the classifier's guess noted first.
         var unsure = await chat.CompleteChatAsync([new UserChatMessage(Template + Unsure)], cancellationToken: Ct);
         Assert.Equal("oos", unsure.Value.Content.Single().Text);
         Assert.Equal("llm", Header(unsure, "x-tandem-deployment"));
-        Assert.Matches($@"^local intents unsure: \w+ \(p 0\.\d\d\d, threshold 0\.800, {classifier.Version}\); route support -> llm$", Header(unsure, "x-tandem-decision"));
+        Assert.Matches($@"^local intents unsure: \w+ \(p 0\.\d\d\d, threshold {threshold}, {classifier.Version}\); route support -> llm$", Header(unsure, "x-tandem-decision"));
         Assert.Equal(1, llm.Stats.Received);
 
         await gateway.WaitForRecordsAsync(2, Ct);
