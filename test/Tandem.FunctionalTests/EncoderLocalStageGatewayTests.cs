@@ -36,7 +36,9 @@ public sealed class EncoderLocalStageGatewayTests
         "nothing else. The labels are: card_lost (the customer lost a card or had it stolen and wants it blocked or replaced), " +
         "balance (the customer asks how much money is in an account), transfer (the customer wants to send or move money). " +
         "If the message fits none of them, reply with the closest label anyway. Do not explain. Do not add punctuation. " +
-        "Do not repeat the message. Labels are lower case with underscores, as written above.\n\nMessage: ";
+        "Do not repeat the message. Labels are lower case with underscores, as written above. Messages come from the web " +
+        "chat, the mobile app and the phone bot's transcripts, so expect typos, missing punctuation and several requests in " +
+        "one message; in that case, label the first request only.\n\nMessage: ";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
