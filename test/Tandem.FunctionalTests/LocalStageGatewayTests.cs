@@ -35,7 +35,7 @@ public sealed class LocalStageGatewayTests
 
     private const string Template = "Classify the customer's message into one of: card_lost, balance, transfer.\nReply with the label only.\n\nMessage: ";
 
-    private static readonly Dictionary<string, string[]> Phrases = new()
+    internal static readonly Dictionary<string, string[]> Phrases = new()
     {
         ["card_lost"] = ["I lost my card", "my card is missing", "card stolen yesterday", "cannot find my card anywhere", "someone took my card", "lost card please block it", "where is my card, I lost it", "my bank card was stolen"],
         ["balance"] = ["what is my balance", "how much money do I have", "show my account balance", "balance please", "check my balance now", "how much is left in my account", "current balance of savings", "tell me my balance"],

@@ -8,12 +8,14 @@ namespace Tandem.Cli.Commands;
 
 /// <summary>
 /// <c>tandem classifier train</c> and <c>tandem classifier eval</c>: a distilled intent classifier (multinomial
-/// logistic regression over hashed word and character n-grams) from a labelled suite or from a classification
+/// logistic regression over hashed word and character n-grams, over MiniLM sentence embeddings with <c>--kind
+/// encoder</c>, or both averaged with <c>--kind ensemble</c>) from a labelled suite or from a classification
 /// route's records, its confidence threshold calibrated for a target accuracy, reported as accuracy against coverage
 /// (exit 0 done, 2 usage or data error).
 /// </summary>
 internal static class ClassifierCommand
 {
+
     public static Command Create()
     {
         var suite = new Option<string?>("--suite") { Description = "A labelled suite (JSONL or CSV, as tandem eval reads): the classification cases' last user message and label" };
@@ -27,9 +29,11 @@ internal static class ClassifierCommand
         var route = new Option<string?>("--route") { Description = "Train from this classification route's records instead: the LLM's answers are the labels (the route must capture content)" };
         var since = new Option<string?>("--since") { Description = "With --route: only requests from this window (30d, 12h) or date (2026-11-01) on" };
         var config = new Option<string>("--config", "-c") { Description = "With --route: the gateway configuration file (its storage holds the records)", DefaultValueFactory = _ => "tandem.yaml" };
+        var kind = new Option<string>("--kind") { Description = "ngram (hashed word and character n-grams: microseconds, the default), encoder (all-MiniLM-L6-v2 embeddings and a logistic head: milliseconds, more accurate) or ensemble (both, probabilities averaged)", DefaultValueFactory = _ => "ngram" };
+        kind.AcceptOnlyFromAmong("ngram", EncoderIntentModelFile.Kind, IntentEnsembleFile.Kind);
         var train = new Command("train", "Train an intent classifier from a labelled suite or a route's records, and calibrate its confidence threshold.")
         {
-            suite, calibrate, output, target, seed, epochs, minCount, oos, route, since, config,
+            suite, calibrate, output, target, seed, epochs, minCount, oos, route, since, config, kind,
         };
         train.SetAction(async (parse, cancellationToken) =>
         {
@@ -93,8 +97,16 @@ internal static class ClassifierCommand
                 return 2;
             }
 
-            var model = IntentTrainer.Train(data, held, options);
             var path = parse.GetValue(output)!;
+            switch (parse.GetValue(kind))
+            {
+                case EncoderIntentModelFile.Kind:
+                    return await EncoderClassifierCommand.TrainAsync(console, data, held, options, path, parse.GetValue(oos), cancellationToken).ConfigureAwait(false);
+                case IntentEnsembleFile.Kind:
+                    return await EnsembleClassifierCommand.TrainAsync(console, data, held, options, path, parse.GetValue(oos), cancellationToken).ConfigureAwait(false);
+            }
+
+            var model = IntentTrainer.Train(data, held, options);
             IntentModelFile.Save(model, path);
             var c = CultureInfo.InvariantCulture;
             await console.WriteLineAsync($"classifier {model.Version} written to {path}: {model.Labels.Count.ToString(c)} labels, {model.Features.Count.ToString(c)} n-grams, template {(model.Prefix.Length + model.Suffix.Length == 0 ? "none" : $"{model.Prefix.Length.ToString(c)}+{model.Suffix.Length.ToString(c)} characters")}").ConfigureAwait(false);
@@ -119,6 +131,16 @@ internal static class ClassifierCommand
             List<IntentExample> test;
             try
             {
+                if (IntentEnsembleFile.IsEnsembleModel(parse.GetValue(model)!))
+                {
+                    return await EnsembleClassifierCommand.EvalAsync(parse.InvocationConfiguration.Output, parse.GetValue(model)!, parse.GetValue(testSuite)!, parse.GetValue(threshold), parse.GetValue(evalOos), cancellationToken).ConfigureAwait(false);
+                }
+
+                if (EncoderIntentModelFile.IsEncoderModel(parse.GetValue(model)!))
+                {
+                    return await EncoderClassifierCommand.EvalAsync(parse.InvocationConfiguration.Output, parse.GetValue(model)!, parse.GetValue(testSuite)!, parse.GetValue(threshold), parse.GetValue(evalOos), cancellationToken).ConfigureAwait(false);
+                }
+
                 classifier = IntentModelFile.Load(parse.GetValue(model)!);
                 test = IntentData.FromSuite(parse.GetValue(testSuite)!);
             }

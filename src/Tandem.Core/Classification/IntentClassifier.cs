@@ -105,16 +105,7 @@ public sealed class IntentClassifier
     public string Version { get; }
 
     /// <summary>The message inside the model's template: the text without the prefix and suffix, when it has both.</summary>
-    public ReadOnlySpan<char> Message(ReadOnlySpan<char> text)
-    {
-        if ((Prefix.Length > 0 || Suffix.Length > 0) && text.Length >= Prefix.Length + Suffix.Length
-            && text.StartsWith(Prefix, StringComparison.Ordinal) && text.EndsWith(Suffix, StringComparison.Ordinal))
-        {
-            return text[Prefix.Length..^Suffix.Length];
-        }
-
-        return text;
-    }
+    public ReadOnlySpan<char> Message(ReadOnlySpan<char> text) => PromptTemplate.Message(text, Prefix, Suffix);
 
     /// <summary>The most probable label of <paramref name="text"/> and its probability.</summary>
     public IntentPrediction Predict(ReadOnlySpan<char> text)

@@ -41,9 +41,19 @@ public static class IntentModelFile
     }
 
     /// <summary>Reads a classifier file; throws <see cref="InvalidDataException"/> naming what is wrong.</summary>
-    public static IntentClassifier Load(string path)
+    public static IntentClassifier Load(string path) => Read(File.ReadAllBytes(path), path);
+
+    /// <summary>The whole file's bytes: the header, then the payload.</summary>
+    public static byte[] ToBytes(IntentClassifier classifier)
     {
-        var bytes = File.ReadAllBytes(path);
+        ArgumentNullException.ThrowIfNull(classifier);
+        return [.. Magic, .. Payload(classifier)];
+    }
+
+    /// <summary>Reads a file's bytes (<paramref name="path"/> names it in errors); throws <see cref="InvalidDataException"/>.</summary>
+    public static IntentClassifier Read(byte[] bytes, string path)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
         if (bytes.Length < 12 || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
         {
             throw new InvalidDataException($"'{path}' is not a Tandem intent classifier (no TNDMIC01 header)");

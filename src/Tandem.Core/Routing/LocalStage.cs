@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Tandem.Classification;
 using Tandem.Configuration;
+using Tandem.Routing.Learned;
 using Tandem.Runtime;
 using Tandem.Wire;
 
@@ -25,22 +26,33 @@ public sealed class LocalStage
     public const string DeploymentPrefix = "local:";
 
     private readonly RandomSource _random;
+    private readonly Func<string, IntentPrediction> _predict;
 
     internal LocalStage(LocalStageConfig config, IntentClassifier classifier, RandomSource random)
+        : this(config, classifier.Version, classifier.Calibration, text => classifier.Predict(text), random)
+    {
+        Classifier = classifier;
+    }
+
+    private LocalStage(LocalStageConfig config, string version, IntentCalibration calibration, Func<string, IntentPrediction> predict, RandomSource random)
     {
         Config = config;
-        Classifier = classifier;
+        ModelVersion = version;
+        _predict = predict;
         _random = random;
         Name = config.Name ?? Path.GetFileNameWithoutExtension(config.Classifier);
         Deployment = DeploymentPrefix + Name;
-        Threshold = config.Threshold ?? classifier.Calibration.Threshold;
+        Threshold = config.Threshold ?? calibration.Threshold;
     }
 
     /// <summary>The stage's configuration.</summary>
     public LocalStageConfig Config { get; }
 
-    /// <summary>The classifier.</summary>
-    public IntentClassifier Classifier { get; }
+    /// <summary>The n-gram classifier, or null when the model file is of the encoder or ensemble kind (<see cref="EncoderIntentModelFile"/>, <see cref="IntentEnsembleFile"/>).</summary>
+    public IntentClassifier? Classifier { get; }
+
+    /// <summary>The model's version (<c>ic-…</c> for the n-gram kind, <c>ie-…</c> for the encoder kind, <c>ix-…</c> for the ensemble).</summary>
+    public string ModelVersion { get; }
 
     /// <summary>The name in decisions.</summary>
     public string Name { get; }
@@ -51,8 +63,11 @@ public sealed class LocalStage
     /// <summary>The confidence at or above which the classifier answers.</summary>
     public double Threshold { get; }
 
-    /// <summary>Reads the classifier for a route; a file changed or removed since validation is a configuration error.</summary>
-    internal static LocalStage? For(RouteConfig route, RandomSource random)
+    /// <summary>
+    /// Reads the classifier for a route, of the kind its file declares; an encoder model needs its encoder from
+    /// <paramref name="encoders"/>. A file changed or removed since validation is a configuration error.
+    /// </summary>
+    internal static LocalStage? For(RouteConfig route, RandomSource random, Func<string, ISentenceEncoder?>? encoders = null)
     {
         if (route.Local is not { } config)
         {
@@ -61,13 +76,31 @@ public sealed class LocalStage
 
         try
         {
-            return new LocalStage(config, IntentModelFile.Load(config.Classifier), random);
+            if (IntentEnsembleFile.IsEnsembleModel(config.Classifier))
+            {
+                var ensemble = IntentEnsembleFile.Load(config.Classifier);
+                var forEnsemble = EncoderFor(route, ensemble.Encoder.Encoder, encoders);
+                return new LocalStage(config, ensemble.Version, ensemble.Calibration, text => ensemble.Predict(text, forEnsemble), random);
+            }
+
+            if (!EncoderIntentModelFile.IsEncoderModel(config.Classifier))
+            {
+                return new LocalStage(config, IntentModelFile.Load(config.Classifier), random);
+            }
+
+            var model = EncoderIntentModelFile.Load(config.Classifier);
+            var encoder = EncoderFor(route, model.Encoder, encoders);
+            return new LocalStage(config, model.Version, model.Calibration, text => model.Predict(text, encoder), random);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             throw new ConfigException([$"route '{route.Name}': local.classifier: cannot read the classifier: {e.Message}"]);
         }
     }
+
+    private static ISentenceEncoder EncoderFor(RouteConfig route, string name, Func<string, ISentenceEncoder?>? encoders) =>
+        encoders?.Invoke(name)
+        ?? throw new ConfigException([$"route '{route.Name}': local.classifier: the classifier reads {name} embeddings, and this gateway has no such encoder"]);
 
     /// <summary>Whether the stage can answer a request of this shape at all (a chat completion without tools).</summary>
     public static bool AppliesTo(ApiOperation operation, ApiRequest request)
@@ -85,9 +118,9 @@ public sealed class LocalStage
             return new LocalDecision(false, default, $"local {Name}: no user message");
         }
 
-        var p = Classifier.Predict(text);
+        var p = _predict(text);
         var c = CultureInfo.InvariantCulture;
-        var scored = $"{p.Label} (p {p.Confidence.ToString("0.000", c)}, threshold {Threshold.ToString("0.000", c)}, {Classifier.Version})";
+        var scored = $"{p.Label} (p {p.Confidence.ToString("0.000", c)}, threshold {Threshold.ToString("0.000", c)}, {ModelVersion})";
         if (p.Confidence < Threshold)
         {
             return new LocalDecision(false, p, $"local {Name} unsure: {scored}; ");

@@ -15,8 +15,10 @@ public static partial class ConfigValidator
         {
             try
             {
-                var classifier = IntentModelFile.Load(local.Classifier);
-                if (local.Threshold is null && double.IsPositiveInfinity(classifier.Calibration.Threshold))
+                var calibration = IntentEnsembleFile.IsEnsembleModel(local.Classifier) ? IntentEnsembleFile.Load(local.Classifier).Calibration
+                    : EncoderIntentModelFile.IsEncoderModel(local.Classifier) ? EncoderIntentModelFile.Load(local.Classifier).Calibration
+                    : IntentModelFile.Load(local.Classifier).Calibration;
+                if (local.Threshold is null && double.IsPositiveInfinity(calibration.Threshold))
                 {
                     errors.Add($"{path}.threshold: required: the classifier reached its target accuracy at no threshold when trained");
                 }

@@ -156,7 +156,7 @@ public sealed class GatewaySnapshot
 
             return new DeploymentRuntime(d, providers[d.Provider], resilience, secrets, services);
         }, StringComparer.Ordinal);
-        var routes = config.Routes.ToDictionary(r => r.Name, r => new RouteRuntime(r, new Routing.RoutePolicy(r, deployments, services.Random, services.Time, services.SentenceEncoders), Quality.Escalator.For(r, deployments), Routing.LocalStage.For(r, services.Random)), StringComparer.Ordinal);
+        var routes = config.Routes.ToDictionary(r => r.Name, r => new RouteRuntime(r, new Routing.RoutePolicy(r, deployments, services.Random, services.Time, services.SentenceEncoders), Quality.Escalator.For(r, deployments), Routing.LocalStage.For(r, services.Random, services.SentenceEncoders)), StringComparer.Ordinal);
         return new GatewaySnapshot(config, (previous?.Version ?? 0) + 1, keys, providers, deployments, routes, services, secrets);
     }
 

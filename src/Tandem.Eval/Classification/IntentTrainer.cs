@@ -56,7 +56,7 @@ public static class IntentTrainer
 
         var k = labels.Length;
         var labelIndex = labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
-        var hashed = train.Select(e => Hashes(Strip(e.Text, prefix, suffix))).ToArray();
+        var hashed = train.Select(e => Hashes(PromptTemplate.Message(e.Text, prefix, suffix))).ToArray();
         var (vocabulary, idf) = Vocabulary(hashed, options.MinCount);
         var rows = vocabulary.Select((h, i) => (h, i)).ToDictionary(p => p.h, p => p.i);
         var examples = hashed.Select((h, i) => Example(h, rows, idf, labelIndex[train[i].Label])).ToArray();
@@ -149,11 +149,6 @@ public static class IntentTrainer
 
         return (train, heldOut);
     }
-
-    private static string Strip(string text, string prefix, string suffix) =>
-        text.Length >= prefix.Length + suffix.Length && text.StartsWith(prefix, StringComparison.Ordinal) && text.EndsWith(suffix, StringComparison.Ordinal)
-            ? text[prefix.Length..^suffix.Length]
-            : text;
 
     /// <summary>
     /// Feature hashes seen in at least <paramref name="minCount"/> texts, ordered by hash, and their smoothed inverse

@@ -36,7 +36,7 @@ internal static class LocalRelay
 
         // The model that answered is the local one: the answer's model is local:NAME and its fingerprint the classifier's
         // version, so the drift watch sees a retrained classifier as a change of this deployment, and nothing else.
-        var answer = new LocalAnswer(id, created, local.Deployment, local.Classifier.Version, content, promptTokens, completionTokens);
+        var answer = new LocalAnswer(id, created, local.Deployment, local.ModelVersion, content, promptTokens, completionTokens);
 
         using var body = new PooledBufferWriter(512 + (content.Length * 2));
         var response = x.Http.Response;

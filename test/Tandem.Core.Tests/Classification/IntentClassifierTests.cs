@@ -83,7 +83,7 @@ public sealed class IntentClassifierTests
         IntentModelFile.Save(HandMade(), path);
         var route = new RouteConfig { Name = "r", Deployment = "d", Local = new LocalStageConfig { Classifier = path, Format = LocalAnswerFormats.Json, Field = "intent" } };
         var stage = LocalStage.For(route, RandomSource.Seeded(1))!;
-        var version = stage.Classifier.Version;
+        var version = stage.ModelVersion;
 
         var sure = stage.Decide("""{"messages":[{"role":"user","content":"card"}]}"""u8);
         var unsure = stage.Decide("""{"messages":[{"role":"user","content":"hello"}]}"""u8);
