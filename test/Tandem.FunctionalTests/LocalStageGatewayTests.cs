@@ -33,7 +33,7 @@ public sealed class LocalStageGatewayTests
             local: { classifier: "MODEL", name: intents, threshold: 0.6 }
         """;
 
-    private const string Template = "Classify the customer's message into one of: card_lost, balance, transfer.\nReply with the label only.\n\nMessage: ";
+    internal const string Template = "Classify the customer's message into one of: card_lost, balance, transfer.\nReply with the label only.\n\nMessage: ";
 
     internal static readonly Dictionary<string, string[]> Phrases = new()
     {
@@ -43,6 +43,17 @@ public sealed class LocalStageGatewayTests
     };
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>Trains the three-intent classifier with the real CLI (<c>tandem classifier train</c>) and returns its file.</summary>
+    internal static async Task<string> TrainAsync(TempDir dir)
+    {
+        var suite = dir.File("labelled.csv");
+        await File.WriteAllTextAsync(suite, "text,label\n" + string.Join("\n", Phrases.SelectMany(p => p.Value.Select(t => $"\"{Template}{t}\",{p.Key}"))) + "\n", Ct);
+        var model = dir.File("intents.intents");
+        var (code, _, stderr) = await TandemProcess.RunAsync(null, "classifier", "train", "--suite", suite, "--out", model, "--calibrate", suite);
+        Assert.True(code == 0, stderr);
+        return model;
+    }
 
     [Fact]
     public async Task ConfidentQuery_AnsweredLocally_UnsureQuery_GoesToTheLlm_AndCostsShowLocalTrafficAtZero()

@@ -16,14 +16,7 @@ namespace Tandem.FunctionalTests;
 /// </summary>
 public sealed class LocalStageLimitsTests
 {
-    private const string Template = "Classify the customer's message into one of: card_lost, balance, transfer.\nReply with the label only.\n\nMessage: ";
-
-    private static readonly Dictionary<string, string[]> Phrases = new()
-    {
-        ["card_lost"] = ["I lost my card", "my card is missing", "card stolen yesterday", "cannot find my card anywhere", "someone took my card", "lost card please block it", "where is my card, I lost it", "my bank card was stolen"],
-        ["balance"] = ["what is my balance", "how much money do I have", "show my account balance", "balance please", "check my balance now", "how much is left in my account", "current balance of savings", "tell me my balance"],
-        ["transfer"] = ["send money to my friend", "transfer 50 euros to John", "make a transfer to savings", "how do I transfer money", "wire money abroad", "transfer funds between accounts", "send a payment to my landlord", "move money to another account"],
-    };
+    private const string Template = LocalStageGatewayTests.Template;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -31,11 +24,7 @@ public sealed class LocalStageLimitsTests
     public async Task LocalAnswers_CountAgainstTheKeysRequestsPerMinute_TheThirdIsRefused429()
     {
         using var dir = new TempDir("tandem-local-limits-");
-        var suite = dir.File("labelled.csv");
-        await File.WriteAllTextAsync(suite, "text,label\n" + string.Join("\n", Phrases.SelectMany(p => p.Value.Select(t => $"\"{Template}{t}\",{p.Key}"))) + "\n", Ct);
-        var model = dir.File("intents.intents");
-        var (code, _, stderr) = await TandemProcess.RunAsync(null, "classifier", "train", "--suite", suite, "--out", model, "--calibrate", suite);
-        Assert.True(code == 0, stderr);
+        var model = await LocalStageGatewayTests.TrainAsync(dir);
 
         const string Secret = "sk-local-limited-123456";
         var config = $$"""
