@@ -76,6 +76,16 @@ public sealed class LabelsWorkflowTests
         (code, stdout, stderr) = await TandemProcess.RunAsync(null, "labels", "sample", "--route", "intents", "-c", gateway.ConfigPath, "--n", "2", "--strategy", "uncertainty", "--classifier", model, "--out", dir.File("unsure.csv"));
         Assert.True(code == 0, stderr);
         Assert.Equal(3, (await File.ReadAllLinesAsync(dir.File("unsure.csv"), Ct)).Length);
+
+        // The same with an encoder classifier (the kind the docs recommend): the file's header picks how it is read.
+        var encoderModel = dir.File("route-encoder.intents");
+        (code, _, stderr) = await TandemProcess.RunAsync(null, "classifier", "train", "--route", "intents", "-c", gateway.ConfigPath, "--kind", "encoder", "--out", encoderModel);
+        Assert.True(code == 0, stderr);
+        (code, stdout, stderr) = await TandemProcess.RunAsync(null, "labels", "sample", "--route", "intents", "-c", gateway.ConfigPath, "--n", "6", "--strategy", "uncertainty", "--classifier", encoderModel, "--out", dir.File("unsure-encoder.csv"));
+        Assert.True(code == 0, stderr);
+        var encoderRows = await File.ReadAllLinesAsync(dir.File("unsure-encoder.csv"), Ct);
+        Assert.Equal(7, encoderRows.Length);
+        Assert.Contains(encoderRows, r => r.EndsWith(",\"card missing, mail me at [email]\",", StringComparison.Ordinal));
         (code, _, stderr) = await TandemProcess.RunAsync(null, "labels", "sample", "--route", "intents", "-c", gateway.ConfigPath, "--strategy", "disagreement", "--out", dir.File("x.csv"));
         Assert.Equal(2, code);
         Assert.Contains("the disagreement strategy scores with a classifier", stderr, StringComparison.Ordinal);

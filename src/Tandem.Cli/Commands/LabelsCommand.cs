@@ -52,10 +52,11 @@ internal static class LabelsCommand
                 {
                     var kind = Enum.Parse<SampleStrategy>(parse.GetValue(strategy)!, ignoreCase: true);
                     var classifierPath = parse.GetValue(classifier) ?? routeConfig.Local?.Classifier;
-                    IntentClassifier? model = null;
+                    IntentScorer? model = null;
                     if (classifierPath is not null)
                     {
-                        model = IntentModelFile.Load(classifierPath);
+                        // Any kind the local stage serves: n-gram, encoder (MiniLM, loaded only for it) or ensemble.
+                        model = IntentScorer.Open(classifierPath, static () => Tandem.Routing.Encoder.MiniLmEncoder.Shared);
                     }
                     else if (kind != SampleStrategy.Random)
                     {

@@ -29,7 +29,7 @@ public static class LabelSampler
     /// the classifier's template (when there is a classifier) stripped and <paramref name="mask"/> applied; requests
     /// without a user message are skipped. Uncertainty and disagreement need <paramref name="classifier"/>.
     /// </summary>
-    public static List<LabelItem> Sample(IReadOnlyList<RouteExchange> exchanges, SampleStrategy strategy, int n, int seed, IntentClassifier? classifier, Func<string, string> mask)
+    public static List<LabelItem> Sample(IReadOnlyList<RouteExchange> exchanges, SampleStrategy strategy, int n, int seed, IntentScorer? classifier, Func<string, string> mask)
     {
         ArgumentNullException.ThrowIfNull(exchanges);
         ArgumentNullException.ThrowIfNull(mask);
@@ -67,7 +67,7 @@ public static class LabelSampler
                 break;
         }
 
-        return [.. picked.Take(n).Select(c => new LabelItem(c.Exchange.RequestId, mask(classifier is null ? c.Text : classifier.Message(c.Text).ToString())))];
+        return [.. picked.Take(n).Select(c => new LabelItem(c.Exchange.RequestId, mask(classifier is null ? c.Text : classifier.Message(c.Text))))];
     }
 
     /// <summary>Writes items as the CSV raters fill in: <c>id,text,label</c> with the label empty.</summary>
