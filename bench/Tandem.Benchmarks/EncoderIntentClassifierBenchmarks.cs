@@ -49,42 +49,4 @@ public class EncoderIntentClassifierBenchmarks
     /// <summary>What the local stage pays per query: strip the template, encode, the 150-label head.</summary>
     [Benchmark]
     public double Classify() => _model.Predict(Template + Query, MiniLmEncoder.Shared).Confidence;
-
-    private sealed class SingleCallConfig : ManualConfig
-    {
-        public SingleCallConfig()
-        {
-            AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithInvocationCount(1).WithUnrollFactor(1).WithWarmupCount(10).WithIterationCount(200)
-                .WithToolchain(InProcessEmitToolchain.Instance));
-            AddColumn(StatisticColumn.Median, StatisticColumn.P95, new P99());
-        }
-    }
-
-    private sealed class P99 : IColumn
-    {
-        public string Id => "P99";
-
-        public string ColumnName => "P99";
-
-        public bool AlwaysShow => true;
-
-        public ColumnCategory Category => ColumnCategory.Statistics;
-
-        public int PriorityInCategory => 10;
-
-        public bool IsNumeric => true;
-
-        public UnitType UnitType => UnitType.Time;
-
-        public string Legend => "99th percentile of single calls";
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
-            summary[benchmarkCase]?.ResultStatistics is { } s ? (s.Percentiles.Percentile(99) / 1e6).ToString("N3", System.Globalization.CultureInfo.InvariantCulture) + " ms" : "-";
-
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-        public bool IsAvailable(Summary summary) => true;
-    }
 }

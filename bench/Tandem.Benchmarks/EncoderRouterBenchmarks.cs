@@ -20,7 +20,7 @@ namespace Tandem.Benchmarks;
 /// <c>--job</c> (the job, in process, is set here): <c>--filter '*EncoderRouter*'</c>.
 /// </summary>
 [MemoryDiagnoser]
-[Config(typeof(PercentilesConfig))]
+[Config(typeof(SingleCallConfig))]
 public class EncoderRouterBenchmarks
 {
     private const string Query =
@@ -58,44 +58,6 @@ public class EncoderRouterBenchmarks
     /// <summary>What a routing decision pays: encode, then the head.</summary>
     [Benchmark]
     public double Score() => _scorer.Score(_request);
-
-    private sealed class PercentilesConfig : ManualConfig
-    {
-        public PercentilesConfig()
-        {
-            AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithInvocationCount(1).WithUnrollFactor(1).WithWarmupCount(10).WithIterationCount(200)
-                .WithToolchain(InProcessEmitToolchain.Instance));
-            AddColumn(StatisticColumn.Median, StatisticColumn.P95, new P99Column());
-        }
-    }
-
-    private sealed class P99Column : IColumn
-    {
-        public string Id => "P99";
-
-        public string ColumnName => "P99";
-
-        public bool AlwaysShow => true;
-
-        public ColumnCategory Category => ColumnCategory.Statistics;
-
-        public int PriorityInCategory => 10;
-
-        public bool IsNumeric => true;
-
-        public UnitType UnitType => UnitType.Time;
-
-        public string Legend => "99th percentile of single calls";
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
-            summary[benchmarkCase]?.ResultStatistics is { } s ? (s.Percentiles.Percentile(99) / 1e6).ToString("N3", System.Globalization.CultureInfo.InvariantCulture) + " ms" : "-";
-
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-        public bool IsAvailable(Summary summary) => true;
-    }
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(string))]
